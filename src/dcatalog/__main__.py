@@ -1,0 +1,3 @@
+from dcatalog.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Partner agencies: government offices, schools, NGOs and businesses."""

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dcatalog.db import Base, UTCDateTime, new_id, str_enum, utcnow
+
+
+class AgencyKind(StrEnum):
+    GOVERNMENT = "government"
+    SCHOOL = "school"
+    NGO = "ngo"
+    BUSINESS = "business"
+
+
+class AgencyStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+    __table_args__ = (CheckConstraint("code = lower(code)", name="code_lowercase"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[AgencyKind] = mapped_column(str_enum(AgencyKind))
+    status: Mapped[AgencyStatus] = mapped_column(
+        str_enum(AgencyStatus), default=AgencyStatus.ACTIVE
+    )
+    website: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def name(self, lang: str) -> str:
+        return self.name_th if lang == "th" else self.name_en

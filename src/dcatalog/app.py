@@ -1,0 +1,95 @@
+"""The FastAPI application factory: API routers, pages, middleware, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+
+from dcatalog import __version__, schema
+from dcatalog.access import public
+from dcatalog.config import Settings, get_settings
+from dcatalog.db import Database
+from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
+from dcatalog.identity.service import PepperMismatch, bind_pepper
+from dcatalog.logs import configure_logging, get_logger
+from dcatalog.ops import api as ops_api
+from dcatalog.ops.observe import RequestObserver
+from dcatalog.problems import NotFound
+from dcatalog.web import pages
+from dcatalog.web.errors import install_error_handlers
+from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
+
+log = get_logger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    database = database or Database.from_url(settings.resolved_database_url)
+    keyer = CitizenKeyer(load_pepper(settings))
+    for lang in LANGUAGES:
+        translations(lang)  # a broken catalogue fails here, not on a visitor's page
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _check_database(database, keyer)
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="D-Catalog API",
+        version=__version__,
+        description=(
+            "The API of D-Catalog (ศูนย์รวมพฤติกรรมความดี). Every error is an RFC 9457 "
+            "problem document; its `type` is documented at that address."
+        ),
+        docs_url=None,  # served by pages.api_docs with self-hosted assets
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.keyer = keyer
+
+    install_error_handlers(app)
+    app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    app.add_middleware(RequestObserver)  # outermost: it times everything inside
+
+    app.mount("/static", StaticFiles(packages=[("dcatalog.web", "static")]), name="static")
+    app.include_router(ops_api.router)
+    app.include_router(pages.router)
+    app.include_router(_api_fallback())
+    return app
+
+
+def _api_fallback() -> APIRouter:
+    """Unknown addresses under /api answer 404 as a problem document (never a page)."""
+    router = APIRouter(include_in_schema=False, dependencies=[public])
+
+    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def unknown_api_route(rest: str) -> None:
+        raise NotFound(f"There is no API at /api/{rest}. The API is described at /api/docs.")
+
+    return router
+
+
+def _check_database(database: Database, keyer: CitizenKeyer) -> None:
+    """Say at start-up what /readyz would say, so an operator sees it in the log."""
+    try:
+        with database.session() as session:
+            if not schema.is_current(session.connection()):
+                log.warning("database is not migrated to the current version: run dcatalog migrate")
+                return
+        with database.write_session() as session:
+            bind_pepper(session, keyer)
+    except PepperMismatch as exc:
+        log.error("pepper mismatch", detail=str(exc))
+    except SQLAlchemyError as exc:
+        log.error("database unreachable at start-up", error=type(exc).__name__)

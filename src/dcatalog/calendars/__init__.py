@@ -1,0 +1,1 @@
+"""Thai calendars: Buddhist Era dates, fiscal years, academic years and periods."""

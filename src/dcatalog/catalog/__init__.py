@@ -1,0 +1,1 @@
+"""The D-Catalog itself: virtues and the deed types grouped under them."""

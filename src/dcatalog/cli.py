@@ -1,0 +1,214 @@
+"""The ``dcatalog`` command (also ``python -m dcatalog``).
+
+Every command reads the same settings (``DCATALOG_*``, see ``dcatalog config``),
+prints what it did, and exits non-zero with a one-line reason when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from dcatalog import __version__, schema
+from dcatalog.config import Settings, get_settings
+from dcatalog.db import Database
+from dcatalog.identity.citizen_key import CitizenKeyer, PepperUnavailable, load_pepper
+from dcatalog.identity.service import PepperMismatch, bind_pepper
+
+app = typer.Typer(
+    name="dcatalog",
+    help="D-Catalog (ศูนย์รวมพฤติกรรมความดี): run, migrate and look after the service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class CommandError(Exception):
+    """A failure the user can act on: printed as one line, exit code 1."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _database(settings: Settings) -> Database:
+    return Database.from_url(settings.resolved_database_url)
+
+
+def _safe_url(settings: Settings) -> str:
+    return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+
+
+@app.command()
+def version() -> None:
+    """Print the version of D-Catalog."""
+    out.print(f"dcatalog {__version__}", highlight=False)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or upgrade the database schema to the current version."""
+    settings = get_settings()
+    database = _database(settings)
+    try:
+        with database.engine.begin() as connection:
+            before = schema.current_revisions(connection)
+            schema.upgrade(connection, revision)
+            after = schema.current_revisions(connection)
+    finally:
+        database.dispose()
+    if before == after:
+        out.print(f"Database {_safe_url(settings)} is already at {_revisions(after)}.")
+    else:
+        out.print(
+            f"Migrated {_safe_url(settings)} from {_revisions(before)} to {_revisions(after)}."
+        )
+
+
+def _revisions(revisions: frozenset[str]) -> str:
+    return ", ".join(sorted(revisions)) or "an empty schema"
+
+
+@app.command()
+def demo() -> None:
+    """Load or refresh the demo data (migrating first), then say how to look at it."""
+    from dcatalog.demo.service import load_demo
+
+    settings = get_settings()
+    migrate()
+    keyer = CitizenKeyer(load_pepper(settings))
+    database = _database(settings)
+    try:
+        with database.write_session() as session:
+            bind_pepper(session, keyer)
+            summary = load_demo(session)
+    finally:
+        database.dispose()
+    out.print(
+        f"Demo data ready: {summary.agencies_created} partner agencies added, "
+        f"{summary.agencies_updated} refreshed."
+    )
+    url = f"http://{settings.host}:{settings.port}"
+    out.print(f"Start the service with [bold]dcatalog serve[/] and open {url}", highlight=False)
+    out.print(
+        "Sign-in: staff and citizen accounts are not part of this version yet; "
+        "every page here is public.",
+        highlight=False,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+) -> None:
+    """Run the web service (pages and API)."""
+    import uvicorn
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    load_pepper(settings)  # fail here, clearly, rather than in every worker
+    _require_current_schema(settings)
+    if workers > 1:
+        # Each worker counts its own requests; this folder lets /metrics add them up.
+        metrics_dir = settings.instance_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    out.print(f"D-Catalog {__version__} on http://{host}:{port} ({_safe_url(settings)})")
+    uvicorn.run(
+        "dcatalog.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+def _require_current_schema(settings: Settings) -> None:
+    database = _database(settings)
+    try:
+        with database.engine.connect() as connection:
+            if not schema.is_current(connection):
+                fail(
+                    f"the database {_safe_url(settings)} is not at the current schema version; "
+                    "run `dcatalog migrate` (or `dcatalog demo`) first"
+                )
+    finally:
+        database.dispose()
+
+
+@app.command("config")
+def show_config(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the settings reference as a Markdown table.")
+    ] = False,
+) -> None:
+    """Show the effective settings (secrets hidden), or document them all."""
+    if markdown:
+        out.print(settings_reference(), markup=False, highlight=False, soft_wrap=True)
+        return
+    settings = get_settings()
+    table = Table("variable", "value", "description", show_lines=False)
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = "(set, hidden)" if name == "pepper" and value is not None else str(value)
+        if name == "database_url" and value:
+            shown = _safe_url(settings)
+        table.add_row(f"DCATALOG_{name.upper()}", shown, field.description or "")
+    out.print(table)
+
+
+def settings_reference() -> str:
+    """The settings table of docs/configuration.md, generated from the code."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(empty)" if default is None else f"`{default}`"
+        lines.append(f"| `DCATALOG_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(lines)
+
+
+_KNOWN_FAILURES = (PepperUnavailable, PepperMismatch, CommandError)
+
+
+def main() -> None:
+    """Entry point: turns known failures into one clear line and exit code 1 (2 for
+    bad configuration) instead of a traceback."""
+    try:
+        app()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"DCATALOG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        err.print(f"[bold red]configuration error:[/] {problems}", highlight=False)
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(f"[bold red]database error:[/] {reason}", highlight=False)
+        sys.exit(1)
+    except _KNOWN_FAILURES as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,115 @@
+"""The one settings object: every knob comes from a ``DCATALOG_*`` environment variable.
+
+Each field's description is the documentation: ``dcatalog config --markdown`` prints the
+table kept in docs/configuration.md, and a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DCATALOG_", extra="ignore")
+
+    instance_dir: Path = Field(
+        default=Path("var"),
+        description=(
+            "Folder for this instance's own files: the embedded SQLite database, the "
+            "generated pepper and (later) keys. Created on first use with mode 0700."
+        ),
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database. Empty means the embedded SQLite file "
+            "`<instance_dir>/dcatalog.sqlite3`. For PostgreSQL use "
+            "`postgresql+psycopg://user@host:5432/dbname`."
+        ),
+    )
+    pepper: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret key of the keyed hash (HMAC-SHA256) that turns a national ID into the "
+            "citizen key; at least 32 characters. Empty on SQLite: generated once into "
+            "`<instance_dir>/pepper`. Required on PostgreSQL (every app process must share it). "
+            "Never change it on a live database: every citizen key depends on it."
+        ),
+    )
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: enables demo-only conveniences. Never on in production.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `dcatalog serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `dcatalog serve` uses.")
+    workers: int = Field(
+        default=2,
+        ge=1,
+        description="Worker processes of `dcatalog serve` (one worker has a much worse p99).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level of log records written."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="`json`: one JSON object per line (for log shippers); `console`: for people.",
+    )
+    default_language: Literal["th", "en"] = Field(
+        default="th", description="Language of pages for a visitor who has not chosen one."
+    )
+    academic_year_start: str = Field(
+        default="05-16",
+        description=(
+            "First day (MM-DD) of the academic year; the year is named by the Buddhist Era "
+            "year in which it starts (Thai schools: 16 May)."
+        ),
+    )
+
+    @field_validator("academic_year_start")
+    @classmethod
+    def _valid_month_day(cls, value: str) -> str:
+        match = _MONTH_DAY.match(value)
+        if not match:
+            raise ValueError("must be MM-DD, for example 05-16")
+        month, day = int(match[1]), int(match[2])
+        try:
+            date(2001, month, day)  # 2001 is not a leap year: 02-29 is refused on purpose
+        except ValueError as exc:
+            raise ValueError(f"{value} is not a day of the year") from exc
+        return value
+
+    @field_validator("pepper")
+    @classmethod
+    def _long_pepper(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long")
+        return value
+
+    @property
+    def academic_year_start_month_day(self) -> tuple[int, int]:
+        month, day = self.academic_year_start.split("-")
+        return int(month), int(day)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.instance_dir / 'dcatalog.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Who a citizen is, without ever keeping their national ID in clear."""

@@ -1,0 +1,32 @@
+"""Binding this instance's pepper to its database."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.ops.models import InstanceMeta
+
+PEPPER_FINGERPRINT = "citizen_key.pepper_fingerprint"
+
+
+class PepperMismatch(RuntimeError):
+    """This process's pepper is not the one the database's citizen keys were made with."""
+
+
+def bind_pepper(session: Session, keyer: CitizenKeyer) -> None:
+    """Record the pepper's fingerprint the first time; refuse a different pepper later.
+
+    Keys made with another pepper would match nobody: a citizen's deeds would
+    silently split in two. Stopping here is the only safe answer.
+    """
+    recorded = session.get(InstanceMeta, PEPPER_FINGERPRINT)
+    if recorded is None:
+        session.add(InstanceMeta(key=PEPPER_FINGERPRINT, value=keyer.fingerprint))
+        session.commit()
+        return
+    if recorded.value != keyer.fingerprint:
+        raise PepperMismatch(
+            "the configured pepper is not the one this database's citizen keys were made "
+            "with; restore the original DCATALOG_PEPPER (or instance pepper file)"
+        )

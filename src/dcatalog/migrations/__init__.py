@@ -1,0 +1,2 @@
+"""Alembic migrations, shipped inside the package so that `dcatalog migrate`
+works wherever dcatalog is installed."""

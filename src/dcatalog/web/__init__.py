@@ -1,0 +1,1 @@
+"""Server-rendered pages: layout, templates, static assets, languages."""

@@ -1,0 +1,131 @@
+"""Turning every error into an answer a client or a person can use.
+
+Under /api (and for clients that ask for JSON) the answer is an RFC 9457
+problem document; for pages it is a readable page. Submitted values are never
+echoed (one could be a national ID) and no stack trace leaves the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dcatalog.logs import get_logger
+from dcatalog.problems import (
+    BAD_REQUEST,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    PROBLEM_JSON,
+    SERVER_ERROR,
+    UNAUTHORIZED,
+    FieldError,
+    Problem,
+    ProblemType,
+    ValidationProblem,
+)
+from dcatalog.web.i18n import current_language
+from dcatalog.web.templating import render
+
+log = get_logger(__name__)
+
+_BY_STATUS = {400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
+
+
+class _HttpProblem(Problem):
+    """A plain HTTP error raised by the framework, given a type by its status."""
+
+    def __init__(self, kind: ProblemType, detail: str, status: int, **kwargs: Any) -> None:
+        self.kind = kind  # type: ignore[misc]
+        super().__init__(detail, status=status, **kwargs)
+
+
+def wants_problem_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+def problem_response(request: Request, problem: Problem) -> Response:
+    headers = dict(problem.headers)
+    if wants_problem_json(request):
+        return JSONResponse(
+            problem.document(instance=request.url.path),
+            status_code=problem.status,
+            media_type=PROBLEM_JSON,
+            headers=headers,
+        )
+    context = {
+        "title": problem.kind.title_th if current_language() == "th" else problem.kind.title,
+        "message": problem.detail,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    response = render(request, "error.html", context, status_code=problem.status)
+    response.headers.update(headers)
+    return response
+
+
+def field_errors(errors: Any) -> list[FieldError]:
+    """Pydantic's errors as JSON Pointers (body) or parameter names (query, path),
+    without the ``input`` Pydantic would otherwise echo back."""
+    result = []
+    for error in errors:
+        where, *path = error.get("loc", ()) or ("body",)
+        message = str(error.get("msg", "invalid value"))
+        if where == "body":
+            pointer = "#" + "".join(f"/{_escape(part)}" for part in path)
+            result.append(FieldError(message, pointer=pointer))
+        else:
+            result.append(FieldError(message, parameter=".".join(str(part) for part in path)))
+    return result
+
+
+def _escape(part: object) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        if any(error.get("type") == "json_invalid" for error in errors):
+            problem: Problem = _HttpProblem(
+                BAD_REQUEST, "The request body is not valid JSON.", status=400
+            )
+        else:
+            count = len(errors)
+            problem = ValidationProblem(
+                f"{count} field{'s are' if count != 1 else ' is'} not valid; see errors.",
+                errors=field_errors(errors),
+            )
+        return problem_response(request, problem)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        kind = _BY_STATUS.get(exc.status_code)
+        if kind is None:
+            kind = SERVER_ERROR if exc.status_code >= 500 else BAD_REQUEST
+        detail = exc.detail if isinstance(exc.detail, str) else kind.title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"Nothing is at {request.url.path}."
+        problem = _HttpProblem(kind, detail, status=exc.status_code, headers=exc.headers or {})
+        return problem_response(request, problem)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error", exc_info=exc, path=request.url.path)
+        problem = _HttpProblem(
+            SERVER_ERROR,
+            "Something failed on our side and nothing was changed. "
+            "Quote the X-Request-ID header when you report it.",
+            status=500,
+        )
+        return problem_response(request, problem)

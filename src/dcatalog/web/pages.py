@@ -1,0 +1,75 @@
+"""The home page, the language switch and the problem-type pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from dcatalog.access import public
+from dcatalog.agencies.service import list_active_agencies
+from dcatalog.calendars.buddhist_era import BANGKOK
+from dcatalog.catalog.service import list_virtues
+from dcatalog.db import utcnow
+from dcatalog.problems import PROBLEM_TYPES, NotFound
+from dcatalog.web.deps import SessionDep, SettingsDep
+from dcatalog.web.i18n import LANG_COOKIE, LANGUAGES
+from dcatalog.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[public])
+
+
+def today_in_thailand() -> date:
+    return utcnow().astimezone(BANGKOK).date()
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    context = {
+        "virtues": list_virtues(session),
+        "agencies": list_active_agencies(session),
+        "today": today_in_thailand(),
+        "demo": settings.demo,
+    }
+    return render(request, "home.html", context)
+
+
+@router.get("/lang/{lang}")
+def switch_language(lang: str, next_url: str = Query("/", alias="next")) -> RedirectResponse:
+    if lang not in LANGUAGES:
+        raise NotFound(f"no language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    # Only same-site paths: an open redirect would help phishing.
+    target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from our own static files: the docs work offline and load nothing
+    from a third-party CDN."""
+    static = request.url_for("static", path="vendor/swagger-ui")
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title="D-Catalog API",
+        swagger_js_url=f"{static}/swagger-ui-bundle.js",
+        swagger_css_url=f"{static}/swagger-ui.css",
+        swagger_favicon_url=str(request.url_for("static", path="favicon.svg")),
+    )
+
+
+@router.get("/problems", response_class=HTMLResponse)
+def problem_types(request: Request) -> HTMLResponse:
+    kinds = sorted(PROBLEM_TYPES.values(), key=lambda kind: kind.slug)
+    return render(request, "problems.html", {"kinds": kinds, "selected": None})
+
+
+@router.get("/problems/{slug}", response_class=HTMLResponse)
+def problem_type(request: Request, slug: str) -> HTMLResponse:
+    kind = PROBLEM_TYPES.get(slug)
+    if kind is None:
+        raise NotFound(f"no problem type {slug!r}")
+    return render(request, "problems.html", {"kinds": [kind], "selected": kind})

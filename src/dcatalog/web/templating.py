@@ -1,0 +1,57 @@
+"""The one Jinja2 environment of the pages, with gettext and Thai date filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from dcatalog import __version__
+from dcatalog.calendars import buddhist_era
+from dcatalog.calendars.buddhist_era import Style
+from dcatalog.web import i18n
+
+
+def _format_date(value: date, style: Style = "medium") -> str:
+    return buddhist_era.format_date(value, i18n.current_language(), style)
+
+
+def _format_datetime(value: datetime, style: Style = "medium") -> str:
+    return buddhist_era.format_datetime(value, i18n.current_language(), style)
+
+
+def _pick(thai: str, english: str) -> str:
+    return thai if i18n.current_language() == "th" else english
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("dcatalog.web", "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.filters["date"] = _format_date
+    env.filters["datetime"] = _format_datetime
+    env.globals["pick"] = _pick
+    env.globals["version"] = __version__
+    env.globals["current_language"] = i18n.current_language
+    return env
+
+
+templates = Jinja2Templates(env=build_environment())
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    data = {"lang": i18n.current_language(), **(context or {})}
+    return templates.TemplateResponse(request, name, data, status_code=status_code)

@@ -1,0 +1,159 @@
+"""Test fixtures. Every storage test runs twice: on SQLite and on PostgreSQL.
+
+- ``engine`` (session scope, parametrised by backend): a database built once by
+  running the real migrations;
+- ``database`` / ``session``: each test inside one outer transaction that is
+  rolled back, services' commits becoming savepoints (warehouse's pattern);
+- ``fresh_database_url``: an empty database of its own, for tests that need
+  real commits seen by other processes (CLI, served app, migrations).
+
+PostgreSQL comes from DCATALOG_TEST_POSTGRES_URL (default: the local server,
+user postgres). When it is unreachable the PostgreSQL half is skipped with a
+reason, except when CI=true or DCATALOG_TEST_REQUIRE_POSTGRES=1: then it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from dcatalog.app import create_app
+from dcatalog.config import Settings
+from dcatalog.db import Database, create_db_engine
+from dcatalog.schema import upgrade_engine
+
+BACKENDS = ["sqlite", "postgresql"]
+POSTGRES_URL = os.environ.get(
+    "DCATALOG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+TEST_PEPPER = "test-pepper-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _postgres_required() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get(
+        "DCATALOG_TEST_REQUIRE_POSTGRES", ""
+    ) in ("1", "true")
+
+
+def _admin_dsn() -> str:
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _postgres_available() -> None:
+    try:
+        psycopg.connect(_admin_dsn(), connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {make_url(POSTGRES_URL)!r}: {exc}"
+        if _postgres_required():
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+class PostgresDatabases:
+    """Creates throw-away databases on the test server and drops them after."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        _postgres_available()
+        name = f"dcatalog_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+def _new_database_url(backend: str, folder: Path, postgres_databases: PostgresDatabases) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'dcatalog.sqlite3'}"
+    return postgres_databases.create()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def engine(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_databases: PostgresDatabases,
+) -> Iterator[Engine]:
+    url = _new_database_url(backend, tmp_path_factory.mktemp(backend), postgres_databases)
+    engine = create_db_engine(url)
+    upgrade_engine(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def database(engine: Engine, connection: Connection) -> Database:
+    return Database(engine, connection=connection)
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+@pytest.fixture
+def fresh_database_url(backend: str, tmp_path: Path, postgres_databases: PostgresDatabases) -> str:
+    """An empty database (no schema) that this test alone uses."""
+    return _new_database_url(backend, tmp_path, postgres_databases)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        instance_dir=tmp_path / "var",
+        pepper=TEST_PEPPER,  # type: ignore[arg-type]
+        log_format="json",
+        log_level="INFO",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> FastAPI:
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

@@ -1,0 +1,99 @@
+"""The CLI for real: ``python -m dcatalog`` in a subprocess, on both databases."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dcatalog.agencies.models import Agency
+from dcatalog.db import create_db_engine
+from tests.conftest import TEST_PEPPER
+from tests.helpers import run_cli
+
+
+@pytest.fixture
+def env(fresh_database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "DCATALOG_DATABASE_URL": fresh_database_url,
+        "DCATALOG_INSTANCE_DIR": str(tmp_path / "var"),
+        "DCATALOG_PEPPER": TEST_PEPPER,
+        "DCATALOG_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_help_lists_every_command() -> None:
+    result = run_cli("--help", env={})
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "demo", "version", "config"):
+        assert command in result.stdout
+
+
+def test_version() -> None:
+    result = run_cli("version", env={})
+    assert result.returncode == 0
+    assert result.stdout.strip() == "dcatalog 0.1.0"
+
+
+def test_migrate_is_idempotent(env: dict[str, str]) -> None:
+    first = run_cli("migrate", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "from an empty schema to 0002" in first.stdout
+    again = run_cli("migrate", env=env)
+    assert again.returncode == 0
+    assert "already at 0002" in again.stdout
+
+
+def test_demo_loads_once_and_refreshes_after(env: dict[str, str]) -> None:
+    first = run_cli("demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "5 partner agencies added" in first.stdout
+    assert "http://127.0.0.1:8000" in first.stdout
+    again = run_cli("demo", env=env)
+    assert again.returncode == 0
+    assert "0 partner agencies added, 0 refreshed" in again.stdout
+    engine = create_db_engine(env["DCATALOG_DATABASE_URL"])
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Agency)) == 5
+    engine.dispose()
+
+
+def test_serve_refuses_an_unmigrated_database(env: dict[str, str]) -> None:
+    result = run_cli("serve", "--port", "1", env=env)
+    assert result.returncode == 1
+    assert "dcatalog migrate" in result.stderr
+
+
+def test_bad_configuration_exits_2_naming_the_variable(env: dict[str, str]) -> None:
+    result = run_cli("migrate", env={**env, "DCATALOG_ACADEMIC_YEAR_START": "02-30"})
+    assert result.returncode == 2
+    assert "DCATALOG_ACADEMIC_YEAR_START" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_exits_1_with_one_clear_line(tmp_path: Path) -> None:
+    env = {
+        "DCATALOG_DATABASE_URL": "postgresql://postgres:s3cret@127.0.0.1:1/none?connect_timeout=2",
+        "DCATALOG_INSTANCE_DIR": str(tmp_path),
+    }
+    result = run_cli("migrate", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("database error:")
+    assert "s3cret" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_postgresql_without_a_pepper_is_refused(tmp_path: Path) -> None:
+    env = {
+        "DCATALOG_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
+        "DCATALOG_INSTANCE_DIR": str(tmp_path),
+    }
+    result = run_cli("serve", env=env)
+    assert result.returncode == 1
+    assert "DCATALOG_PEPPER must be set" in result.stderr
+
+
+def test_config_hides_secrets(env: dict[str, str]) -> None:
+    result = run_cli("config", env=env)
+    assert result.returncode == 0
+    assert "DCATALOG_PEPPER" in result.stdout
+    assert TEST_PEPPER not in result.stdout

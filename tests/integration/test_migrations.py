@@ -1,0 +1,46 @@
+"""Models and migrations must describe the same schema, on both databases."""
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from dcatalog.catalog.models import Virtue
+from dcatalog.db import create_db_engine
+from dcatalog.models import Base
+from dcatalog.schema import alembic_config, current_revisions, head_revisions, upgrade_engine
+
+
+def test_migrations_match_the_models(fresh_database_url: str) -> None:
+    engine = create_db_engine(fresh_database_url)
+    upgrade_engine(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert differences == [], f"models and migrations differ; run ./dev migration: {differences}"
+
+
+def test_migrations_go_down_and_up_again(fresh_database_url: str) -> None:
+    engine = create_db_engine(fresh_database_url)
+    upgrade_engine(engine)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade_engine(engine)
+    with engine.connect() as conn:
+        assert current_revisions(conn) == head_revisions()
+    engine.dispose()
+
+
+def test_the_five_virtues_are_reference_data(fresh_database_url: str) -> None:
+    engine = create_db_engine(fresh_database_url)
+    upgrade_engine(engine)
+    with engine.connect() as conn:
+        codes = conn.scalars(select(Virtue.code).order_by(Virtue.position)).all()
+    engine.dispose()
+    assert codes == ["sufficiency", "discipline", "honesty", "volunteering", "health"]

@@ -1,0 +1,80 @@
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from dcatalog.app import create_app
+from dcatalog.config import Settings
+from dcatalog.db import Database
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_when_everything_is_in_place(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "migrations": "ok", "pepper": "ok"},
+    }
+
+
+def test_readyz_says_503_until_the_database_is_migrated(
+    fresh_database_url: str, settings: Settings
+) -> None:
+    database = Database.from_url(fresh_database_url)
+    with TestClient(create_app(settings, database=database)) as client:
+        response = client.get("/readyz")
+    database.dispose()
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready"
+    assert "dcatalog migrate" in body["checks"]["migrations"]
+
+
+def test_readyz_says_503_when_the_database_is_unreachable(settings: Settings) -> None:
+    database = Database.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    with TestClient(create_app(settings, database=database)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"].startswith("unreachable")
+
+
+def test_readyz_refuses_a_pepper_other_than_the_databases(
+    client: TestClient, database: Database, settings: Settings
+) -> None:
+    assert client.get("/readyz").status_code == 200  # records the test pepper
+    other = settings.model_copy(update={"pepper": SecretStr("a different pepper, long enough!!")})
+    with TestClient(create_app(other, database=database)) as second:
+        response = second.get("/readyz")
+    assert response.status_code == 503
+    assert "pepper" in response.json()["checks"]["pepper"]
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/healthz")
+    client.get("/api/v1/deeds/0197d9a0-unknown")
+    client.get("/no/such/page")
+    body = client.get("/metrics").text
+    assert 'dcatalog_http_requests_total{method="GET",route="/healthz",status="200"}' in body
+    assert 'route="/api/{rest:path}",status="404"' in body
+    assert 'route="<unmatched>",status="404"' in body
+    assert "0197d9a0-unknown" not in body  # raw paths never become labels
+    assert (
+        'dcatalog_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"}'
+        in body
+    )
+
+
+def test_every_response_carries_a_request_id(client: TestClient) -> None:
+    generated = client.get("/healthz").headers["x-request-id"]
+    assert len(generated) == 32
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
+    # A hostile id (newline, too long) is replaced, never echoed.
+    replaced = client.get("/healthz", headers={"X-Request-ID": "x" * 200}).headers["x-request-id"]
+    assert replaced != "x" * 200

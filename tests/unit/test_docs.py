@@ -1,0 +1,42 @@
+"""Documentation that a test keeps true (datasette's habit)."""
+
+import re
+
+from dcatalog.cli import app as cli_app
+from dcatalog.cli import settings_reference
+from dcatalog.config import Settings
+from tests.helpers import ROOT
+
+
+def test_the_settings_reference_is_current() -> None:
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    table = re.search(r"-->\n(.*?)\n<!-- end settings-table -->", text, re.S)
+    assert table is not None
+    assert table.group(1).strip() == settings_reference().strip(), (
+        "regenerate with: dcatalog config --markdown"
+    )
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"DCATALOG_{name.upper()}" in readme, name
+
+
+def test_every_command_is_documented() -> None:
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    for command in cli_app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        assert f"`dcatalog {name}" in operations, name
+
+
+def test_the_quick_start_has_exactly_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", quick, re.S)
+    assert block is not None
+    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    assert [c for c in commands if c] == ["./dev up", "./dev test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "./dev ci" in ci
+    assert "./dev test" in (ROOT / "dev").read_text()
