@@ -14,9 +14,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def test_home_page_in_thai_then_english_on_a_phone(page: Page, server: str, backend: str) -> None:
     page.goto(server + "/")
     expect(page.locator("html")).to_have_attribute("lang", "th")
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "ความดีที่นับได้ มองเห็นได้ และได้รับคำขอบคุณ"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("ความดีที่นับได้ มองเห็นได้ และได้รับคำขอบคุณ")
     virtues = page.locator(".virtue h3")
     expect(virtues).to_have_text(["พอเพียง", "วินัย", "สุจริต", "จิตอาสา", "สุขภาวะ"])
     expect(page.get_by_text("กองทุนเงินให้กู้ยืมเพื่อการศึกษา (กยศ.)")).to_be_visible()
@@ -36,7 +34,9 @@ def test_home_page_in_thai_then_english_on_a_phone(page: Page, server: str, back
 
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Good deeds, counted, seen and thanked")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Good deeds, counted, seen and thanked"
+    )
     expect(page.locator(".virtue h3").first).to_have_text("Sufficiency")
     expect(page.get_by_text("Student Loan Fund (SLF)")).to_be_visible()
     expect(page.locator("footer")).to_contain_text(re.compile(r"Today is \d+ \w+ 20\d\d"))
