@@ -6,9 +6,12 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx2 as httpx
 from sqlalchemy import Engine, select
 
 from dcatalog.models import Base
@@ -22,14 +25,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("DCATALOG_")}
+
+
 def run_cli(
     *args: str, env: Mapping[str, str], timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m dcatalog`` for real, as a user would, with only our settings."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DCATALOG_")}
     return subprocess.run(
         [sys.executable, "-m", "dcatalog", *args],
-        env={**clean, "COLUMNS": "200", **env},
+        env={**_clean_environment(), "COLUMNS": "200", **env},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -45,3 +51,34 @@ def dump_all_rows(engine: Engine) -> str:
             for row in conn.execute(select(table)):
                 lines.append(f"{table.name}: {tuple(row)!r}")
     return "\n".join(lines)
+
+
+@contextmanager
+def serving(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[str]:
+    """``dcatalog serve`` in a real process until /readyz says ready; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dcatalog", "serve", "--port", str(port), *args],
+            env={**_clean_environment(), **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not _ready(base):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

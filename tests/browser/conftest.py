@@ -4,18 +4,14 @@ Chromium (Debian's /usr/bin/chromium) driven by Playwright."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import TEST_PEPPER
-from tests.helpers import free_port, run_cli
+from tests.helpers import run_cli, serving
 
 CHROMIUM = os.environ.get("DCATALOG_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium keeps trying to reach Google's services from a machine
@@ -46,42 +42,17 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def server(fresh_database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
     env = {
         "DCATALOG_DATABASE_URL": fresh_database_url,
         "DCATALOG_INSTANCE_DIR": str(tmp_path / "var"),
         "DCATALOG_PEPPER": TEST_PEPPER,
         "DCATALOG_DEMO": "true",
-        "DCATALOG_PORT": str(port),
         "DCATALOG_WORKERS": "1",
     }
     loaded = run_cli("demo", env=env)
     assert loaded.returncode == 0, loaded.stderr
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DCATALOG_")}
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dcatalog", "serve"],
-        env={**clean, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text())
-            time.sleep(0.1)
+    with serving(env, tmp_path / "server.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 @pytest.fixture
