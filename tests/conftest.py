@@ -37,6 +37,7 @@ POSTGRES_URL = os.environ.get(
     "DCATALOG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 TEST_PEPPER = "test-pepper-0123456789abcdefghijklmnopqrstuvwxyz"
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def _postgres_required() -> bool:
@@ -143,6 +144,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         instance_dir=tmp_path / "var",
         pepper=TEST_PEPPER,  # type: ignore[arg-type]
+        secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
         log_format="json",
         log_level="INFO",
     )

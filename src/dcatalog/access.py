@@ -1,15 +1,27 @@
-"""Who may call a route. Every route states it: either ``public`` or a rule
-from the accounts domain. A test walks every route of the application and
-fails when one states nothing, so a new route can't be open by accident."""
+"""Who may call a route. Every route states it: ``public``, ``signed_in`` or
+``require(scope)``. A test walks every route of the application and fails when
+one states nothing, so a new route can't be open by accident.
+
+The caller is found once per request: an ``Authorization: Bearer`` API key, or
+the staff sign-in cookie. API keys act only on the API; cookies only on pages
+(and their forms carry a CSRF token).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
+
+from dcatalog.accounts import service as accounts
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.db import Database
+from dcatalog.problems import Forbidden, Unauthorized
 
 Rule = TypeVar("Rule", bound=Callable[..., Any])
+SESSION_COOKIE = "dcatalog_session"
 
 
 def access_rule(function: Rule) -> Rule:
@@ -22,9 +34,80 @@ def is_access_rule(function: object) -> bool:
     return bool(getattr(function, "__dcatalog_access_rule__", False))
 
 
+def current_actor(request: Request) -> Actor | None:
+    """The caller, or None for an anonymous one (cached on the request)."""
+    if hasattr(request.state, "actor"):
+        cached: Actor | None = request.state.actor
+        return cached
+    actor = _resolve(request)
+    request.state.actor = actor
+    return actor
+
+
+def _resolve(request: Request) -> Actor | None:
+    database: Database = request.app.state.database
+    if request.url.path.startswith("/api/"):
+        return _api_key_actor(request, database)
+    # Pages know only the sign-in cookie; their forms carry a CSRF token.
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with database.session() as session:
+            account = accounts.account_for_session(session, token)
+            return accounts.actor_for(account) if account else None
+    return None
+
+
+def _api_key_actor(request: Request, database: Database) -> Actor | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        with database.session() as session:
+            key = accounts.authenticate_api_key(session, credentials)
+            if key is None:
+                raise Unauthorized(
+                    "The API key is not valid (unknown, revoked, or its agency is suspended).",
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
+            scopes = frozenset(Scope(scope) for scope in key.scopes)
+            return Actor.api_key(key.prefix, key.agency_id, scopes)
+    return None
+
+
+def _signed_in(request: Request) -> Actor:
+    actor = current_actor(request)
+    if actor is None:
+        raise Unauthorized(
+            "Sign in, or send an API key as `Authorization: Bearer <key>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return actor
+
+
 @access_rule
 def _anyone() -> None:
     """Open to everyone, signed in or not."""
 
 
+@access_rule
+def _any_staff(request: Request) -> Actor:
+    return _signed_in(request)
+
+
+def require(scope: Scope) -> Any:
+    """A dependency that lets through only callers holding ``scope``."""
+
+    @access_rule
+    def rule(request: Request) -> Actor:
+        actor = _signed_in(request)
+        if not actor.can(scope):
+            raise Forbidden(f"This needs the permission {scope.value}.")
+        return actor
+
+    rule.__name__ = f"require_{scope.value.replace(':', '_')}"
+    rule.__dcatalog_scope__ = scope  # type: ignore[attr-defined]
+    return Depends(rule)
+
+
 public: Any = Depends(_anyone)
+signed_in: Any = Depends(_any_staff)
+CurrentActor = Annotated[Actor, signed_in]
+MaybeActor = Annotated[Actor | None, Depends(current_actor)]

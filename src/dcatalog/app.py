@@ -11,15 +11,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dcatalog import __version__, schema
 from dcatalog.access import public
+from dcatalog.accounts import pages as accounts_pages
+from dcatalog.agencies import pages as agencies_pages
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
+from dcatalog.instance import instance_secret
 from dcatalog.logs import configure_logging, get_logger
 from dcatalog.ops import api as ops_api
 from dcatalog.ops.observe import RequestObserver
 from dcatalog.problems import NotFound
 from dcatalog.web import pages
+from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
 
@@ -33,6 +37,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     configure_logging(settings)
     database = database or Database.from_url(settings.resolved_database_url)
     keyer = CitizenKeyer(load_pepper(settings))
+    secret_key = instance_secret(settings, "secret_key", settings.secret_key)
     for lang in LANGUAGES:
         translations(lang)  # a broken catalogue fails here, not on a visitor's page
 
@@ -57,14 +62,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.database = database
     app.state.keyer = keyer
+    app.state.secret_key = secret_key
 
     install_error_handlers(app)
+    app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.add_middleware(RequestObserver)  # outermost: it times everything inside
 
     app.mount("/static", StaticFiles(packages=[("dcatalog.web", "static")]), name="static")
     app.include_router(ops_api.router)
     app.include_router(pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(agencies_pages.router)
     app.include_router(_api_fallback())
     return app
 

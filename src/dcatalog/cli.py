@@ -21,8 +21,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from dcatalog import __version__, schema
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
-from dcatalog.identity.citizen_key import CitizenKeyer, PepperUnavailable, load_pepper
+from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
+from dcatalog.instance import SecretUnavailable, instance_secret
+from dcatalog.problems import Problem
 
 app = typer.Typer(
     name="dcatalog",
@@ -31,8 +33,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class CommandError(Exception):
@@ -112,6 +114,99 @@ def demo() -> None:
     )
 
 
+admin_app = typer.Typer(help="Programme-office accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Agency API keys.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+app.add_typer(keys_app, name="keys")
+
+
+@admin_app.command("create")
+def admin_create(
+    email: Annotated[str, typer.Option(help="Email address; it is the sign-in name.")],
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 12 characters (asked for when not given).",
+        ),
+    ],
+) -> None:
+    """Create a programme-office administrator (the first one, or another)."""
+    from dcatalog.accounts import service as accounts
+    from dcatalog.accounts.permissions import Role
+    from dcatalog.actors import SYSTEM
+
+    settings = get_settings()
+    database = _database(settings)
+    try:
+        with database.write_session() as session:
+            account = accounts.create_account(
+                session,
+                SYSTEM,
+                email=email,
+                display_name=name,
+                role=Role.PROGRAM_ADMIN,
+                password=password,
+            )
+    finally:
+        database.dispose()
+    out.print(f"Programme administrator {account.email} created. Sign in at /login.")
+
+
+@keys_app.command("create")
+def keys_create(
+    agency: Annotated[str, typer.Option(help="Code of the agency the key acts for.")],
+    scope: Annotated[
+        list[str], typer.Option(help="A scope, e.g. deeds:write; repeat for several.")
+    ],
+    name: Annotated[str, typer.Option(help="Which system uses the key.")] = "created with the CLI",
+) -> None:
+    """Create an API key; the key alone is printed on the last line (shown only once)."""
+    from dcatalog.accounts import service as accounts
+    from dcatalog.actors import SYSTEM
+    from dcatalog.agencies.service import get_agency
+
+    settings = get_settings()
+    database = _database(settings)
+    try:
+        with database.write_session() as session:
+            key, plain = accounts.create_api_key(
+                session, SYSTEM, get_agency(session, agency), name, scope
+            )
+    finally:
+        database.dispose()
+    err.print(
+        f"API key dck_{key.prefix} for {agency} with {', '.join(key.scopes)}. "
+        "Store it now: it is not shown again.",
+        highlight=False,
+    )
+    print(plain)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (dck_<prefix> or <prefix>).")],
+    reason: Annotated[str, typer.Option(help="Why; kept in the audit trail.")] = "",
+) -> None:
+    """Revoke an API key at once."""
+    from dcatalog.accounts import service as accounts
+    from dcatalog.actors import SYSTEM
+
+    settings = get_settings()
+    database = _database(settings)
+    try:
+        with database.write_session() as session:
+            key = accounts.revoke_api_key(
+                session, SYSTEM, prefix.removeprefix("dck_"), reason=reason
+            )
+    finally:
+        database.dispose()
+    out.print(f"API key dck_{key.prefix} ({key.name}) is revoked.")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -125,7 +220,9 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
-    load_pepper(settings)  # fail here, clearly, rather than in every worker
+    # Fail here, clearly, rather than in every worker.
+    load_pepper(settings)
+    instance_secret(settings, "secret_key", settings.secret_key)
     _require_current_schema(settings)
     if workers > 1:
         # Each worker counts its own requests; this folder lets /metrics add them up.
@@ -190,7 +287,7 @@ def settings_reference() -> str:
     return "\n".join(lines)
 
 
-_KNOWN_FAILURES = (PepperUnavailable, PepperMismatch, CommandError)
+_KNOWN_FAILURES = (SecretUnavailable, PepperMismatch, CommandError)
 
 
 def main() -> None:
@@ -211,4 +308,11 @@ def main() -> None:
         sys.exit(1)
     except _KNOWN_FAILURES as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except Problem as problem:  # a service refused: say why, as the API would
+        reasons = "; ".join(f"{e.pointer or e.parameter}: {e.detail}" for e in problem.errors)
+        err.print(
+            f"[bold red]error:[/] {problem.detail}" + (f" ({reasons})" if reasons else ""),
+            highlight=False,
+        )
         sys.exit(1)

@@ -45,6 +45,17 @@ class Settings(BaseSettings):
             "Never change it on a live database: every citizen key depends on it."
         ),
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret that signs sign-in sessions and CSRF tokens; at least 32 characters. "
+            "Empty on SQLite: generated once into `<instance_dir>/secret_key`. Required on "
+            "PostgreSQL. Changing it signs everybody out."
+        ),
+    )
+    session_hours: int = Field(
+        default=12, ge=1, le=24 * 30, description="Hours a staff sign-in lasts before it expires."
+    )
     demo: bool = Field(
         default=False,
         description="Demo mode: enables demo-only conveniences. Never on in production.",
@@ -87,7 +98,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not a day of the year") from exc
         return value
 
-    @field_validator("pepper")
+    @field_validator("pepper", "secret_key")
     @classmethod
     def _long_pepper(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:

@@ -1,9 +1,20 @@
 """Every table of the application, imported in one place so that the metadata
 Alembic compares with the migrations is complete."""
 
+from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.agencies.models import Agency
+from dcatalog.audit.models import AuditEvent
 from dcatalog.catalog.models import Virtue
 from dcatalog.db import Base
 from dcatalog.ops.models import InstanceMeta
 
-__all__ = ["Agency", "Base", "InstanceMeta", "Virtue"]
+__all__ = [
+    "Agency",
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "InstanceMeta",
+    "StaffAccount",
+    "Virtue",
+    "WebSession",
+]

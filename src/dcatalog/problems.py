@@ -194,3 +194,12 @@ class Forbidden(Problem):
 
 class ServiceUnavailable(Problem):
     kind = UNAVAILABLE
+
+
+LOCKED = problem_type(
+    "too-many-attempts",
+    "Too many attempts",
+    429,
+    "Sign-in for this account is paused after repeated failures; try again later.",
+    "พยายามหลายครั้งเกินไป",
+)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import TEST_PEPPER
+from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
 from tests.helpers import run_cli, serving
 
 CHROMIUM = os.environ.get("DCATALOG_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -46,6 +46,7 @@ def server(fresh_database_url: str, tmp_path: Path) -> Iterator[str]:
         "DCATALOG_DATABASE_URL": fresh_database_url,
         "DCATALOG_INSTANCE_DIR": str(tmp_path / "var"),
         "DCATALOG_PEPPER": TEST_PEPPER,
+        "DCATALOG_SECRET_KEY": TEST_SECRET_KEY,
         "DCATALOG_DEMO": "true",
         "DCATALOG_WORKERS": "1",
     }

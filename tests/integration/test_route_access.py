@@ -71,3 +71,18 @@ def test_the_guard_catches_a_route_without_a_rule(settings: Settings) -> None:
 
     app.include_router(router)
     assert unguarded_routes(app) == ["['GET'] /api/v1/forgotten"]
+
+
+def test_every_form_route_checks_the_csrf_token(settings: Settings) -> None:
+    from dcatalog.web.csrf import csrf_protect
+
+    app = create_app(settings, database=Database.from_url("sqlite://"))
+    unprotected = [
+        f"{sorted(route.methods)} {route.path}"
+        for route in _flatten(app.routes)
+        if isinstance(route, APIRoute)
+        and not route.path.startswith("/api/")
+        and route.methods - {"GET", "HEAD"}
+        and csrf_protect not in _calls(route.dependant)
+    ]
+    assert unprotected == []

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from tests.conftest import TEST_PEPPER
+from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
 from tests.helpers import run_cli, serving
 
 
@@ -13,6 +13,7 @@ def test_two_workers_answer_and_metrics_add_up(fresh_database_url: str, tmp_path
         "DCATALOG_DATABASE_URL": fresh_database_url,
         "DCATALOG_INSTANCE_DIR": str(tmp_path / "var"),
         "DCATALOG_PEPPER": TEST_PEPPER,
+        "DCATALOG_SECRET_KEY": TEST_SECRET_KEY,
     }
     assert run_cli("migrate", env=env).returncode == 0
     with (

@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dcatalog.config import Settings
-from dcatalog.identity.citizen_key import CitizenKeyer, PepperUnavailable, load_pepper
+from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.national_id import InvalidNationalId, with_check_digit
+from dcatalog.instance import SecretUnavailable
 
 PEPPER = b"p" * 32
 
@@ -71,7 +72,7 @@ def test_postgresql_needs_an_explicit_pepper(tmp_path: Path) -> None:
     settings = Settings(
         instance_dir=tmp_path / "var", database_url="postgresql://postgres@127.0.0.1/x"
     )
-    with pytest.raises(PepperUnavailable, match="DCATALOG_PEPPER"):
+    with pytest.raises(SecretUnavailable, match="DCATALOG_PEPPER"):
         load_pepper(settings)
     configured = Settings(
         instance_dir=tmp_path / "var",

@@ -7,21 +7,14 @@ by trying all 10^12 possible numbers, which a plain hash would allow.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
-import secrets
-from pathlib import Path
 
 from dcatalog.config import Settings
 from dcatalog.identity.national_id import normalise
+from dcatalog.instance import instance_secret
 
 _FINGERPRINT_LABEL = b"dcatalog:pepper-fingerprint:v1"
-
-
-class PepperUnavailable(RuntimeError):
-    """No pepper is configured where one must be given explicitly."""
 
 
 class CitizenKeyer:
@@ -47,38 +40,4 @@ class CitizenKeyer:
 
 def load_pepper(settings: Settings) -> bytes:
     """The configured pepper; on the embedded SQLite default, one generated once."""
-    if settings.pepper is not None:
-        return settings.pepper.get_secret_value().encode("utf-8")
-    path = settings.instance_dir / "pepper"
-    if path.exists():
-        return _read_pepper_file(path)
-    if not settings.is_sqlite:
-        raise PepperUnavailable(
-            "DCATALOG_PEPPER must be set when the database is not the embedded SQLite: "
-            "every app process must use the same pepper. Generate one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and keep it safe."
-        )
-    return _create_pepper_file(path)
-
-
-def _read_pepper_file(path: Path) -> bytes:
-    return base64.urlsafe_b64decode(path.read_text(encoding="ascii").strip())
-
-
-def _create_pepper_file(path: Path) -> bytes:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    pepper = secrets.token_bytes(32)
-    # Write a private temporary file, then link it into place: linking fails if
-    # another process got there first, and nobody ever reads a half-written file.
-    tmp = path.with_name(f".pepper.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(base64.urlsafe_b64encode(pepper).decode("ascii") + "\n")
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return _read_pepper_file(path)
-    finally:
-        tmp.unlink()
-    return pepper
+    return instance_secret(settings, "pepper", settings.pepper)

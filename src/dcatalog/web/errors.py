@@ -8,10 +8,11 @@ echoed (one could be a national ID) and no stack trace leaves the server.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dcatalog.logs import get_logger
@@ -59,6 +60,9 @@ def problem_response(request: Request, problem: Problem) -> Response:
             media_type=PROBLEM_JSON,
             headers=headers,
         )
+    if problem.status == 401:
+        # A page that needs sign-in sends the person to sign in, then back here.
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     context = {
         "title": problem.kind.title_th if current_language() == "th" else problem.kind.title,
         "message": problem.detail,

@@ -14,7 +14,7 @@ from dcatalog.calendars.buddhist_era import BANGKOK
 from dcatalog.catalog.service import list_virtues
 from dcatalog.db import utcnow
 from dcatalog.problems import PROBLEM_TYPES, NotFound
-from dcatalog.web.deps import SessionDep, SettingsDep
+from dcatalog.web.deps import SessionDep
 from dcatalog.web.i18n import LANG_COOKIE, LANGUAGES
 from dcatalog.web.templating import render
 
@@ -25,13 +25,19 @@ def today_in_thailand() -> date:
     return utcnow().astimezone(BANGKOK).date()
 
 
+def safe_next(target: str) -> str:
+    """Only same-site paths: an open redirect would help phishing."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+def home(request: Request, session: SessionDep) -> HTMLResponse:
     context = {
         "virtues": list_virtues(session),
         "agencies": list_active_agencies(session),
         "today": today_in_thailand(),
-        "demo": settings.demo,
     }
     return render(request, "home.html", context)
 
@@ -40,9 +46,7 @@ def home(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLRe
 def switch_language(lang: str, next_url: str = Query("/", alias="next")) -> RedirectResponse:
     if lang not in LANGUAGES:
         raise NotFound(f"no language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-    # Only same-site paths: an open redirect would help phishing.
-    target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(safe_next(next_url), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
 

@@ -11,9 +11,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from dcatalog import __version__
+from dcatalog.access import current_actor
 from dcatalog.calendars import buddhist_era
 from dcatalog.calendars.buddhist_era import Style
 from dcatalog.web import i18n
+from dcatalog.web.csrf import csrf_token
 
 
 def _format_date(value: date, style: Style = "medium") -> str:
@@ -53,5 +55,11 @@ templates = Jinja2Templates(env=build_environment())
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    data = {"lang": i18n.current_language(), **(context or {})}
+    data = {
+        "lang": i18n.current_language(),
+        "actor": current_actor(request),
+        "csrf_token": csrf_token(request),
+        "demo": request.app.state.settings.demo,
+        **(context or {}),
+    }
     return templates.TemplateResponse(request, name, data, status_code=status_code)

@@ -1,0 +1,1 @@
+"""Staff accounts, roles, sign-in sessions and agency API keys."""

@@ -1,0 +1,53 @@
+"""Who is acting: a staff member, an agency's API key, or the operator's CLI.
+
+Services take an ``Actor`` and check what it may do; routes only find out who
+it is. Audit records name it by ``label``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from dcatalog.accounts.permissions import ROLE_SCOPES, Role, Scope
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    kind: Literal["staff", "api_key", "system"]
+    id: str
+    label: str
+    agency_id: uuid.UUID | None
+    role: Role | None
+    scopes: frozenset[Scope]
+
+    def can(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+    def acts_for(self, agency_id: uuid.UUID | None) -> bool:
+        return agency_id is not None and self.agency_id == agency_id
+
+    @property
+    def display(self) -> str:
+        """How pages name the actor: the email of a staff member, the key's prefix."""
+        return self.label.split(":", 1)[-1]
+
+    @property
+    def is_program_office(self) -> bool:
+        return self.kind == "system" or self.role is Role.PROGRAM_ADMIN
+
+    @classmethod
+    def staff(
+        cls, account_id: uuid.UUID, email: str, role: Role, agency_id: uuid.UUID | None
+    ) -> Actor:
+        return cls("staff", str(account_id), f"staff:{email}", agency_id, role, ROLE_SCOPES[role])
+
+    @classmethod
+    def api_key(cls, prefix: str, agency_id: uuid.UUID, scopes: frozenset[Scope]) -> Actor:
+        return cls("api_key", prefix, f"key:{prefix}", agency_id, None, scopes)
+
+
+# The operator at the server's console (`dcatalog admin create`, `dcatalog keys …`):
+# whoever runs the CLI already holds the database and its secrets.
+SYSTEM = Actor("system", "cli", "cli", None, None, frozenset(Scope))

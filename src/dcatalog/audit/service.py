@@ -1,0 +1,72 @@
+"""Writing the audit trail, in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from dcatalog.actors import Actor
+from dcatalog.audit.models import AuditEvent
+from dcatalog.db import Base
+
+# Never copied into the trail: secrets stay where they are.
+_NEVER_SNAPSHOT = {"password_hash", "key_hash", "token_hash"}
+
+
+def snapshot(record: Base) -> dict[str, Any]:
+    """A JSON-safe copy of a record's columns (secrets left out)."""
+    values: dict[str, Any] = {}
+    for column in inspect(record).mapper.column_attrs:
+        if column.key in _NEVER_SNAPSHOT:
+            continue
+        values[column.key] = _json_safe(getattr(record, column.key))
+    return values
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: Base,
+    *,
+    before: dict[str, Any] | None = None,
+    reason: str = "",
+    agency_id: uuid.UUID | None = None,
+) -> AuditEvent:
+    """Add an audit event for ``entity`` as it is now; the caller commits."""
+    session.flush()  # the entity's id and defaults exist before we copy them
+    after = snapshot(entity)
+    identity = inspect(entity).identity or ("",)
+    event = AuditEvent(
+        actor=actor.label,
+        agency_id=agency_id or actor.agency_id,
+        action=action,
+        entity_type=type(entity).__tablename__,
+        entity_id=",".join(str(part) for part in identity),
+        before=before,
+        after=after,
+        reason=reason,
+        request_id=str(structlog.contextvars.get_contextvars().get("request_id", "")),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,63 @@
+"""Test data made through the real services (so the rules apply to it too)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from dcatalog.accounts import service as accounts
+from dcatalog.accounts.models import StaffAccount
+from dcatalog.accounts.permissions import AGENCY_ROLES, Role
+from dcatalog.actors import SYSTEM
+from dcatalog.agencies import service as agencies
+from dcatalog.agencies.models import Agency
+
+PASSWORD = "a long enough password"
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def make_agency(session: Session, code: str = "kys", kind: str = "government") -> Agency:
+    return agencies.create_agency(
+        session, SYSTEM, code=code, name_th=f"หน่วยงาน {code}", name_en=f"Agency {code}", kind=kind
+    )
+
+
+def make_account(
+    session: Session, role: Role, agency: Agency | None = None, email: str | None = None
+) -> StaffAccount:
+    if role in AGENCY_ROLES and agency is None:
+        raise ValueError("agency roles need an agency")
+    email = email or f"{role.value}.{agency.code if agency else 'office'}@example.org"
+    return accounts.create_account(
+        session,
+        SYSTEM,
+        email=email,
+        display_name=email,
+        role=role,
+        password=PASSWORD,
+        agency=agency if role in AGENCY_ROLES else None,
+    )
+
+
+def csrf_from(client: TestClient, path: str = "/login") -> str:
+    match = _CSRF.search(client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    token = csrf_from(client)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/staff"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def post_form(client: TestClient, path: str, data: dict[str, object], page: str | None = None):  # type: ignore[no-untyped-def]
+    """Submit a form as a browser would: with the CSRF token from a page."""
+    token = csrf_from(client, page or "/login")
+    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
