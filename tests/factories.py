@@ -61,3 +61,23 @@ def post_form(client: TestClient, path: str, data: dict[str, object], page: str 
     """Submit a form as a browser would: with the CSRF token from a page."""
     token = csrf_from(client, page or "/login")
     return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def deed_type_fields(**overrides: object) -> dict[str, object]:
+    """A valid deed type body (API) / form (pages), with overrides."""
+    fields: dict[str, object] = {
+        "name": "tree_planting",
+        "virtue": "sufficiency",
+        "unit": "activity",
+        "credits_per_unit": 5,
+        "verification_policy": "verifier",
+        "evidence_required": True,
+        "max_per_day": "2",
+        "recorders": ["kind:school"],
+        "name_th": "ปลูกต้นไม้",
+        "name_en": "Tree planting",
+        "description_th": "ปลูกและดูแลต้นไม้ในชุมชน",
+        "description_en": "Planting and caring for trees in the community",
+    }
+    fields.update(overrides)
+    return fields

@@ -89,6 +89,7 @@ def _revisions(revisions: frozenset[str]) -> str:
 @app.command()
 def demo() -> None:
     """Load or refresh the demo data (migrating first), then say how to look at it."""
+    from dcatalog.demo.data import DEMO_PASSWORD
     from dcatalog.demo.service import load_demo
 
     settings = get_settings()
@@ -98,20 +99,27 @@ def demo() -> None:
     try:
         with database.write_session() as session:
             bind_pepper(session, keyer)
-            summary = load_demo(session)
+            summary = load_demo(session, with_accounts=settings.demo)
     finally:
         database.dispose()
     out.print(
         f"Demo data ready: {summary.agencies_created} partner agencies added, "
-        f"{summary.agencies_updated} refreshed."
+        f"{summary.agencies_updated} refreshed; {summary.deed_types_created} deed types "
+        f"added, {summary.deed_types_updated} updated."
     )
     url = f"http://{settings.host}:{settings.port}"
     out.print(f"Start the service with [bold]dcatalog serve[/] and open {url}", highlight=False)
-    out.print(
-        "Sign-in: staff and citizen accounts are not part of this version yet; "
-        "every page here is public.",
-        highlight=False,
-    )
+    if summary.accounts:
+        out.print(f"Staff sign-in at {url}/login, password {DEMO_PASSWORD!r} for:", highlight=False)
+        for email in summary.accounts:
+            out.print(f"  {email}", highlight=False)
+    else:
+        out.print(
+            "No demo sign-ins were made: set DCATALOG_DEMO=true to create them "
+            "(never on a real service), or create an administrator with "
+            "`dcatalog admin create`.",
+            highlight=False,
+        )
 
 
 admin_app = typer.Typer(help="Programme-office accounts.", no_args_is_help=True)

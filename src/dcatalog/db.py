@@ -37,6 +37,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class Bilingual:
+    """Records with ``<field>_th`` and ``<field>_en`` columns: pick by language."""
+
+    def text(self, field: str, lang: str) -> str:
+        return str(getattr(self, f"{field}_th" if lang == "th" else f"{field}_en"))
+
+    def name(self, lang: str) -> str:
+        return self.text("name", lang)
+
+    def description(self, lang: str) -> str:
+        return self.text("description", lang)
+
+
 def new_id() -> uuid.UUID:
     """A UUIDv7: time-ordered, so inserts land at the end of the primary-key index."""
     return uuid7()

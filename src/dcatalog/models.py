@@ -4,7 +4,7 @@ Alembic compares with the migrations is complete."""
 from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.agencies.models import Agency
 from dcatalog.audit.models import AuditEvent
-from dcatalog.catalog.models import Virtue
+from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.db import Base
 from dcatalog.ops.models import InstanceMeta
 
@@ -13,6 +13,8 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "DeedType",
+    "DeedTypeVersion",
     "InstanceMeta",
     "StaffAccount",
     "Virtue",

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from dcatalog.accounts.models import StaffAccount
 from dcatalog.agencies.models import Agency
+from dcatalog.catalog.models import DeedTypeVersion
 from dcatalog.db import create_db_engine
 from dcatalog.schema import head_revisions
 from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
@@ -49,15 +51,63 @@ def test_migrate_is_idempotent(env: dict[str, str]) -> None:
 def test_demo_loads_once_and_refreshes_after(env: dict[str, str]) -> None:
     first = run_cli("demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert "5 partner agencies added" in first.stdout
+    assert "6 partner agencies added" in first.stdout
+    assert "6 deed types added" in first.stdout
     assert "http://127.0.0.1:8000" in first.stdout
-    again = run_cli("demo", env=env)
+    assert "DCATALOG_DEMO=true" in first.stdout  # no known passwords unless asked for
+    again = run_cli("demo", env={**env, "DCATALOG_DEMO": "true"})
     assert again.returncode == 0
-    assert "0 partner agencies added, 0 refreshed" in again.stdout
+    assert "0 partner agencies added, 0 refreshed; 0 deed types added, 0 updated" in again.stdout
+    assert "office@pmdu.demo" in again.stdout
     engine = create_db_engine(env["DCATALOG_DATABASE_URL"])
     with engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(Agency)) == 5
+        assert conn.scalar(select(func.count()).select_from(Agency)) == 6
+        assert conn.scalar(select(func.count()).select_from(DeedTypeVersion)) == 6
+        assert conn.scalar(select(func.count()).select_from(StaffAccount)) == 7
     engine.dispose()
+
+
+def test_admin_create_and_keys(env: dict[str, str]) -> None:
+    assert run_cli("demo", env=env).returncode == 0
+    created = run_cli(
+        "admin",
+        "create",
+        "--email",
+        "Somchai@PMDU.go.th",
+        "--name",
+        "Somchai",
+        "--password",
+        "a long enough password",
+        env=env,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "somchai@pmdu.go.th" in created.stdout
+    weak = run_cli(
+        "admin", "create", "--email", "x@pmdu.go.th", "--name", "X", "--password", "short", env=env
+    )
+    assert weak.returncode == 1
+    assert "12" in weak.stderr
+    key = run_cli(
+        "keys",
+        "create",
+        "--agency",
+        "kys",
+        "--scope",
+        "deeds:write",
+        "--scope",
+        "eligibility:read",
+        env=env,
+    )
+    assert key.returncode == 0, key.stderr
+    plain = key.stdout.strip().splitlines()[-1]
+    assert plain.startswith("dck_")
+    prefix = plain.split("_")[1]
+    refused = run_cli("keys", "create", "--agency", "kys", "--scope", "catalog:approve", env=env)
+    assert refused.returncode == 1
+    assert "catalog:approve" in refused.stderr
+    revoked = run_cli("keys", "revoke", f"dck_{prefix}", "--reason", "test", env=env)
+    assert revoked.returncode == 0
+    assert "revoked" in revoked.stdout
 
 
 def test_serve_refuses_an_unmigrated_database(env: dict[str, str]) -> None:

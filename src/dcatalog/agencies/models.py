@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dcatalog.db import Base, UTCDateTime, new_id, str_enum, utcnow
+from dcatalog.db import Base, Bilingual, UTCDateTime, new_id, str_enum, utcnow
 
 
 class AgencyKind(StrEnum):
@@ -22,7 +22,7 @@ class AgencyStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
-class Agency(Base):
+class Agency(Bilingual, Base):
     __tablename__ = "agency"
     __table_args__ = (CheckConstraint("code = lower(code)", name="code_lowercase"),)
 
@@ -36,6 +36,3 @@ class Agency(Base):
     )
     website: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def name(self, lang: str) -> str:
-        return self.name_th if lang == "th" else self.name_en

@@ -1,14 +1,371 @@
-"""Reading and maintaining the catalog."""
+"""The catalog's rules: who drafts, who approves, what a version may say.
+
+Lifecycle of a version: draft → proposed → approved (→ superseded by the next
+approved version, or retired with its deed type). A draft can be edited in
+place; anything submitted is frozen, and changing an approved entry starts a
+new draft version. Only the programme office approves and retires. Every
+change goes to the audit trail.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from dcatalog.catalog.models import Virtue
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.agencies.models import Agency, AgencyKind
+from dcatalog.audit import service as audit
+from dcatalog.catalog.models import DeedType, DeedTypeVersion, VersionStatus, Virtue
+from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
+from dcatalog.db import utcnow
+from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+
+# The fields of a version that its rules and texts consist of, in display order.
+VERSION_FIELDS = tuple(DeedTypeFields.model_fields)
 
 
 def list_virtues(session: Session) -> Sequence[Virtue]:
     return session.scalars(select(Virtue).order_by(Virtue.position, Virtue.code)).all()
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def get_deed_type(session: Session, code: str) -> DeedType:
+    deed_type = session.get(DeedType, code)
+    if deed_type is None:
+        raise NotFound(f"There is no deed type {code!r} in the catalog.")
+    return deed_type
+
+
+def get_public(session: Session, code: str) -> DeedType:
+    """An entry the public may see: approved and in force."""
+    deed_type = session.get(DeedType, code)
+    if deed_type is None or deed_type.in_force is None:
+        raise NotFound(f"There is no deed type {code!r} in the catalog.")
+    return deed_type
+
+
+def search_public(
+    session: Session,
+    *,
+    virtue: str | None = None,
+    agency: str | None = None,
+    text: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> list[DeedType]:
+    """Approved entries in force, by code, filtered; ``after`` is the cursor (a code)."""
+    query = (
+        select(DeedType)
+        .join(
+            DeedTypeVersion,
+            (DeedTypeVersion.deed_type_code == DeedType.code)
+            & (DeedTypeVersion.version == DeedType.current_version),
+        )
+        .join(Agency, Agency.id == DeedType.owner_agency_id)
+        .where(DeedType.retired_at.is_(None))
+        .order_by(DeedType.code)
+        .limit(limit)
+    )
+    if virtue:
+        query = query.where(DeedTypeVersion.virtue_code == virtue)
+    if agency:
+        query = query.where(Agency.code == agency)
+    if after:
+        query = query.where(DeedType.code > after)
+    if text and text.strip():
+        pattern = f"%{text.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(DeedTypeVersion.name_th).like(pattern),
+                func.lower(DeedTypeVersion.name_en).like(pattern),
+                func.lower(DeedTypeVersion.description_th).like(pattern),
+                func.lower(DeedTypeVersion.description_en).like(pattern),
+                DeedType.code.like(pattern),
+            )
+        )
+    return list(session.scalars(query).unique())
+
+
+def list_for_agency(session: Session, actor: Actor) -> Sequence[DeedType]:
+    """Every entry of the actor's agency (all of them for the programme office)."""
+    query = select(DeedType).order_by(DeedType.code)
+    if not actor.is_program_office:
+        query = query.where(DeedType.owner_agency_id == actor.agency_id)
+    return session.scalars(query).unique().all()
+
+
+def list_proposed(session: Session, actor: Actor) -> Sequence[DeedTypeVersion]:
+    _require(actor, Scope.CATALOG_APPROVE)
+    query = (
+        select(DeedTypeVersion)
+        .where(DeedTypeVersion.status == VersionStatus.PROPOSED)
+        .order_by(DeedTypeVersion.submitted_at)
+    )
+    return session.scalars(query).all()
+
+
+def get_version(deed_type: DeedType, number: int) -> DeedTypeVersion:
+    version = next((v for v in deed_type.versions if v.version == number), None)
+    if version is None:
+        raise NotFound(f"{deed_type.code} has no version {number}.")
+    return version
+
+
+def may_record(version: DeedTypeVersion, owner: Agency, agency: Agency) -> bool:
+    """The owner records its own deed types; others only if listed by code or kind."""
+    if agency.id == owner.id:
+        return True
+    return agency.code in version.recorders or f"kind:{agency.kind.value}" in version.recorders
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+def diff(before: DeedTypeVersion | None, after: DeedTypeVersion) -> list[Change]:
+    """What a version changes compared with another (the one in force)."""
+    changes = []
+    for name in VERSION_FIELDS:
+        column = "virtue_code" if name == "virtue" else name
+        old = getattr(before, column) if before is not None else None
+        new = getattr(after, column)
+        if old != new:
+            changes.append(Change(name, old, new))
+    return changes
+
+
+def diff_fields(version: DeedTypeVersion, fields: DeedTypeFields) -> list[str]:
+    """Which fields a version would change to take these values."""
+    changed = []
+    for name in VERSION_FIELDS:
+        column = "virtue_code" if name == "virtue" else name
+        wanted = getattr(fields, name)
+        if name == "recorders":
+            wanted = sorted(set(wanted))
+        if getattr(version, column) != wanted:
+            changed.append(name)
+    return changed
+
+
+# --- drafting (the owner agency) ----------------------------------------------------
+
+
+def _require(actor: Actor, scope: Scope) -> None:
+    if not actor.can(scope):
+        raise Forbidden(f"This needs the permission {scope.value}.")
+
+
+def _require_author(actor: Actor, owner_id: Any) -> None:
+    """Drafts belong to the owner agency (the programme office may draft for any)."""
+    if actor.is_program_office:
+        return
+    _require(actor, Scope.CATALOG_WRITE)
+    if not actor.acts_for(owner_id):
+        raise NotFound("Your agency has no such deed type.")
+
+
+def _checked(session: Session, fields: DeedTypeFields) -> dict[str, Any]:
+    errors = []
+    if session.get(Virtue, fields.virtue) is None:
+        errors.append(FieldError("no such virtue", pointer="#/virtue"))
+    if fields.unit not in UNITS:
+        errors.append(FieldError(f"one of {', '.join(UNITS)}", pointer="#/unit"))
+    kinds = {kind.value for kind in AgencyKind}
+    codes = {token for token in fields.recorders if not token.startswith("kind:")}
+    known = set(session.scalars(select(Agency.code).where(Agency.code.in_(codes))))
+    for index, token in enumerate(fields.recorders):
+        if token.startswith("kind:") and token[5:] not in kinds:
+            errors.append(FieldError("no such kind of agency", pointer=f"#/recorders/{index}"))
+        elif not token.startswith("kind:") and token not in known:
+            errors.append(FieldError("no such agency", pointer=f"#/recorders/{index}"))
+    if errors:
+        raise ValidationProblem(
+            "Some fields of the deed type are not valid; see errors.", errors=errors
+        )
+    values = fields.model_dump(exclude={"name"})
+    values["virtue_code"] = values.pop("virtue")
+    values["recorders"] = sorted(set(fields.recorders))
+    return values
+
+
+def create_deed_type(
+    session: Session, actor: Actor, owner: Agency, fields: NewDeedType
+) -> DeedType:
+    """A new entry with version 1 as a draft."""
+    _require_author(actor, owner.id)
+    code = f"{owner.code}.{fields.name}"
+    if session.get(DeedType, code) is not None:
+        raise Conflict(f"The catalog already has {code}.")
+    values = _checked(session, fields)
+    deed_type = DeedType(code=code, owner_agency_id=owner.id)
+    session.add(deed_type)
+    version = DeedTypeVersion(
+        deed_type=deed_type, version=1, status=VersionStatus.DRAFT, created_by=actor.label, **values
+    )
+    session.add(version)
+    audit.record(session, actor, "deed_type.create", version, agency_id=owner.id)
+    session.commit()
+    return deed_type
+
+
+def save_draft(
+    session: Session, actor: Actor, deed_type: DeedType, fields: DeedTypeFields
+) -> DeedTypeVersion:
+    """Edit the open draft, or start a new draft version from the one in force."""
+    _require_author(actor, deed_type.owner_agency_id)
+    values = _checked(session, fields)
+    draft = deed_type.open_version
+    if draft is not None and draft.status is VersionStatus.PROPOSED:
+        raise Conflict(
+            f"Version {draft.version} is with the programme office; wait for its decision."
+        )
+    if deed_type.retired_at is not None:
+        raise Conflict(f"{deed_type.code} is retired.")
+    before = audit.snapshot(draft) if draft is not None else None
+    if draft is None:
+        number = max(v.version for v in deed_type.versions) + 1
+        draft = DeedTypeVersion(
+            deed_type=deed_type, version=number, status=VersionStatus.DRAFT, created_by=actor.label
+        )
+        session.add(draft)
+    for name, value in values.items():
+        setattr(draft, name, value)
+    audit.record(
+        session,
+        actor,
+        "deed_type.save_draft",
+        draft,
+        before=before,
+        agency_id=deed_type.owner_agency_id,
+    )
+    session.commit()
+    return draft
+
+
+def submit(session: Session, actor: Actor, deed_type: DeedType) -> DeedTypeVersion:
+    _require_author(actor, deed_type.owner_agency_id)
+    draft = deed_type.open_version
+    if draft is None or draft.status is not VersionStatus.DRAFT:
+        raise Conflict(f"{deed_type.code} has no draft to submit.")
+    before = audit.snapshot(draft)
+    draft.status = VersionStatus.PROPOSED
+    draft.submitted_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "deed_type.submit",
+        draft,
+        before=before,
+        agency_id=deed_type.owner_agency_id,
+    )
+    session.commit()
+    return draft
+
+
+# --- deciding (the programme office) -------------------------------------------------
+
+
+def _proposed(deed_type: DeedType, number: int) -> DeedTypeVersion:
+    version = get_version(deed_type, number)
+    if version.status is not VersionStatus.PROPOSED:
+        raise Conflict(
+            f"Version {number} of {deed_type.code} is {version.status.value}, not proposed."
+        )
+    return version
+
+
+def approve(
+    session: Session, actor: Actor, deed_type: DeedType, number: int, note: str = ""
+) -> DeedTypeVersion:
+    """Put a proposed version in force; the one it replaces is kept as superseded."""
+    _require(actor, Scope.CATALOG_APPROVE)
+    version = _proposed(deed_type, number)
+    previous = deed_type.in_force
+    if previous is not None:
+        before = audit.snapshot(previous)
+        previous.status = VersionStatus.SUPERSEDED
+        audit.record(
+            session,
+            actor,
+            "deed_type.supersede",
+            previous,
+            before=before,
+            agency_id=deed_type.owner_agency_id,
+        )
+    before = audit.snapshot(version)
+    version.status = VersionStatus.APPROVED
+    version.decided_by, version.decided_at, version.decision_note = actor.label, utcnow(), note
+    deed_type.current_version = version.version
+    audit.record(
+        session,
+        actor,
+        "deed_type.approve",
+        version,
+        before=before,
+        reason=note,
+        agency_id=deed_type.owner_agency_id,
+    )
+    session.commit()
+    return version
+
+
+def send_back(
+    session: Session, actor: Actor, deed_type: DeedType, number: int, note: str
+) -> DeedTypeVersion:
+    """Return a proposed version to its agency as a draft, saying what to change."""
+    _require(actor, Scope.CATALOG_APPROVE)
+    if not note.strip():
+        raise ValidationProblem(
+            "Say what the agency should change.", errors=[FieldError("empty", pointer="#/note")]
+        )
+    version = _proposed(deed_type, number)
+    before = audit.snapshot(version)
+    version.status = VersionStatus.DRAFT
+    version.decided_by, version.decided_at, version.decision_note = actor.label, utcnow(), note
+    audit.record(
+        session,
+        actor,
+        "deed_type.send_back",
+        version,
+        before=before,
+        reason=note,
+        agency_id=deed_type.owner_agency_id,
+    )
+    session.commit()
+    return version
+
+
+def retire(session: Session, actor: Actor, deed_type: DeedType, reason: str) -> DeedType:
+    """No new deeds of this type; deeds already recorded keep counting."""
+    _require(actor, Scope.CATALOG_APPROVE)
+    if not reason.strip():
+        raise ValidationProblem(
+            "Say why it is retired.", errors=[FieldError("empty", pointer="#/reason")]
+        )
+    version = deed_type.in_force
+    if version is None:
+        raise Conflict(f"{deed_type.code} is not in force.")
+    before = audit.snapshot(version)
+    version.status = VersionStatus.RETIRED
+    deed_type.retired_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "deed_type.retire",
+        version,
+        before=before,
+        reason=reason,
+        agency_id=deed_type.owner_agency_id,
+    )
+    session.commit()
+    return deed_type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -26,6 +27,11 @@ def _format_datetime(value: datetime, style: Style = "medium") -> str:
     return buddhist_era.format_datetime(value, i18n.current_language(), style)
 
 
+def _number(value: Decimal | int | float) -> str:
+    """12.00 → 12, 1.50 → 1.5: quantities as people write them."""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
 def _pick(thai: str, english: str) -> str:
     return thai if i18n.current_language() == "th" else english
 
@@ -43,6 +49,7 @@ def build_environment() -> Environment:
     )
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
+    env.filters["number"] = _number
     env.globals["pick"] = _pick
     env.globals["version"] = __version__
     env.globals["current_language"] = i18n.current_language

@@ -1,0 +1,289 @@
+"""Catalog pages: the public catalog, agencies' drafting, the programme office's review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from dcatalog.access import public, require
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.agencies.service import agency_of, list_active_agencies
+from dcatalog.catalog import service
+from dcatalog.catalog.models import DeedType, VerificationPolicy, VersionStatus
+from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
+from dcatalog.problems import NotFound, Problem, ValidationProblem
+from dcatalog.web.csrf import csrf_protect
+from dcatalog.web.deps import DatabaseDep, SessionDep
+from dcatalog.web.errors import field_errors
+from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
+from dcatalog.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+WRITE = require(Scope.CATALOG_WRITE)
+APPROVE = require(Scope.CATALOG_APPROVE)
+
+
+def policy_labels() -> dict[str, str]:
+    return {
+        VerificationPolicy.AGENCY_ATTESTED.value: _("Verified by the recording agency"),
+        VerificationPolicy.VERIFIER.value: _("Checked by a verifier before it counts"),
+        VerificationPolicy.SELF_DECLARED.value: _("Declared by the citizen, then verified"),
+    }
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        VersionStatus.DRAFT.value: _("Draft"),
+        VersionStatus.PROPOSED.value: _("Waiting for approval"),
+        VersionStatus.APPROVED.value: _("Approved, in force"),
+        VersionStatus.SUPERSEDED.value: _("Superseded"),
+        VersionStatus.RETIRED.value: _("Retired"),
+    }
+
+
+def unit_label(unit: str) -> str:
+    thai, english = UNITS.get(unit, (unit, unit))
+    return thai if current_language() == "th" else english
+
+
+def _recorder_names(session: Session, deed_type: DeedType, tokens: list[str]) -> list[str]:
+    lang = current_language()
+    kinds = {
+        "kind:school": _("any school or university"),
+        "kind:government": _("any government agency"),
+        "kind:ngo": _("any non-profit organisation"),
+        "kind:business": _("any business partner"),
+    }
+    agencies = {a.code: a.name(lang) for a in list_active_agencies(session)}
+    names = [deed_type.owner.name(lang)]
+    names += [kinds.get(token) or agencies.get(token, token) for token in tokens]
+    return names
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "policy_labels": policy_labels(),
+        "status_labels": status_labels(),
+        "unit_label": unit_label,
+    }
+
+
+# --- the public catalog ---------------------------------------------------------------
+
+
+@router.get("/catalog", response_class=HTMLResponse, dependencies=[public])
+def catalog(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    virtue: str = "",
+    agency: str = "",
+) -> HTMLResponse:
+    entries = service.search_public(
+        session, virtue=virtue or None, agency=agency or None, text=q or None, limit=200
+    )
+    context = {
+        "entries": entries,
+        "virtues": service.list_virtues(session),
+        "agencies": list_active_agencies(session),
+        "query": {"q": q, "virtue": virtue, "agency": agency},
+        **_labels(),
+    }
+    template = (
+        "catalog/_results.html" if request.headers.get("hx-request") else "catalog/index.html"
+    )
+    return render(request, template, context)
+
+
+@router.get("/catalog/{code}", response_class=HTMLResponse, dependencies=[public])
+def catalog_entry(request: Request, code: str, session: SessionDep) -> HTMLResponse:
+    entry = service.get_public(session, code)
+    version = entry.in_force
+    assert version is not None
+    context = {
+        "entry": entry,
+        "version": version,
+        "recorders": _recorder_names(session, entry, version.recorders),
+        **_labels(),
+    }
+    return render(request, "catalog/detail.html", context)
+
+
+# --- agencies draft and submit ----------------------------------------------------------
+
+
+def _form_fields(form: dict[str, Any], *, new: bool) -> DeedTypeFields:
+    """The form as the API's body model: one set of rules for both."""
+    data: dict[str, Any] = {k: v for k, v in form.items() if k != "csrf_token"}
+    for name in ("max_per_record", "max_per_day", "min_days_between", "yearly_cap"):
+        if not str(data.get(name, "")).strip():
+            data[name] = None
+    for name in ("evidence_required", "health_related"):
+        data[name] = name in form
+    data["recorders"] = [t for t in str(data.get("recorders", "")).replace(",", " ").split() if t]
+    model = NewDeedType if new else DeedTypeFields
+    if not new:
+        data.pop("name", None)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationProblem(
+            "Some fields of the deed type are not valid; see errors.",
+            errors=field_errors(exc.errors(include_input=False)),
+        ) from exc
+
+
+def _form_context(session: Session, **extra: Any) -> dict[str, Any]:
+    return {
+        "virtue_options": [
+            (v.code, v.name(current_language())) for v in service.list_virtues(session)
+        ],
+        "units": [(code, unit_label(code)) for code in UNITS],
+        "policies": list(policy_labels().items()),
+        **_labels(),
+        **extra,
+    }
+
+
+@router.get("/staff/deed-types", response_class=HTMLResponse)
+def staff_deed_types(
+    request: Request, session: SessionDep, actor: Annotated[Actor, WRITE]
+) -> HTMLResponse:
+    context = {"entries": service.list_for_agency(session, actor), **_labels()}
+    return render(request, "staff/deed_types.html", context)
+
+
+@router.get("/staff/deed-types/new", response_class=HTMLResponse)
+def new_deed_type_form(
+    request: Request, session: SessionDep, actor: Annotated[Actor, WRITE]
+) -> HTMLResponse:
+    owner = agency_of(session, actor)
+    context = _form_context(session, form={}, owner=owner, entry=None)
+    return render(request, "staff/deed_type_form.html", context)
+
+
+@router.post("/staff/deed-types/new", response_class=HTMLResponse)
+async def create_deed_type(
+    request: Request, database: DatabaseDep, actor: Annotated[Actor, WRITE]
+) -> Response:
+    form = dict((await request.form()).items())
+    with database.write_session() as session:
+        owner = agency_of(session, actor)
+        try:
+            fields = _form_fields(form, new=True)
+            assert isinstance(fields, NewDeedType)
+            entry = service.create_deed_type(session, actor, owner, fields)
+        except Problem as problem:
+            session.rollback()
+            context = _form_context(session, form=form, owner=owner, entry=None, problem=problem)
+            return render(request, "staff/deed_type_form.html", context, problem.status)
+    return RedirectResponse(f"/staff/deed-types/{entry.code}", status_code=303)
+
+
+def _own(session: Session, actor: Actor, code: str) -> DeedType:
+    entry = service.get_deed_type(session, code)
+    if not (actor.is_program_office or actor.acts_for(entry.owner_agency_id)):
+        raise NotFound(f"Your agency has no deed type {code!r}.")
+    return entry
+
+
+@router.get("/staff/deed-types/{code}", response_class=HTMLResponse)
+def staff_deed_type(
+    request: Request, code: str, session: SessionDep, actor: Annotated[Actor, WRITE]
+) -> HTMLResponse:
+    entry = _own(session, actor, code)
+    base = entry.open_version or entry.in_force or entry.versions[-1]
+    form = _version_form(base)
+    context = _form_context(session, entry=entry, form=form, owner=entry.owner)
+    return render(request, "staff/deed_type.html", context)
+
+
+def _version_form(version: Any) -> dict[str, Any]:
+    form = {
+        name: getattr(version, name) for name in DeedTypeFields.model_fields if name != "virtue"
+    }
+    form["virtue"] = version.virtue_code
+    form["recorders"] = " ".join(version.recorders)
+    return {k: ("" if v is None else v) for k, v in form.items()}
+
+
+@router.post("/staff/deed-types/{code}", response_class=HTMLResponse)
+async def save_deed_type(
+    request: Request, code: str, database: DatabaseDep, actor: Annotated[Actor, WRITE]
+) -> Response:
+    form = dict((await request.form()).items())
+    with database.write_session() as session:
+        entry = _own(session, actor, code)
+        try:
+            service.save_draft(session, actor, entry, _form_fields(form, new=False))
+        except Problem as problem:
+            session.rollback()
+            context = _form_context(
+                session, entry=entry, form=form, owner=entry.owner, problem=problem
+            )
+            return render(request, "staff/deed_type.html", context, problem.status)
+    return RedirectResponse(f"/staff/deed-types/{code}?saved=1", status_code=303)
+
+
+@router.post("/staff/deed-types/{code}/submit")
+def submit_deed_type(code: str, database: DatabaseDep, actor: Annotated[Actor, WRITE]) -> Response:
+    with database.write_session() as session:
+        service.submit(session, actor, _own(session, actor, code))
+    return RedirectResponse(f"/staff/deed-types/{code}?submitted=1", status_code=303)
+
+
+# --- the programme office reviews ----------------------------------------------------------
+
+
+@router.get("/admin/catalog", response_class=HTMLResponse)
+def review_queue(
+    request: Request, session: SessionDep, actor: Annotated[Actor, APPROVE]
+) -> HTMLResponse:
+    context = {
+        "proposed": service.list_proposed(session, actor),
+        "entries": service.list_for_agency(session, actor),
+        **_labels(),
+    }
+    return render(request, "admin/catalog_queue.html", context)
+
+
+@router.get("/admin/catalog/{code}/{number}", response_class=HTMLResponse)
+def review(
+    request: Request, code: str, number: int, session: SessionDep, _actor: Annotated[Actor, APPROVE]
+) -> HTMLResponse:
+    entry = service.get_deed_type(session, code)
+    version = service.get_version(entry, number)
+    context = {
+        "entry": entry,
+        "version": version,
+        "changes": service.diff(entry.in_force if entry.in_force is not version else None, version),
+        "recorders": _recorder_names(session, entry, version.recorders),
+        **_labels(),
+    }
+    return render(request, "admin/catalog_review.html", context)
+
+
+@router.post("/admin/catalog/{code}/{number}/decision")
+def decide(
+    code: str,
+    number: int,
+    database: DatabaseDep,
+    actor: Annotated[Actor, APPROVE],
+    decision: Annotated[str, Form(pattern="^(approve|send_back|retire)$")],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    with database.write_session() as session:
+        entry = service.get_deed_type(session, code)
+        if decision == "approve":
+            service.approve(session, actor, entry, number, note)
+        elif decision == "send_back":
+            service.send_back(session, actor, entry, number, note)
+        else:
+            service.retire(session, actor, entry, note)
+    return RedirectResponse(f"/admin/catalog?decided={code}", status_code=303)
