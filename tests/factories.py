@@ -34,7 +34,7 @@ def make_account(
         session,
         SYSTEM,
         email=email,
-        display_name=email,
+        display_name=f"Khun {role.value}",
         role=role,
         password=PASSWORD,
         agency=agency if role in AGENCY_ROLES else None,

@@ -21,6 +21,7 @@ class Actor:
     agency_id: uuid.UUID | None
     role: Role | None
     scopes: frozenset[Scope]
+    name: str = ""  # what others see (never an email)
 
     def can(self, scope: Scope) -> bool:
         return scope in self.scopes
@@ -39,9 +40,16 @@ class Actor:
 
     @classmethod
     def staff(
-        cls, account_id: uuid.UUID, email: str, role: Role, agency_id: uuid.UUID | None
+        cls,
+        account_id: uuid.UUID,
+        email: str,
+        role: Role,
+        agency_id: uuid.UUID | None,
+        name: str = "",
     ) -> Actor:
-        return cls("staff", str(account_id), f"staff:{email}", agency_id, role, ROLE_SCOPES[role])
+        return cls(
+            "staff", str(account_id), f"staff:{email}", agency_id, role, ROLE_SCOPES[role], name
+        )
 
     @classmethod
     def api_key(cls, prefix: str, agency_id: uuid.UUID, scopes: frozenset[Scope]) -> Actor:

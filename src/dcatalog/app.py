@@ -24,6 +24,7 @@ from dcatalog.logs import configure_logging, get_logger
 from dcatalog.ops import api as ops_api
 from dcatalog.ops.observe import RequestObserver
 from dcatalog.problems import NotFound
+from dcatalog.proposals import pages as proposals_pages
 from dcatalog.web import pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(agencies_pages.router)
     app.include_router(catalog_api.router)
     app.include_router(catalog_pages.router)
+    app.include_router(proposals_pages.router)
     app.include_router(_api_fallback())
     return app
 

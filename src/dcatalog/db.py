@@ -7,13 +7,14 @@ uses the same SQLAlchemy 2 models and sessions on both.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, make_url
@@ -175,3 +176,36 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[None]:
+    """One unit of work: commits when the outermost block ends, rolls back if it
+    fails. A service called by another service joins its caller's transaction,
+    so an operation spanning both is written whole or not at all."""
+    depth = session.info.get("dcatalog_depth", 0)
+    session.info["dcatalog_depth"] = depth + 1
+    try:
+        yield
+        if depth == 0:
+            session.commit()
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+        raise
+    finally:
+        session.info["dcatalog_depth"] = depth
+
+
+def transactional(function: F) -> F:
+    """Run a service function (its first argument is the session) as one unit of work."""
+
+    @functools.wraps(function)
+    def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+        with transaction(session):
+            return function(session, *args, **kwargs)
+
+    return cast(F, wrapper)

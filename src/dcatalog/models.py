@@ -7,6 +7,7 @@ from dcatalog.audit.models import AuditEvent
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.db import Base
 from dcatalog.ops.models import InstanceMeta
+from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 
 __all__ = [
     "Agency",
@@ -16,6 +17,9 @@ __all__ = [
     "DeedType",
     "DeedTypeVersion",
     "InstanceMeta",
+    "Proposal",
+    "ProposalComment",
+    "ProposalSupport",
     "StaffAccount",
     "Virtue",
     "WebSession",

@@ -24,6 +24,7 @@ SAMPLE_PATH_VALUES = {
     "slug": "not-found",
     "lang": "en",
     "number": "1",
+    "proposal_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab610",
 }
 # Routes that change who the client is; their own tests cover them.
 SESSION_ROUTES = {("POST", "/logout"), ("POST", "/login")}

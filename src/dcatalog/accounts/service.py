@@ -19,7 +19,7 @@ from dcatalog.accounts.permissions import AGENCY_ROLES, API_KEY_SCOPES, Role, Sc
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency, AgencyStatus
 from dcatalog.audit import service as audit
-from dcatalog.db import utcnow
+from dcatalog.db import transactional, utcnow
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 
 LOCK_AFTER_FAILURES = 5
@@ -66,6 +66,7 @@ def _require_manages(actor: Actor, agency_id: uuid.UUID | None) -> None:
 # --- staff accounts -------------------------------------------------------------
 
 
+@transactional
 def create_account(
     session: Session,
     actor: Actor,
@@ -106,7 +107,6 @@ def create_account(
     )
     session.add(account)
     audit.record(session, actor, "account.create", account, agency_id=account.agency_id)
-    session.commit()
     return account
 
 
@@ -151,12 +151,15 @@ def authenticate(session: Session, email: str, password: str) -> StaffAccount:
 
 
 def actor_for(account: StaffAccount) -> Actor:
-    return Actor.staff(account.id, account.email, account.role, account.agency_id)
+    return Actor.staff(
+        account.id, account.email, account.role, account.agency_id, account.display_name
+    )
 
 
 # --- browser sessions -------------------------------------------------------------
 
 
+@transactional
 def start_session(session: Session, account: StaffAccount, hours: int) -> str:
     """A new sign-in; returns the cookie value (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
@@ -167,7 +170,6 @@ def start_session(session: Session, account: StaffAccount, hours: int) -> str:
             expires_at=utcnow() + timedelta(hours=hours),
         )
     )
-    session.commit()
     return token
 
 
@@ -183,16 +185,17 @@ def account_for_session(session: Session, token: str) -> StaffAccount | None:
     return account
 
 
+@transactional
 def end_session(session: Session, token: str) -> None:
     web_session = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(token)))
     if web_session and not web_session.ended_at:
         web_session.ended_at = utcnow()
-        session.commit()
 
 
 # --- API keys -----------------------------------------------------------------------
 
 
+@transactional
 def create_api_key(
     session: Session, actor: Actor, agency: Agency, name: str, scopes: Sequence[str]
 ) -> tuple[ApiKey, str]:
@@ -224,10 +227,10 @@ def create_api_key(
     )
     session.add(key)
     audit.record(session, actor, "api_key.create", key, agency_id=agency.id)
-    session.commit()
     return key, plain
 
 
+@transactional
 def authenticate_api_key(session: Session, plain: str) -> ApiKey | None:
     parts = plain.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
@@ -240,7 +243,6 @@ def authenticate_api_key(session: Session, plain: str) -> ApiKey | None:
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_EVERY:
         key.last_used_at = now
-        session.commit()
     return key
 
 
@@ -254,6 +256,7 @@ def list_api_keys(session: Session, actor: Actor, agency: Agency | None = None) 
     return session.scalars(query).all()
 
 
+@transactional
 def revoke_api_key(session: Session, actor: Actor, prefix: str, reason: str = "") -> ApiKey:
     require(actor, Scope.STAFF_MANAGE)
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
@@ -264,5 +267,4 @@ def revoke_api_key(session: Session, actor: Actor, prefix: str, reason: str = ""
         before = audit.snapshot(key)
         key.revoked_at = utcnow()
         audit.record(session, actor, "api_key.revoke", key, before=before, reason=reason)
-        session.commit()
     return key

@@ -13,6 +13,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency, AgencyKind, AgencyStatus
 from dcatalog.audit import service as audit
+from dcatalog.db import transactional
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
@@ -59,6 +60,7 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+@transactional
 def create_agency(session: Session, actor: Actor, *, code: str, **fields: Any) -> Agency:
     _require_program_office(actor)
     code = code.strip().lower()
@@ -73,10 +75,10 @@ def create_agency(session: Session, actor: Actor, *, code: str, **fields: Any) -
     agency = Agency(code=code, **fields)
     session.add(agency)
     audit.record(session, actor, "agency.create", agency, agency_id=None)
-    session.commit()
     return agency
 
 
+@transactional
 def update_agency(
     session: Session, actor: Actor, agency: Agency, reason: str = "", **fields: Any
 ) -> Agency:
@@ -86,7 +88,6 @@ def update_agency(
     for name, value in changes.items():
         setattr(agency, name, value)
     audit.record(session, actor, "agency.update", agency, before=before, reason=reason)
-    session.commit()
     return agency
 
 

@@ -22,7 +22,7 @@ from dcatalog.agencies.models import Agency, AgencyKind
 from dcatalog.audit import service as audit
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VersionStatus, Virtue
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
-from dcatalog.db import utcnow
+from dcatalog.db import transactional, utcnow
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 
 # The fields of a version that its rules and texts consist of, in display order.
@@ -198,6 +198,7 @@ def _checked(session: Session, fields: DeedTypeFields) -> dict[str, Any]:
     return values
 
 
+@transactional
 def create_deed_type(
     session: Session, actor: Actor, owner: Agency, fields: NewDeedType
 ) -> DeedType:
@@ -214,10 +215,10 @@ def create_deed_type(
     )
     session.add(version)
     audit.record(session, actor, "deed_type.create", version, agency_id=owner.id)
-    session.commit()
     return deed_type
 
 
+@transactional
 def save_draft(
     session: Session, actor: Actor, deed_type: DeedType, fields: DeedTypeFields
 ) -> DeedTypeVersion:
@@ -248,10 +249,10 @@ def save_draft(
         before=before,
         agency_id=deed_type.owner_agency_id,
     )
-    session.commit()
     return draft
 
 
+@transactional
 def submit(session: Session, actor: Actor, deed_type: DeedType) -> DeedTypeVersion:
     _require_author(actor, deed_type.owner_agency_id)
     draft = deed_type.open_version
@@ -268,7 +269,6 @@ def submit(session: Session, actor: Actor, deed_type: DeedType) -> DeedTypeVersi
         before=before,
         agency_id=deed_type.owner_agency_id,
     )
-    session.commit()
     return draft
 
 
@@ -284,6 +284,7 @@ def _proposed(deed_type: DeedType, number: int) -> DeedTypeVersion:
     return version
 
 
+@transactional
 def approve(
     session: Session, actor: Actor, deed_type: DeedType, number: int, note: str = ""
 ) -> DeedTypeVersion:
@@ -315,10 +316,10 @@ def approve(
         reason=note,
         agency_id=deed_type.owner_agency_id,
     )
-    session.commit()
     return version
 
 
+@transactional
 def send_back(
     session: Session, actor: Actor, deed_type: DeedType, number: int, note: str
 ) -> DeedTypeVersion:
@@ -341,10 +342,10 @@ def send_back(
         reason=note,
         agency_id=deed_type.owner_agency_id,
     )
-    session.commit()
     return version
 
 
+@transactional
 def retire(session: Session, actor: Actor, deed_type: DeedType, reason: str) -> DeedType:
     """No new deeds of this type; deeds already recorded keep counting."""
     _require(actor, Scope.CATALOG_APPROVE)
@@ -367,5 +368,4 @@ def retire(session: Session, actor: Actor, deed_type: DeedType, reason: str) -> 
         reason=reason,
         agency_id=deed_type.owner_agency_id,
     )
-    session.commit()
     return deed_type

@@ -20,6 +20,7 @@ from dcatalog.agencies.service import get_agency
 from dcatalog.catalog import service as catalog
 from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.schemas import DeedTypeFields, NewDeedType
+from dcatalog.db import transactional
 from dcatalog.demo.data import AGENCIES, DEED_TYPES, DEMO_ACCOUNTS, DEMO_PASSWORD
 
 
@@ -32,6 +33,7 @@ class DemoSummary:
     accounts: list[str] = field(default_factory=list)
 
 
+@transactional
 def load_demo(session: Session, *, with_accounts: bool = False) -> DemoSummary:
     summary = DemoSummary()
     _load_agencies(session, summary)
@@ -55,7 +57,6 @@ def _load_agencies(session: Session, summary: DemoSummary) -> None:
                 setattr(agency, name, value)
                 changed = True
         summary.agencies_updated += changed
-    session.commit()
 
 
 def _load_deed_types(session: Session, summary: DemoSummary) -> None:

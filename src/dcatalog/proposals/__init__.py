@@ -1,0 +1,1 @@
+"""Good deeds proposed by the public for the catalog ("listen to stakeholders")."""

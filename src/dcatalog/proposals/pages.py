@@ -1,0 +1,169 @@
+"""Proposal pages: public reading; proposing, supporting and commenting when
+signed in; the programme office decides."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from dcatalog.access import CurrentActor, public, require
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.agencies.service import get_agency, list_active_agencies
+from dcatalog.catalog.models import VerificationPolicy
+from dcatalog.catalog.pages import policy_labels, unit_label
+from dcatalog.catalog.schemas import UNITS, NewDeedType
+from dcatalog.catalog.service import list_virtues
+from dcatalog.problems import Problem, ValidationProblem
+from dcatalog.proposals import service
+from dcatalog.web.csrf import csrf_protect
+from dcatalog.web.deps import DatabaseDep, SessionDep
+from dcatalog.web.errors import field_errors
+from dcatalog.web.i18n import current_language
+from dcatalog.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+DECIDE = require(Scope.CATALOG_APPROVE)
+
+
+def _detail(
+    request: Request, session: Session, proposal_id: uuid.UUID, problem: Problem | None = None
+) -> HTMLResponse:
+    proposal = service.get_proposal(session, proposal_id)
+    lang = current_language()
+    context = {
+        "proposal": proposal,
+        "agencies": [(a.code, a.name(lang)) for a in list_active_agencies(session)],
+        "units": [(code, unit_label(code)) for code in UNITS],
+        "policies": list(policy_labels().items()),
+        "virtue_options": [(v.code, v.name(lang)) for v in list_virtues(session)],
+        "problem": problem,
+    }
+    status = problem.status if problem else 200
+    return render(request, "proposals/detail.html", context, status_code=status)
+
+
+@router.get("/proposals", response_class=HTMLResponse, dependencies=[public])
+def proposals(request: Request, session: SessionDep) -> HTMLResponse:
+    lang = current_language()
+    context = {
+        "proposals": service.list_proposals(session),
+        "virtue_options": [("", "—")] + [(v.code, v.name(lang)) for v in list_virtues(session)],
+        "form": {},
+    }
+    return render(request, "proposals/index.html", context)
+
+
+@router.post("/proposals", response_class=HTMLResponse)
+def propose(
+    request: Request,
+    database: DatabaseDep,
+    actor: CurrentActor,
+    title: Annotated[str, Form()],
+    description: Annotated[str, Form()],
+    virtue: Annotated[str, Form()] = "",
+) -> Response:
+    with database.write_session() as session:
+        try:
+            proposal = service.propose(
+                session, actor, title=title, description=description, virtue=virtue or None
+            )
+        except Problem as problem:
+            lang = current_language()
+            context = {
+                "proposals": service.list_proposals(session),
+                "virtue_options": [("", "—")]
+                + [(v.code, v.name(lang)) for v in list_virtues(session)],
+                "form": {"title": title, "description": description, "virtue": virtue},
+                "problem": problem,
+            }
+            return render(request, "proposals/index.html", context, status_code=problem.status)
+    return RedirectResponse(f"/proposals/{proposal.id}", status_code=303)
+
+
+@router.get("/proposals/{proposal_id}", response_class=HTMLResponse, dependencies=[public])
+def proposal(request: Request, proposal_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
+    return _detail(request, session, proposal_id)
+
+
+@router.post("/proposals/{proposal_id}/support")
+def support(proposal_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor) -> Response:
+    with database.write_session() as session:
+        service.support(session, actor, service.get_proposal(session, proposal_id))
+    return RedirectResponse(f"/proposals/{proposal_id}", status_code=303)
+
+
+@router.post("/proposals/{proposal_id}/comments", response_class=HTMLResponse)
+def comment(
+    request: Request,
+    proposal_id: uuid.UUID,
+    database: DatabaseDep,
+    actor: CurrentActor,
+    text: Annotated[str, Form()],
+) -> Response:
+    with database.write_session() as session:
+        try:
+            service.comment(session, actor, service.get_proposal(session, proposal_id), text)
+        except Problem as problem:
+            return _detail(request, session, proposal_id, problem=problem)
+    return RedirectResponse(f"/proposals/{proposal_id}#comments", status_code=303)
+
+
+@router.post("/proposals/{proposal_id}/accept", response_class=HTMLResponse)
+def accept(
+    request: Request,
+    proposal_id: uuid.UUID,
+    database: DatabaseDep,
+    actor: Annotated[Actor, DECIDE],
+    agency: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    name_en: Annotated[str, Form()],
+    virtue: Annotated[str, Form()],
+    unit: Annotated[str, Form()],
+    credits_per_unit: Annotated[str, Form()],
+    verification_policy: Annotated[str, Form()] = VerificationPolicy.VERIFIER.value,
+) -> Response:
+    with database.write_session() as session:
+        proposal = service.get_proposal(session, proposal_id)
+        try:
+            try:
+                draft = NewDeedType(
+                    name=name,
+                    name_th=proposal.title,
+                    name_en=name_en,
+                    description_th=proposal.description,
+                    virtue=virtue,
+                    unit=unit,
+                    credits_per_unit=credits_per_unit,
+                    verification_policy=verification_policy,
+                )
+            except ValidationError as exc:
+                raise ValidationProblem(
+                    "Some fields are not valid; see errors.",
+                    errors=field_errors(exc.errors(include_input=False)),
+                ) from exc
+            deed_type = service.accept(session, actor, proposal, get_agency(session, agency), draft)
+        except Problem as problem:
+            return _detail(request, session, proposal_id, problem=problem)
+    return RedirectResponse(f"/proposals/{proposal_id}?accepted={deed_type.code}", status_code=303)
+
+
+@router.post("/proposals/{proposal_id}/decline", response_class=HTMLResponse)
+def decline(
+    request: Request,
+    proposal_id: uuid.UUID,
+    database: DatabaseDep,
+    actor: Annotated[Actor, DECIDE],
+    reason: Annotated[str, Form()],
+) -> Response:
+    with database.write_session() as session:
+        try:
+            service.decline(session, actor, service.get_proposal(session, proposal_id), reason)
+        except Problem as problem:
+            return _detail(request, session, proposal_id, problem=problem)
+    return RedirectResponse(f"/proposals/{proposal_id}", status_code=303)
