@@ -279,7 +279,7 @@ def test_drafting_and_approval_on_the_pages(app, session: Session) -> None:  # t
         queue = program.get("/admin/catalog").text
         assert "ปลูกต้นไม้" in queue
         review = program.get("/admin/catalog/kys.tree_planting/1").text
-        assert "credits_per_unit" in review
+        assert "เครดิตต่อหน่วย" in review
         approved = post_form(
             program,
             "/admin/catalog/kys.tree_planting/1/decision",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -45,6 +46,45 @@ def status_labels() -> dict[str, str]:
         VersionStatus.SUPERSEDED.value: _("Superseded"),
         VersionStatus.RETIRED.value: _("Retired"),
     }
+
+
+def field_labels() -> dict[str, str]:
+    return {
+        "virtue": _("Virtue"),
+        "unit": _("Unit"),
+        "credits_per_unit": _("Credits per unit"),
+        "verification_policy": _("How it is verified"),
+        "evidence_required": _("Evidence is required"),
+        "max_per_record": _("At most per record"),
+        "max_per_day": _("At most per citizen per day"),
+        "min_days_between": _("At least days between two records"),
+        "yearly_cap": _("At most per citizen per year"),
+        "health_related": _("Health-related (sensitive data: explicit consent needed)"),
+        "recorders": _("Other agencies that may record it"),
+        "name_th": _("Name in Thai"),
+        "name_en": _("Name in English"),
+        "description_th": _("What counts, in Thai"),
+        "description_en": _("What counts, in English"),
+        "evidence_th": _("Evidence, in Thai"),
+        "evidence_en": _("Evidence, in English"),
+    }
+
+
+def shown(field: str, value: Any) -> str:
+    """A version's value as a person reads it in a comparison."""
+    if value is None or value == [] or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if field == "verification_policy":
+        return policy_labels().get(str(value), str(value))
+    if field == "unit":
+        return unit_label(str(value))
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def unit_label(unit: str) -> str:
@@ -263,6 +303,9 @@ def review(
         "entry": entry,
         "version": version,
         "changes": service.diff(entry.in_force if entry.in_force is not version else None, version),
+        "field_labels": field_labels(),
+        "shown": shown,
+        "virtue_names": {v.code: v.name(current_language()) for v in service.list_virtues(session)},
         "recorders": _recorder_names(session, entry, version.recorders),
         **_labels(),
     }

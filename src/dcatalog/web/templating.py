@@ -51,7 +51,7 @@ def build_environment() -> Environment:
     env.filters["datetime"] = _format_datetime
     env.filters["number"] = _number
     env.globals["pick"] = _pick
-    env.globals["version"] = __version__
+    env.globals["app_version"] = __version__
     env.globals["current_language"] = i18n.current_language
     return env
 
