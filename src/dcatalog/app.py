@@ -13,6 +13,7 @@ from dcatalog import __version__, schema
 from dcatalog.access import public
 from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
+from dcatalog.audit import pages as audit_pages
 from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
 from dcatalog.config import Settings, get_settings
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(catalog_api.router)
     app.include_router(catalog_pages.router)
     app.include_router(proposals_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(_api_fallback())
     return app
 

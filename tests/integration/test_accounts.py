@@ -271,3 +271,22 @@ def test_program_office_onboards_an_agency(client: TestClient, session: Session)
         page="/admin/agencies",
     )
     assert duplicate.status_code == 409
+
+
+def test_the_audit_trail_is_readable_by_auditors_only(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    kys = make_agency(session, "kys")
+    service.create_api_key(session, SYSTEM, kys, "KYS system", ["deeds:write"])
+    auditor = make_account(session, Role.AUDITOR)
+    admin = make_account(session, Role.AGENCY_ADMIN, kys)
+    with TestClient(app) as client:
+        sign_in(client, auditor.email)
+        page = client.get("/admin/audit")
+        assert page.status_code == 200
+        assert "api_key.create" in page.text
+        assert "agency.create" in page.text
+        filtered = client.get("/admin/audit", params={"entity": str(kys.id)}).text
+        assert "agency.create" in filtered
+        assert "api_key.create" not in filtered
+    with TestClient(app) as client:
+        sign_in(client, admin.email)
+        assert client.get("/admin/audit").status_code == 403

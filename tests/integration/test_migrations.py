@@ -1,9 +1,11 @@
 """Models and migrations must describe the same schema, on both databases."""
 
+import uuid
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from dcatalog.catalog.models import Virtue
 from dcatalog.db import create_db_engine
@@ -44,3 +46,22 @@ def test_the_five_virtues_are_reference_data(fresh_database_url: str) -> None:
         codes = conn.scalars(select(Virtue.code).order_by(Virtue.position)).all()
     engine.dispose()
     assert codes == ["sufficiency", "discipline", "honesty", "volunteering", "health"]
+
+
+def test_upgrading_a_database_with_data_keeps_it(fresh_database_url: str) -> None:
+    """New NOT NULL columns must fill rows that already exist (agency.contact, 0006)."""
+    engine = create_db_engine(fresh_database_url)
+    upgrade_engine(engine, "0005")
+    agency_id = uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO agency (id, code, name_th, name_en, kind, status, website, created_at)"
+                " VALUES (:id, 'old', 'เก่า', 'Old', 'ngo', 'active', '', CURRENT_TIMESTAMP)"
+            ),
+            {"id": agency_id.hex if engine.dialect.name == "sqlite" else agency_id},
+        )
+    upgrade_engine(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT contact FROM agency WHERE code = 'old'")).scalar() == ""
+    engine.dispose()

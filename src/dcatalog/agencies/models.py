@@ -35,4 +35,5 @@ class Agency(Bilingual, Base):
         str_enum(AgencyStatus), default=AgencyStatus.ACTIVE
     )
     website: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(300), default="")  # who the office talks to
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

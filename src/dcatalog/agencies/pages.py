@@ -66,8 +66,15 @@ def create_agency(
     name_en: Annotated[str, Form()],
     kind: Annotated[str, Form()],
     website: Annotated[str, Form()] = "",
+    contact: Annotated[str, Form()] = "",
 ) -> Response:
-    fields = {"name_th": name_th, "name_en": name_en, "kind": kind, "website": website}
+    fields = {
+        "name_th": name_th,
+        "name_en": name_en,
+        "kind": kind,
+        "website": website,
+        "contact": contact,
+    }
     with database.write_session() as session:
         try:
             agency = service.create_agency(session, actor, code=code, **fields)
@@ -97,13 +104,16 @@ def update_agency(
     kind: Annotated[str, Form()],
     status: Annotated[str, Form()],
     website: Annotated[str, Form()] = "",
+    contact: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     fields = {"name_th": name_th, "name_en": name_en, "kind": kind, "status": status}
     with database.write_session() as session:
         agency = service.get_agency(session, code)
         try:
-            service.update_agency(session, actor, agency, reason=reason, website=website, **fields)
+            service.update_agency(
+                session, actor, agency, reason=reason, website=website, contact=contact, **fields
+            )
         except Problem as problem:
             session.rollback()
             context = _context(session, agency=agency, problem=problem)

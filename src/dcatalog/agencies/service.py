@@ -17,7 +17,7 @@ from dcatalog.db import transactional
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
-EDITABLE = ("name_th", "name_en", "kind", "website", "status")
+EDITABLE = ("name_th", "name_en", "kind", "website", "contact", "status")
 
 
 def list_active_agencies(session: Session) -> Sequence[Agency]:

@@ -9,15 +9,37 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit.models import AuditEvent
 from dcatalog.db import Base
+from dcatalog.problems import Forbidden
 
 # Never copied into the trail: secrets stay where they are.
 _NEVER_SNAPSHOT = {"password_hash", "key_hash", "token_hash"}
+
+
+PAGE = 100
+
+
+def list_events(
+    session: Session, actor: Actor, *, entity_id: str | None = None, before: str | None = None
+) -> list[AuditEvent]:
+    """Newest first, a page at a time (``before``: the id of the last event seen)."""
+    if not actor.can(Scope.AUDIT_READ):
+        raise Forbidden("Reading the audit trail needs the permission audit:read.")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if before:
+        try:
+            query = query.where(AuditEvent.id < uuid.UUID(before))
+        except ValueError:
+            return []
+    return list(session.scalars(query))
 
 
 def snapshot(record: Base) -> dict[str, Any]:
