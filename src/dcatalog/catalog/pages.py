@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dcatalog.access import public, require
@@ -17,10 +16,10 @@ from dcatalog.agencies.service import agency_of, list_active_agencies
 from dcatalog.catalog import service
 from dcatalog.catalog.models import DeedType, VerificationPolicy, VersionStatus
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
-from dcatalog.problems import NotFound, Problem, ValidationProblem
+from dcatalog.problems import NotFound, Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
-from dcatalog.web.errors import field_errors
+from dcatalog.web.errors import validate_form
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
@@ -167,16 +166,10 @@ def _form_fields(form: dict[str, Any], *, new: bool) -> DeedTypeFields:
     for name in ("evidence_required", "health_related"):
         data[name] = name in form
     data["recorders"] = [t for t in str(data.get("recorders", "")).replace(",", " ").split() if t]
-    model = NewDeedType if new else DeedTypeFields
-    if not new:
-        data.pop("name", None)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationProblem(
-            "Some fields of the deed type are not valid; see errors.",
-            errors=field_errors(exc.errors(include_input=False)),
-        ) from exc
+    if new:
+        return validate_form(NewDeedType, data)
+    data.pop("name", None)
+    return validate_form(DeedTypeFields, data)
 
 
 def _form_context(session: Session, **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dcatalog.access import CurrentActor, public, require
@@ -19,11 +18,11 @@ from dcatalog.catalog.models import VerificationPolicy
 from dcatalog.catalog.pages import policy_labels, unit_label
 from dcatalog.catalog.schemas import UNITS, NewDeedType
 from dcatalog.catalog.service import list_virtues
-from dcatalog.problems import Problem, ValidationProblem
+from dcatalog.problems import Problem
 from dcatalog.proposals import service
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
-from dcatalog.web.errors import field_errors
+from dcatalog.web.errors import validate_form
 from dcatalog.web.i18n import current_language
 from dcatalog.web.templating import render
 
@@ -48,15 +47,25 @@ def _detail(
     return render(request, "proposals/detail.html", context, status_code=status)
 
 
-@router.get("/proposals", response_class=HTMLResponse, dependencies=[public])
-def proposals(request: Request, session: SessionDep) -> HTMLResponse:
+def _index(
+    request: Request,
+    session: Session,
+    form: dict[str, str] | None = None,
+    problem: Problem | None = None,
+) -> HTMLResponse:
     lang = current_language()
     context = {
         "proposals": service.list_proposals(session),
         "virtue_options": [("", "—")] + [(v.code, v.name(lang)) for v in list_virtues(session)],
-        "form": {},
+        "form": form or {},
+        "problem": problem,
     }
-    return render(request, "proposals/index.html", context)
+    return render(request, "proposals/index.html", context, problem.status if problem else 200)
+
+
+@router.get("/proposals", response_class=HTMLResponse, dependencies=[public])
+def proposals(request: Request, session: SessionDep) -> HTMLResponse:
+    return _index(request, session)
 
 
 @router.post("/proposals", response_class=HTMLResponse)
@@ -131,22 +140,19 @@ def accept(
     with database.write_session() as session:
         proposal = service.get_proposal(session, proposal_id)
         try:
-            try:
-                draft = NewDeedType(
-                    name=name,
-                    name_th=proposal.title,
-                    name_en=name_en,
-                    description_th=proposal.description,
-                    virtue=virtue,
-                    unit=unit,
-                    credits_per_unit=credits_per_unit,
-                    verification_policy=verification_policy,
-                )
-            except ValidationError as exc:
-                raise ValidationProblem(
-                    "Some fields are not valid; see errors.",
-                    errors=field_errors(exc.errors(include_input=False)),
-                ) from exc
+            draft = validate_form(
+                NewDeedType,
+                {
+                    "name": name,
+                    "name_th": proposal.title,
+                    "name_en": name_en,
+                    "description_th": proposal.description,
+                    "virtue": virtue,
+                    "unit": unit,
+                    "credits_per_unit": credits_per_unit,
+                    "verification_policy": verification_policy,
+                },
+            )
             deed_type = service.accept(session, actor, proposal, get_agency(session, agency), draft)
         except Problem as problem:
             return _detail(request, session, proposal_id, problem=problem)

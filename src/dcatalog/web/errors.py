@@ -7,12 +7,13 @@ echoed (one could be a national ID) and no stack trace leaves the server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dcatalog.logs import get_logger
@@ -32,6 +33,7 @@ from dcatalog.web.i18n import current_language
 from dcatalog.web.templating import render
 
 log = get_logger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 _BY_STATUS = {400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
 
@@ -86,6 +88,18 @@ def field_errors(errors: Any) -> list[FieldError]:
         else:
             result.append(FieldError(message, parameter=".".join(str(part) for part in path)))
     return result
+
+
+def validate_form(model: type[M], data: Any) -> M:
+    """A form parsed by the API's body model, so pages and API share one set of rules;
+    its errors become the same problem (with JSON Pointers) the API would give."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationProblem(
+            "Some fields are not valid; see errors.",
+            errors=field_errors(exc.errors(include_input=False)),
+        ) from exc
 
 
 def _escape(part: object) -> str:
