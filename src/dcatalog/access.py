@@ -92,18 +92,21 @@ def _any_staff(request: Request) -> Actor:
     return _signed_in(request)
 
 
-def require(scope: Scope) -> Any:
-    """A dependency that lets through only callers holding ``scope``."""
+def require(scope: Scope, *alternatives: Scope) -> Any:
+    """A dependency that lets through only callers holding ``scope`` (or one of the
+    alternatives)."""
+    accepted = frozenset((scope, *alternatives))
+    names = " or ".join(sorted(s.value for s in accepted))
 
     @access_rule
     def rule(request: Request) -> Actor:
         actor = _signed_in(request)
-        if not actor.can(scope):
-            raise Forbidden(f"This needs the permission {scope.value}.")
+        if not any(actor.can(s) for s in accepted):
+            raise Forbidden(f"This needs the permission {names}.")
         return actor
 
-    rule.__name__ = f"require_{scope.value.replace(':', '_')}"
-    rule.__dcatalog_scope__ = scope  # type: ignore[attr-defined]
+    rule.__name__ = "require_" + "_or_".join(sorted(s.value.replace(":", "_") for s in accepted))
+    rule.__dcatalog_scopes__ = accepted  # type: ignore[attr-defined]
     return Depends(rule)
 
 

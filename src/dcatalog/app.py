@@ -18,6 +18,7 @@ from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
+from dcatalog.deeds import api as deeds_api
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import instance_secret
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(accounts_pages.router)
     app.include_router(agencies_pages.router)
     app.include_router(catalog_api.router)
+    app.include_router(deeds_api.router)
     app.include_router(catalog_pages.router)
     app.include_router(proposals_pages.router)
     app.include_router(audit_pages.router)

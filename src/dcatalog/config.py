@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         ),
     )
 
+    deed_max_age_days: int = Field(
+        default=730,
+        ge=1,
+        description="A deed that happened longer ago than this many days is refused as implausible.",
+    )
+
     @field_validator("academic_year_start")
     @classmethod
     def _valid_month_day(cls, value: str) -> str:

@@ -6,6 +6,7 @@ from dcatalog.agencies.models import Agency
 from dcatalog.audit.models import AuditEvent
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.db import Base
+from dcatalog.deeds.models import Deed, Tally
 from dcatalog.ops.models import InstanceMeta
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 
@@ -14,6 +15,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Deed",
     "DeedType",
     "DeedTypeVersion",
     "InstanceMeta",
@@ -21,6 +23,7 @@ __all__ = [
     "ProposalComment",
     "ProposalSupport",
     "StaffAccount",
+    "Tally",
     "Virtue",
     "WebSession",
 ]

@@ -1,0 +1,1 @@
+"""Recording good deeds: one by one or in bulk, verification, credits and tallies."""

@@ -1,0 +1,193 @@
+"""Deeds over the API: record (one or up to 1,000), read your own, verify."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from dcatalog.access import require
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.calendars.buddhist_era import BANGKOK
+from dcatalog.config import Settings
+from dcatalog.db import utcnow
+from dcatalog.deeds import service
+from dcatalog.deeds.models import DeedStatus
+from dcatalog.deeds.schemas import (
+    BatchOut,
+    DeedBatchIn,
+    DeedIn,
+    DeedOut,
+    DeedPage,
+    ItemResult,
+    ReasonIn,
+    VerifyIn,
+)
+from dcatalog.problems import Conflict, ValidationProblem
+from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.errors import field_errors
+
+router = APIRouter(prefix="/api/v1/deeds", tags=["deeds"])
+WRITE = require(Scope.DEEDS_WRITE)
+READ = require(Scope.DEEDS_WRITE, Scope.DEEDS_VERIFY)
+VERIFY = require(Scope.DEEDS_VERIFY)
+
+
+def rules_from(settings: Settings) -> service.Rules:
+    return service.Rules(
+        today=utcnow().astimezone(BANGKOK).date(),
+        max_age_days=settings.deed_max_age_days,
+        academic_start=settings.academic_year_start_month_day,
+    )
+
+
+def to_input(item: DeedIn) -> service.DeedInput:
+    return service.DeedInput(**item.model_dump())
+
+
+def out(deed: Any) -> DeedOut:
+    view = service.deed_view(deed)
+    view["deed_type"] = view.pop("deed_type_code")
+    return DeedOut.model_validate(view)
+
+
+def _parse(payload: Any) -> tuple[list[DeedIn], bool]:
+    batch = isinstance(payload, dict) and "deeds" in payload
+    try:
+        if batch:
+            return DeedBatchIn.model_validate(payload).deeds, True
+        return [DeedIn.model_validate(payload)], False
+    except ValidationError as exc:
+        raise ValidationProblem(
+            'The request is not a deed (or {"deeds": [...]}, up to 1,000); see errors.',
+            errors=field_errors(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
+            ),
+        ) from exc
+
+
+@router.post(
+    "",
+    summary='Record one deed, or up to 1,000 as {"deeds": [...]}',
+    responses={
+        201: {"description": "One deed recorded", "model": DeedOut},
+        200: {
+            "description": "Already recorded (the same deed sent again), or a batch's results",
+            "model": BatchOut,
+        },
+        409: {"description": "The external_id was used for a different deed"},
+        422: {"description": "The deed is not valid or not plausible; nothing was recorded"},
+    },
+)
+def record(
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
+    payload: Annotated[Any, Body(description='A deed, or {"deeds": [...]}')],
+) -> Any:
+    items, batch = _parse(payload)
+    with database.write_session() as session:
+        outcomes = service.record(
+            session,
+            actor,
+            request.app.state.keyer,
+            rules_from(settings),
+            [to_input(i) for i in items],
+        )
+    if batch:
+        results = [
+            ItemResult(
+                index=o.index,
+                result=o.result,
+                deed=out(o.deed) if o.deed else None,
+                errors=[e.as_dict() for e in o.errors],
+            )
+            for o in outcomes
+        ]
+        counts = {
+            kind: sum(1 for o in outcomes if o.result == kind)
+            for kind in ("created", "unchanged", "rejected", "conflict")
+        }
+        return BatchOut(results=results, **counts)
+    (outcome,) = outcomes
+    if outcome.result == "rejected":
+        raise ValidationProblem("The deed was not recorded; see errors.", errors=outcome.errors)
+    if outcome.result == "conflict":
+        raise Conflict(outcome.errors[0].detail, errors=outcome.errors)
+    code = status.HTTP_201_CREATED if outcome.result == "created" else status.HTTP_200_OK
+    assert outcome.deed is not None
+    return JSONResponse(out(outcome.deed).model_dump(mode="json"), status_code=code)
+
+
+@router.get("", summary="Your agency's deeds, filtered, oldest first")
+def list_deeds(
+    session: SessionDep,
+    actor: Annotated[Actor, READ],
+    external_id: str | None = None,
+    deed_type: str | None = None,
+    status_: Annotated[DeedStatus | None, Query(alias="status")] = None,
+    occurred_from: Annotated[date | None, Query(alias="from")] = None,
+    occurred_to: Annotated[date | None, Query(alias="to")] = None,
+    cursor: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> DeedPage:
+    deeds = service.list_own(
+        session,
+        actor,
+        external_id=external_id,
+        deed_type=deed_type,
+        status=status_,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        after=cursor,
+        limit=limit,
+    )
+    return DeedPage(
+        items=[out(d) for d in deeds], next_cursor=deeds[-1].id if len(deeds) == limit else None
+    )
+
+
+@router.get("/pending", summary="Deeds waiting for a verifier of your agency")
+def pending(session: SessionDep, actor: Annotated[Actor, VERIFY]) -> list[DeedOut]:
+    return [out(d) for d in service.pending_queue(session, actor)]
+
+
+@router.get("/{deed_id}", summary="One of your agency's deeds")
+def get_deed(deed_id: uuid.UUID, session: SessionDep, actor: Annotated[Actor, READ]) -> DeedOut:
+    return out(service.get_own(session, actor, deed_id))
+
+
+@router.post("/verify", summary="Verify pending deeds (all or none)")
+def verify(
+    body: VerifyIn, database: DatabaseDep, settings: SettingsDep, actor: Annotated[Actor, VERIFY]
+) -> list[DeedOut]:
+    with database.write_session() as session:
+        return [out(d) for d in service.verify(session, actor, rules_from(settings), body.ids)]
+
+
+@router.post(
+    "/{deed_id}/reject", summary="Reject a pending deed, with the reason the citizen reads"
+)
+def reject(
+    deed_id: uuid.UUID, body: ReasonIn, database: DatabaseDep, actor: Annotated[Actor, VERIFY]
+) -> DeedOut:
+    with database.write_session() as session:
+        return out(service.reject(session, actor, deed_id, body.reason))
+
+
+@router.post("/{deed_id}/revoke", summary="Revoke a verified deed (a correction), with a reason")
+def revoke(
+    deed_id: uuid.UUID,
+    body: ReasonIn,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, VERIFY],
+) -> DeedOut:
+    with database.write_session() as session:
+        return out(service.revoke(session, actor, rules_from(settings), deed_id, body.reason))

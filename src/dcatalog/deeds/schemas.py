@@ -1,0 +1,87 @@
+"""Deeds as the API receives and returns them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dcatalog.deeds.models import DeedStatus
+
+
+class DeedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    national_id: str = Field(
+        description="13 digits; dashes, spaces and Thai digits are fine.", max_length=40
+    )
+    deed_type: str = Field(description="Catalog code, e.g. kys.volunteer_activity.", max_length=64)
+    quantity: Decimal = Field(
+        description="In the deed type's unit (hours, times, days …).",
+        max_digits=12,
+        decimal_places=2,
+    )
+    occurred_on: date
+    province: str = Field(
+        description="ISO 3166-2:TH code (TH-10) or the province's name.", max_length=60
+    )
+    evidence: str = Field(default="", max_length=2000, description="Text, URL or document number.")
+    external_id: str = Field(
+        description="Your own id of this record: sending it again is safe.", max_length=100
+    )
+
+
+class DeedBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deeds: list[DeedIn] = Field(min_length=1, max_length=1000)
+
+
+class DeedOut(BaseModel):
+    id: uuid.UUID
+    external_id: str
+    id_last4: str = Field(description="The last 4 digits of the national ID; nothing more is kept.")
+    deed_type: str
+    deed_type_version: int
+    quantity: Decimal
+    occurred_on: date
+    province: str
+    evidence: str
+    status: DeedStatus
+    credits: int | None = Field(
+        description="Fixed when verified: quantity × the version's credits per unit, rounded down."
+    )
+    status_reason: str
+    duplicate_of: uuid.UUID | None
+    recorded_at: datetime
+
+
+class ItemResult(BaseModel):
+    index: int
+    result: Literal["created", "unchanged", "rejected", "conflict"]
+    deed: DeedOut | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
+
+
+class BatchOut(BaseModel):
+    results: list[ItemResult]
+    created: int
+    unchanged: int
+    rejected: int
+    conflict: int
+
+
+class DeedPage(BaseModel):
+    items: list[DeedOut]
+    next_cursor: uuid.UUID | None
+
+
+class VerifyIn(BaseModel):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="The citizen reads it.")

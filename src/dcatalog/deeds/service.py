@@ -1,0 +1,531 @@
+"""Recording deeds: one rule set for the API, the staff form and bulk files.
+
+A batch is checked as a whole with a few set-based queries (existing external
+ids, the citizens' earlier deeds of the same types), then each row is judged in
+order against the catalog and against what came before it, in the database or
+earlier in the same batch. Accepted rows are written with one multi-row insert
+and the tallies with one upsert, all in the caller's transaction: nothing is
+half-written, and sending the same rows again changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, Literal
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.agencies.models import Agency
+from dcatalog.audit import service as audit
+from dcatalog.calendars.periods import MonthDay
+from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolicy
+from dcatalog.catalog.service import may_record
+from dcatalog.db import new_id, transactional, utcnow
+from dcatalog.deeds import tallies
+from dcatalog.deeds.models import Deed, DeedStatus
+from dcatalog.geo.provinces import province_code
+from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.national_id import InvalidNationalId, normalise
+from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
+
+MAX_BATCH = 1000
+_IN_CHUNK = 900  # values per IN (...) list
+_COUNTING = (DeedStatus.PENDING, DeedStatus.VERIFIED)
+
+
+@dataclass(frozen=True, slots=True)
+class DeedInput:
+    national_id: str
+    deed_type: str
+    quantity: Decimal
+    occurred_on: date
+    province: str
+    evidence: str
+    external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What the checks depend on besides the catalog (from settings, and today)."""
+
+    today: date
+    max_age_days: int
+    academic_start: MonthDay
+
+
+@dataclass
+class Outcome:
+    index: int
+    result: Literal["created", "unchanged", "rejected", "conflict"]
+    deed: dict[str, Any] | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def credits_for(quantity: Decimal, credits_per_unit: int) -> int:
+    """Credits are whole numbers, rounded down: never more than what was done."""
+    return int((quantity * credits_per_unit).to_integral_value(rounding=ROUND_DOWN))
+
+
+def _error(field_name: str, message: str) -> FieldError:
+    return FieldError(message, pointer=f"#/{field_name}")
+
+
+@dataclass
+class _Type:
+    entry: DeedType
+    version: DeedTypeVersion
+
+
+@dataclass
+class _Prior:
+    """An earlier deed of a citizen, of one type, that the checks compare with."""
+
+    occurred_on: date
+    quantity: Decimal
+    agency_id: uuid.UUID
+    deed_id: uuid.UUID
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+class _Batch:
+    """Checks a batch of inputs for one agency."""
+
+    def __init__(self, session: Session, agency: Agency, keyer: CitizenKeyer, rules: Rules) -> None:
+        self.session = session
+        self.agency = agency
+        self.keyer = keyer
+        self.rules = rules
+        self.types: dict[str, _Type | None] = {}
+
+    def deed_type(self, code: str) -> _Type | None:
+        if code not in self.types:
+            entry = self.session.get(DeedType, code)
+            version = entry.in_force if entry is not None else None
+            self.types[code] = _Type(entry, version) if entry and version else None
+        return self.types[code]
+
+    def basic(self, item: DeedInput) -> tuple[dict[str, Any] | None, list[FieldError]]:
+        """Checks that need only the row and the catalog."""
+        errors: list[FieldError] = []
+        values: dict[str, Any] = {}
+        try:
+            digits = normalise(item.national_id)
+            values["citizen_key"] = self.keyer.key(digits)
+            values["id_last4"] = digits[-4:]
+        except InvalidNationalId as exc:
+            errors.append(
+                FieldError(exc.message_en, pointer="#/national_id", detail_th=exc.message_th)
+            )
+        kind = self.deed_type(item.deed_type.strip())
+        if kind is None:
+            errors.append(
+                _error(
+                    "deed_type", f"{item.deed_type!r} is not an approved deed type in the catalog"
+                )
+            )
+        elif not may_record(kind.version, kind.entry.owner, self.agency):
+            errors.append(_error("deed_type", f"your agency may not record {kind.entry.code}"))
+        province = province_code(item.province)
+        if province is None:
+            errors.append(
+                _error(
+                    "province",
+                    f"{item.province!r} is not a province (use ISO 3166-2:TH, e.g. TH-10)",
+                )
+            )
+        if item.quantity <= 0:
+            errors.append(_error("quantity", "must be more than 0"))
+        elif kind and kind.version.max_per_record and item.quantity > kind.version.max_per_record:
+            errors.append(
+                _error(
+                    "quantity", f"more than {kind.version.max_per_record.normalize()} in one record"
+                )
+            )
+        if item.occurred_on > self.rules.today:
+            errors.append(_error("occurred_on", "is in the future"))
+        elif item.occurred_on < self.rules.today - timedelta(days=self.rules.max_age_days):
+            errors.append(_error("occurred_on", f"is more than {self.rules.max_age_days} days ago"))
+        external_id = item.external_id.strip()
+        if not external_id or len(external_id) > 100:
+            errors.append(_error("external_id", "must have 1 to 100 characters"))
+        if errors or kind is None or province is None:
+            return None, errors
+        values.update(
+            deed_type_code=kind.entry.code,
+            deed_type_version=kind.version.version,
+            virtue_code=kind.version.virtue_code,
+            agency_id=self.agency.id,
+            external_id=external_id,
+            quantity=item.quantity,
+            occurred_on=item.occurred_on,
+            province=province,
+            evidence=item.evidence.strip(),
+        )
+        return values, []
+
+    def existing(self, external_ids: Sequence[str]) -> dict[str, Deed]:
+        found: dict[str, Deed] = {}
+        for chunk in _chunks(sorted(set(external_ids))):
+            query = select(Deed).where(
+                Deed.agency_id == self.agency.id, Deed.external_id.in_(chunk)
+            )
+            found.update((deed.external_id, deed) for deed in self.session.scalars(query))
+        return found
+
+    def history(
+        self, citizen_keys: Sequence[str], codes: Sequence[str]
+    ) -> dict[tuple[str, str], list[_Prior]]:
+        prior: dict[tuple[str, str], list[_Prior]] = defaultdict(list)
+        for chunk in _chunks(sorted(set(citizen_keys))):
+            query = select(
+                Deed.citizen_key,
+                Deed.deed_type_code,
+                Deed.occurred_on,
+                Deed.quantity,
+                Deed.agency_id,
+                Deed.id,
+            ).where(
+                Deed.citizen_key.in_(chunk),
+                Deed.deed_type_code.in_(sorted(set(codes))),
+                Deed.status.in_(_COUNTING),
+            )
+            for row in self.session.execute(query):
+                prior[(row[0], row[1])].append(_Prior(row[2], row[3], row[4], row[5]))
+        return prior
+
+    def plausible(
+        self, values: dict[str, Any], prior: list[_Prior]
+    ) -> tuple[list[FieldError], uuid.UUID | None]:
+        """Checks against the citizen's earlier deeds of the type; returns errors and
+        a deed of another agency this one may duplicate."""
+        version = self.types[values["deed_type_code"]].version  # type: ignore[union-attr]
+        day, quantity = values["occurred_on"], values["quantity"]
+        errors: list[FieldError] = []
+        duplicate = next(
+            (p.deed_id for p in prior if p.occurred_on == day and p.agency_id != self.agency.id),
+            None,
+        )
+        if version.max_per_day is not None:
+            same_day = sum((p.quantity for p in prior if p.occurred_on == day), Decimal(0))
+            if same_day + quantity > version.max_per_day:
+                errors.append(
+                    _error(
+                        "quantity",
+                        f"over the limit of {version.max_per_day.normalize()} per day for this person ({same_day.normalize()} recorded already)",
+                    )
+                )
+        if version.min_days_between is not None:
+            gap = version.min_days_between
+            close = [
+                p for p in prior if abs((p.occurred_on - day).days) < gap and p.deed_id != duplicate
+            ]
+            if close:
+                nearest = min(close, key=lambda p: abs((p.occurred_on - day).days))
+                errors.append(
+                    _error(
+                        "occurred_on",
+                        f"only {abs((nearest.occurred_on - day).days)} days from this person's record of {nearest.occurred_on.isoformat()}; at least {gap} days are needed",
+                    )
+                )
+        if version.yearly_cap is not None:
+            year_total = sum(
+                (p.quantity for p in prior if p.occurred_on.year == day.year), Decimal(0)
+            )
+            if year_total + quantity > version.yearly_cap:
+                errors.append(
+                    _error(
+                        "quantity",
+                        f"over the yearly limit of {version.yearly_cap.normalize()} for this person ({year_total.normalize()} in {day.year + 543} already)",
+                    )
+                )
+        return errors, duplicate
+
+
+def _same(deed: Deed | dict[str, Any], values: dict[str, Any]) -> bool:
+    def get(name: str) -> Any:
+        return deed[name] if isinstance(deed, dict) else getattr(deed, name)
+
+    return all(
+        get(name) == values[name]
+        for name in ("citizen_key", "deed_type_code", "occurred_on", "province", "evidence")
+    ) and Decimal(get("quantity")) == Decimal(values["quantity"])
+
+
+def deed_view(deed: Deed | dict[str, Any]) -> dict[str, Any]:
+    """The public shape of a deed row (for API answers and reports)."""
+    get = deed.__getitem__ if isinstance(deed, dict) else lambda name: getattr(deed, name)
+    return {name: get(name) for name in _VIEW}
+
+
+_VIEW = (
+    "id",
+    "external_id",
+    "id_last4",
+    "deed_type_code",
+    "deed_type_version",
+    "quantity",
+    "occurred_on",
+    "province",
+    "evidence",
+    "status",
+    "credits",
+    "status_reason",
+    "duplicate_of",
+    "recorded_at",
+)
+
+
+@transactional
+def record(
+    session: Session,
+    actor: Actor,
+    keyer: CitizenKeyer,
+    rules: Rules,
+    items: Sequence[DeedInput],
+    *,
+    all_or_nothing: bool = False,
+) -> list[Outcome]:
+    """Record deeds for the actor's agency; one outcome per item, in order."""
+    if not actor.can(Scope.DEEDS_WRITE):
+        raise Forbidden("Recording deeds needs the permission deeds:write.")
+    agency = session.get(Agency, actor.agency_id) if actor.agency_id else None
+    if agency is None:
+        raise Forbidden("Deeds are recorded by an agency's staff or keys.")
+    batch = _Batch(session, agency, keyer, rules)
+    outcomes: list[Outcome] = []
+    checked: list[tuple[int, dict[str, Any]]] = []
+    for index, item in enumerate(items):
+        values, errors = batch.basic(item)
+        if values is None:
+            outcomes.append(Outcome(index, "rejected", errors=errors))
+        else:
+            outcomes.append(Outcome(index, "created"))
+            checked.append((index, values))
+
+    existing = batch.existing([v["external_id"] for _, v in checked])
+    history = batch.history(
+        [v["citizen_key"] for _, v in checked], [v["deed_type_code"] for _, v in checked]
+    )
+    seen: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+    for index, values in checked:
+        outcome = outcomes[index]
+        earlier = existing.get(values["external_id"]) or seen.get(values["external_id"])
+        if earlier is not None:
+            if _same(earlier, values):
+                outcome.result, outcome.deed = "unchanged", deed_view(earlier)
+            else:
+                outcome.result = "conflict"
+                outcome.errors = [
+                    _error(
+                        "external_id",
+                        f"{values['external_id']!r} was used already for a different deed",
+                    )
+                ]
+            continue
+        prior = history[(values["citizen_key"], values["deed_type_code"])]
+        errors, duplicate = batch.plausible(values, prior)
+        if errors:
+            outcome.result, outcome.errors = "rejected", errors
+            continue
+        version = batch.types[values["deed_type_code"]].version  # type: ignore[union-attr]
+        attested = version.verification_policy is VerificationPolicy.AGENCY_ATTESTED
+        status = DeedStatus.VERIFIED if attested and duplicate is None else DeedStatus.PENDING
+        row = {
+            **values,
+            "id": new_id(),
+            "status": status,
+            "credits": credits_for(values["quantity"], version.credits_per_unit)
+            if status is DeedStatus.VERIFIED
+            else None,
+            "status_reason": "possible duplicate of a record by another agency: a verifier decides"
+            if duplicate
+            else "",
+            "duplicate_of": duplicate,
+            "recorded_by": actor.label,
+            "recorded_at": now,
+            "decided_by": actor.label if status is DeedStatus.VERIFIED else None,
+            "decided_at": now if status is DeedStatus.VERIFIED else None,
+        }
+        rows.append(row)
+        seen[values["external_id"]] = row
+        prior.append(_Prior(values["occurred_on"], values["quantity"], agency.id, row["id"]))
+        outcome.deed = deed_view(row)
+
+    if all_or_nothing and any(o.result in ("rejected", "conflict") for o in outcomes):
+        for outcome in outcomes:
+            if outcome.result == "created":
+                outcome.result, outcome.deed = "rejected", None
+                outcome.errors = [
+                    FieldError("not recorded: another row was refused (all or nothing)")
+                ]
+        return outcomes
+    if rows:
+        session.execute(insert(Deed), rows)
+        tallies.apply(
+            session,
+            (_counted(r) for r in rows if r["status"] is DeedStatus.VERIFIED),
+            rules.academic_start,
+        )
+    return outcomes
+
+
+def _counted(deed: Deed | dict[str, Any]) -> tallies.Counted:
+    get = deed.__getitem__ if isinstance(deed, dict) else lambda name: getattr(deed, name)
+    return tallies.Counted(
+        get("citizen_key"),
+        get("deed_type_code"),
+        get("virtue_code"),
+        get("occurred_on"),
+        Decimal(get("quantity")),
+        int(get("credits") or 0),
+    )
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_own(session: Session, actor: Actor, deed_id: uuid.UUID) -> Deed:
+    deed = session.get(Deed, deed_id)
+    if deed is None or not actor.acts_for(deed.agency_id):
+        raise NotFound("Your agency recorded no such deed.")
+    return deed
+
+
+def list_own(
+    session: Session,
+    actor: Actor,
+    *,
+    external_id: str | None = None,
+    deed_type: str | None = None,
+    status: DeedStatus | None = None,
+    occurred_from: date | None = None,
+    occurred_to: date | None = None,
+    after: uuid.UUID | None = None,
+    limit: int = 100,
+) -> list[Deed]:
+    """The agency's own deeds, oldest first, from the cursor ``after`` (a deed id)."""
+    if actor.agency_id is None:
+        raise Forbidden("Deeds are listed by an agency's staff or keys.")
+    query = select(Deed).where(Deed.agency_id == actor.agency_id).order_by(Deed.id).limit(limit)
+    if external_id:
+        query = query.where(Deed.external_id == external_id)
+    if deed_type:
+        query = query.where(Deed.deed_type_code == deed_type)
+    if status:
+        query = query.where(Deed.status == status)
+    if occurred_from:
+        query = query.where(Deed.occurred_on >= occurred_from)
+    if occurred_to:
+        query = query.where(Deed.occurred_on <= occurred_to)
+    if after:
+        query = query.where(Deed.id > after)
+    return list(session.scalars(query))
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def _decidable(
+    session: Session, actor: Actor, deed_ids: Sequence[uuid.UUID], wanted: DeedStatus
+) -> list[Deed]:
+    if not actor.can(Scope.DEEDS_VERIFY):
+        raise Forbidden("Deciding on deeds needs the permission deeds:verify.")
+    deeds = []
+    for deed_id in deed_ids:
+        deed = session.get(Deed, deed_id, with_for_update=True)
+        if deed is None or not actor.acts_for(deed.agency_id):
+            raise NotFound(f"Your agency recorded no deed {deed_id}.")
+        if deed.status is not wanted:
+            raise ValidationProblem(
+                f"Deed {deed_id} is {deed.status.value}, not {wanted.value}.",
+                errors=[FieldError(f"is {deed.status.value}", pointer="#/ids")],
+            )
+        deeds.append(deed)
+    return deeds
+
+
+def _rate(session: Session, deed: Deed) -> int:
+    rate = session.scalar(
+        select(DeedTypeVersion.credits_per_unit).where(
+            DeedTypeVersion.deed_type_code == deed.deed_type_code,
+            DeedTypeVersion.version == deed.deed_type_version,
+        )
+    )
+    return int(rate or 0)
+
+
+@transactional
+def verify(
+    session: Session, actor: Actor, rules: Rules, deed_ids: Sequence[uuid.UUID]
+) -> list[Deed]:
+    """Pending → verified: credits fixed at the version's rate, tallies updated."""
+    deeds = _decidable(session, actor, deed_ids, DeedStatus.PENDING)
+    now = utcnow()
+    for deed in deeds:
+        before = audit.snapshot(deed)
+        deed.status = DeedStatus.VERIFIED
+        deed.credits = credits_for(deed.quantity, _rate(session, deed))
+        deed.decided_by, deed.decided_at = actor.label, now
+        audit.record(session, actor, "deed.verify", deed, before=before)
+    session.flush()
+    tallies.apply(session, [_counted(d) for d in deeds], rules.academic_start)
+    return deeds
+
+
+@transactional
+def reject(session: Session, actor: Actor, deed_id: uuid.UUID, reason: str) -> Deed:
+    """Pending → rejected, never counted; the citizen sees the reason."""
+    if not reason.strip():
+        raise ValidationProblem(
+            "Give the reason the citizen will read.", errors=[_error("reason", "empty")]
+        )
+    (deed,) = _decidable(session, actor, [deed_id], DeedStatus.PENDING)
+    before = audit.snapshot(deed)
+    deed.status, deed.status_reason = DeedStatus.REJECTED, reason.strip()
+    deed.decided_by, deed.decided_at = actor.label, utcnow()
+    audit.record(session, actor, "deed.reject", deed, before=before, reason=reason)
+    return deed
+
+
+@transactional
+def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, reason: str) -> Deed:
+    """Verified → revoked (a correction): credits leave the tallies; the citizen sees why."""
+    if not reason.strip():
+        raise ValidationProblem(
+            "Give the reason the citizen will read.", errors=[_error("reason", "empty")]
+        )
+    (deed,) = _decidable(session, actor, [deed_id], DeedStatus.VERIFIED)
+    before = audit.snapshot(deed)
+    counted = _counted(deed)
+    deed.status, deed.status_reason = DeedStatus.REVOKED, reason.strip()
+    deed.decided_by, deed.decided_at = actor.label, utcnow()
+    audit.record(session, actor, "deed.revoke", deed, before=before, reason=reason)
+    session.flush()
+    tallies.apply(session, [counted], rules.academic_start, sign=-1)
+    return deed
+
+
+def pending_queue(session: Session, actor: Actor, limit: int = 200) -> list[Deed]:
+    if not actor.can(Scope.DEEDS_VERIFY) or actor.agency_id is None:
+        raise Forbidden("The verification queue needs the permission deeds:verify.")
+    query = (
+        select(Deed)
+        .where(Deed.agency_id == actor.agency_id, Deed.status == DeedStatus.PENDING)
+        .order_by(Deed.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,1 @@
+"""Places: Thailand's provinces by their ISO 3166-2:TH codes."""
