@@ -56,6 +56,12 @@ class Actor:
         return cls("api_key", prefix, f"key:{prefix}", agency_id, None, scopes)
 
 
+def operator_for(agency_id: uuid.UUID) -> Actor:
+    """The operator's CLI acting for one agency (e.g. importing its file)."""
+    scopes = frozenset({Scope.DEEDS_WRITE, Scope.DEEDS_VERIFY})
+    return Actor("system", "cli", "cli", agency_id, None, scopes, "CLI")
+
+
 # The operator at the server's console (`dcatalog admin create`, `dcatalog keys …`):
 # whoever runs the CLI already holds the database and its secrets.
 SYSTEM = Actor("system", "cli", "cli", None, None, frozenset(Scope))

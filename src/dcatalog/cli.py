@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dcatalog import __version__, schema
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
+from dcatalog.deeds.importing import FileProblem
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import SecretUnavailable, instance_secret
@@ -215,6 +217,138 @@ def keys_revoke(
     out.print(f"API key dck_{key.prefix} ({key.name}) is revoked.")
 
 
+import_app = typer.Typer(help="Import bulk files.", no_args_is_help=True)
+tallies_app = typer.Typer(help="Tallies of verified deeds.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(tallies_app, name="tallies")
+
+
+@import_app.command("deeds")
+def import_deeds(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file.")
+    ],
+    agency: Annotated[str, typer.Option(help="Code of the agency recording the deeds.")],
+    errors: Annotated[
+        Path | None, typer.Option(help="Write the rows not imported to this CSV file.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object.")
+    ] = False,
+    all_or_nothing: Annotated[
+        bool, typer.Option("--all-or-nothing", help="Import nothing unless every row is fine.")
+    ] = False,
+) -> None:
+    """Import a file of deeds for an agency; exits 1 when rows were refused."""
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dcatalog.actors import operator_for
+    from dcatalog.agencies.service import get_agency
+    from dcatalog.deeds.api import rules_from
+    from dcatalog.deeds.importing import error_report, import_file
+
+    settings = get_settings()
+    keyer = CitizenKeyer(load_pepper(settings))
+    database = _database(settings)
+    total = _count_lines(file)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with (
+            database.write_session() as session,
+            Progress(*columns, console=err, disable=as_json) as bar,
+        ):
+            bind_pepper(session, keyer)
+            task = bar.add_task(f"Importing {file.name}", total=total)
+            summary = import_file(
+                session,
+                operator_for(get_agency(session, agency).id),
+                keyer,
+                rules_from(settings),
+                file,
+                all_or_nothing=all_or_nothing,
+                progress=lambda rows: bar.update(task, completed=rows),
+            )
+            bar.update(task, completed=summary.rows, total=summary.rows)
+    finally:
+        database.dispose()
+    if errors is not None:
+        with errors.open("w", encoding="utf-8-sig", newline="") as handle:
+            error_report(summary, handle)
+    if as_json:
+        print(json.dumps({**summary.as_dict(), "errors_file": str(errors) if errors else None}))
+    else:
+        out.print(
+            f"{summary.rows} rows: {summary.imported} imported, {summary.unchanged} unchanged "
+            f"(sent before), {summary.rejected} refused."
+            + (" Nothing was imported (all or nothing)." if summary.rolled_back else "")
+        )
+        for error in summary.errors[:10]:
+            err.print(f"  row {error.row}, {error.column}: {error.reason}", highlight=False)
+        if len(summary.errors) > 10:
+            hint = f" see {errors}" if errors else " use --errors FILE for all of them"
+            err.print(f"  … {len(summary.errors) - 10} more;{hint}", highlight=False)
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+def _count_lines(path: Path) -> int | None:
+    if path.suffix.lower() != ".csv":
+        return None
+    with path.open("rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+@tallies_app.command("rebuild")
+def tallies_rebuild() -> None:
+    """Recompute every tally from the verified deeds."""
+    from dcatalog.db import transaction
+    from dcatalog.deeds import tallies
+
+    settings = get_settings()
+    database = _database(settings)
+    try:
+        with database.write_session() as session, transaction(session):
+            rows = tallies.rebuild(session, settings.academic_year_start_month_day)
+    finally:
+        database.dispose()
+    out.print(f"Tallies rebuilt: {rows} rows.")
+
+
+@tallies_app.command("check")
+def tallies_check(
+    limit: Annotated[int, typer.Option(help="Show at most this many differences.")] = 20,
+) -> None:
+    """Compare the tallies with the deeds; exits 1 when they differ."""
+    from dcatalog.deeds import tallies
+
+    settings = get_settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            found = tallies.differences(session, settings.academic_year_start_month_day)
+    finally:
+        database.dispose()
+    if not found:
+        out.print("Tallies match the deeds.")
+        return
+    for d in found[:limit]:
+        err.print(
+            f"  {d.citizen_key[:12]}… {d.subject} {d.period}: expected {d.expected}, found {d.found}",
+            highlight=False,
+        )
+    err.print(
+        f"[bold red]{len(found)} tallies differ from the deeds[/]; run `dcatalog tallies rebuild`."
+    )
+    raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -295,7 +429,7 @@ def settings_reference() -> str:
     return "\n".join(lines)
 
 
-_KNOWN_FAILURES = (SecretUnavailable, PepperMismatch, CommandError)
+_KNOWN_FAILURES = (SecretUnavailable, PepperMismatch, CommandError, FileProblem)
 
 
 def main() -> None:
