@@ -288,3 +288,14 @@ def test_drafting_and_approval_on_the_pages(app, session: Session) -> None:  # t
         )
         assert approved.status_code == 303
     assert "ปลูกต้นไม้" in TestClient(app).get("/catalog", params={"q": "ต้นไม้"}).text
+
+
+def test_bulk_file_template_per_deed_type(client: TestClient, session: Session) -> None:
+    load_demo(session)
+    response = client.get("/catalog/kys.volunteer_activity/template.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "kys.volunteer_activity-template.csv" in response.headers["content-disposition"]
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "national_id,deed_type,quantity,occurred_on,province,evidence,external_id"
+    assert client.get("/catalog/kys.nothing/template.csv").status_code == 404

@@ -16,6 +16,7 @@ from dcatalog.agencies.service import agency_of, list_active_agencies
 from dcatalog.catalog import service
 from dcatalog.catalog.models import DeedType, VerificationPolicy, VersionStatus
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
+from dcatalog.deeds.importing import template
 from dcatalog.problems import NotFound, Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
@@ -152,6 +153,17 @@ def catalog_entry(request: Request, code: str, session: SessionDep) -> HTMLRespo
         **_labels(),
     }
     return render(request, "catalog/detail.html", context)
+
+
+@router.get("/catalog/{code}/template.csv", dependencies=[public])
+def import_template(code: str, session: SessionDep) -> Response:
+    """A CSV to fill in for a bulk import of this deed type."""
+    entry = service.get_public(session, code)
+    return Response(
+        template(entry.code),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{entry.code}-template.csv"'},
+    )
 
 
 # --- agencies draft and submit ----------------------------------------------------------
