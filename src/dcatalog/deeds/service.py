@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Scope
@@ -39,6 +39,7 @@ from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
 MAX_BATCH = 1000
 _IN_CHUNK = 900  # values per IN (...) list
 _COUNTING = (DeedStatus.PENDING, DeedStatus.VERIFIED)
+_DEED: Table = Deed.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,16 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + _IN_CHUNK]
 
 
+def _one_of(session: Session, column: Any, values: Sequence[str]) -> Iterable[Any]:
+    """``column IN values`` as each database does it best: PostgreSQL takes one array
+    parameter (= ANY), which it plans far faster than hundreds of parameters."""
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+        return
+    for chunk in _chunks(values):
+        yield column.in_(chunk)
+
+
 class _Batch:
     """Checks a batch of inputs for one agency."""
 
@@ -122,7 +133,7 @@ class _Batch:
         values: dict[str, Any] = {}
         try:
             digits = normalise(item.national_id)
-            values["citizen_key"] = self.keyer.key(digits)
+            values["citizen_key"] = self.keyer.key_of_digits(digits)
             values["id_last4"] = digits[-4:]
         except InvalidNationalId as exc:
             errors.append(
@@ -177,10 +188,8 @@ class _Batch:
 
     def existing(self, external_ids: Sequence[str]) -> dict[str, Deed]:
         found: dict[str, Deed] = {}
-        for chunk in _chunks(sorted(set(external_ids))):
-            query = select(Deed).where(
-                Deed.agency_id == self.agency.id, Deed.external_id.in_(chunk)
-            )
+        for condition in _one_of(self.session, Deed.external_id, sorted(set(external_ids))):
+            query = select(Deed).where(Deed.agency_id == self.agency.id, condition)
             found.update((deed.external_id, deed) for deed in self.session.scalars(query))
         return found
 
@@ -188,7 +197,7 @@ class _Batch:
         self, citizen_keys: Sequence[str], codes: Sequence[str]
     ) -> dict[tuple[str, str], list[_Prior]]:
         prior: dict[tuple[str, str], list[_Prior]] = defaultdict(list)
-        for chunk in _chunks(sorted(set(citizen_keys))):
+        for condition in _one_of(self.session, Deed.citizen_key, sorted(set(citizen_keys))):
             query = select(
                 Deed.citizen_key,
                 Deed.deed_type_code,
@@ -197,7 +206,7 @@ class _Batch:
                 Deed.agency_id,
                 Deed.id,
             ).where(
-                Deed.citizen_key.in_(chunk),
+                condition,
                 Deed.deed_type_code.in_(sorted(set(codes))),
                 Deed.status.in_(_COUNTING),
             )
@@ -374,7 +383,7 @@ def record(
                 ]
         return outcomes
     if rows:
-        session.execute(insert(Deed), rows)
+        session.execute(insert(_DEED), rows)  # Core: no per-row ORM bookkeeping
         tallies.apply(
             session,
             (_counted(r) for r in rows if r["status"] is DeedStatus.VERIFIED),

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from dcatalog.deeds.models import Deed, DeedStatus, Tally
 Key = tuple[str, str, str]  # citizen_key, subject, period
 Totals = list[Any]  # [count, quantity, credits]
 _CHUNK = 5000
+_TALLY: Table = Tally.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +43,14 @@ class Counted:
     credits: int
 
 
+@lru_cache(maxsize=4096)
+def period_keys(day: date, academic_start: MonthDay) -> tuple[str, ...]:
+    """The periods a day counts in (cached: a year of deeds has few distinct days)."""
+    return tuple(p.key for p in periods_containing(day, academic_start))
+
+
 def keys(deed: Counted, academic_start: MonthDay) -> Iterator[Key]:
-    periods = [p.key for p in periods_containing(deed.occurred_on, academic_start)]
+    periods = period_keys(deed.occurred_on, academic_start)
     for subject in (f"type:{deed.deed_type_code}", f"virtue:{deed.virtue_code}"):
         for period in periods:
             yield deed.citizen_key, subject, period
@@ -73,13 +81,13 @@ def apply(
         {"citizen_key": c, "subject": s, "period": p, "count": n, "quantity": q, "credits": k}
         for (c, s, p), (n, q, k) in sorted(totals.items())  # one lock order: no deadlocks
     ]
-    stmt = upsert(Tally)
+    stmt = upsert(_TALLY)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[Tally.citizen_key, Tally.subject, Tally.period],
+        index_elements=["citizen_key", "subject", "period"],
         set_={
-            "count": Tally.count + stmt.excluded.count,
-            "quantity": Tally.quantity + stmt.excluded.quantity,
-            "credits": Tally.credits + stmt.excluded.credits,
+            "count": _TALLY.c.count + stmt.excluded.count,
+            "quantity": _TALLY.c.quantity + stmt.excluded.quantity,
+            "credits": _TALLY.c.credits + stmt.excluded.credits,
         },
     )
     for start in range(0, len(rows), _CHUNK):

@@ -25,8 +25,11 @@ class CitizenKeyer:
 
     def key(self, national_id: str) -> str:
         """Validate the ID and return its citizen key (64 hex characters)."""
-        digits = normalise(national_id).encode("ascii")
-        return hmac.new(self._pepper, digits, hashlib.sha256).hexdigest()
+        return self.key_of_digits(normalise(national_id))
+
+    def key_of_digits(self, digits: str) -> str:
+        """The key of an ID already normalised (13 ASCII digits) by ``normalise``."""
+        return hmac.new(self._pepper, digits.encode("ascii"), hashlib.sha256).hexdigest()
 
     @property
     def fingerprint(self) -> str:

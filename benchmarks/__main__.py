@@ -1,0 +1,5 @@
+"""Benchmarks: ``python -m benchmarks generate|import`` (see docs/benchmarks.md)."""
+
+from benchmarks.cli import app
+
+app()

@@ -1,0 +1,255 @@
+"""Measure bulk import against the raw ceiling of the same database, in one run.
+
+    python -m benchmarks generate --rows 1000000
+    python -m benchmarks import --rows 1000000 --db both
+
+The ceiling is the fastest plain load of the same prepared rows into a table
+with the same indexes (PostgreSQL: COPY; SQLite: executemany, 10,000 rows per
+commit). Our import does everything a real import does: parse the file,
+validate, key the national IDs, check plausibility against earlier deeds,
+insert, and update tallies.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import platform
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, text
+
+from benchmarks.dataset import MIX, generate
+from dcatalog.actors import operator_for
+from dcatalog.agencies.service import get_agency
+from dcatalog.db import Database, create_db_engine, new_id, utcnow
+from dcatalog.deeds.importing import import_file
+from dcatalog.deeds.service import Rules
+from dcatalog.demo.service import load_demo
+from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.schema import upgrade_engine
+
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+console = Console()
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+KEYER = CitizenKeyer(b"benchmark-pepper-0123456789abcdefghij")
+
+
+def dataset(rows: int) -> Path:
+    folder = ROOT / "var" / "bench" / f"{rows}"
+    if not (folder / "thaihealth.csv").exists():
+        console.print(f"Generating {rows:,} rows into {folder} …")
+        generate(folder, rows)
+    return folder
+
+
+@app.command("generate")
+def generate_command(
+    rows: Annotated[int, typer.Option(help="Deeds in all.")] = 1_000_000,
+    out: Annotated[Path | None, typer.Option(help="Folder for the CSV files.")] = None,
+) -> None:
+    """Write the synthetic national dataset (one CSV per recording agency)."""
+    folder = out or ROOT / "var" / "bench" / f"{rows}"
+    written = generate(folder, rows)
+    console.print(f"{sum(written.values()):,} rows in {folder}: {written}")
+
+
+def _new_database(backend: str, folder: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'bench.sqlite3'}"
+    name = f"dcatalog_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def _drop(url: str) -> None:
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _prepared_rows(folder: Path, agency_ids: dict[str, uuid.UUID]) -> list[tuple[Any, ...]]:
+    """The rows as the deed table stores them, prepared outside the timing."""
+    now = utcnow()
+    prepared = []
+    for agency in MIX:
+        with (folder / f"{agency}.csv").open(encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            for nid, kind, quantity, day, province, evidence, external_id in reader:
+                prepared.append(
+                    (
+                        new_id(),
+                        KEYER.key(nid),
+                        nid[-4:],
+                        kind,
+                        1,
+                        "volunteering",
+                        agency_ids[agency],
+                        external_id,
+                        Decimal(quantity),
+                        datetime.fromisoformat(day).date(),
+                        province,
+                        evidence,
+                        "verified",
+                        10,
+                        "",
+                        None,
+                        "bench",
+                        now,
+                        None,
+                        None,
+                    )
+                )
+    return prepared
+
+
+_COLUMNS = (
+    "id, citizen_key, id_last4, deed_type_code, deed_type_version, virtue_code, agency_id, "
+    "external_id, quantity, occurred_on, province, evidence, status, credits, status_reason, "
+    "duplicate_of, recorded_by, recorded_at, decided_by, decided_at"
+)
+
+
+def ceiling(engine: Engine, rows: list[tuple[Any, ...]]) -> float:
+    """Seconds to load the prepared rows into a copy of the deed table and its indexes."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE deed_ceiling (LIKE deed INCLUDING ALL)")
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            started = time.perf_counter()
+            with cursor.copy(f"COPY deed_ceiling ({_COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(row)
+            raw.commit()
+            return time.perf_counter() - started
+        finally:
+            raw.close()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE deed_ceiling AS SELECT * FROM deed WHERE 0")
+        conn.exec_driver_sql(
+            "CREATE UNIQUE INDEX uq_ceiling ON deed_ceiling (agency_id, external_id)"
+        )
+        conn.exec_driver_sql(
+            "CREATE INDEX ix_ceiling ON deed_ceiling (citizen_key, deed_type_code, occurred_on)"
+        )
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        marks = ", ".join("?" * 20)
+        sqlite_rows = [
+            (
+                r[0].hex,
+                *r[1:6],
+                r[6].hex,
+                r[7],
+                str(r[8]),
+                r[9].isoformat(),
+                *r[10:17],
+                r[17].isoformat(),
+                None,
+                None,
+            )
+            for r in rows
+        ]
+        started = time.perf_counter()
+        for start in range(0, len(sqlite_rows), 10_000):
+            cursor.execute("BEGIN")
+            cursor.executemany(
+                f"INSERT INTO deed_ceiling ({_COLUMNS}) VALUES ({marks})",
+                sqlite_rows[start : start + 10_000],
+            )
+            cursor.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+
+
+def ours(database: Database, folder: Path) -> tuple[float, dict[str, int]]:
+    rules = Rules(today=utcnow().date(), max_age_days=730, academic_start=(5, 16))
+    counts = {"rows": 0, "imported": 0, "unchanged": 0, "rejected": 0}
+    started = time.perf_counter()
+    with database.write_session() as session:
+        for agency in MIX:
+            actor = operator_for(get_agency(session, agency).id)
+            summary = import_file(session, actor, KEYER, rules, folder / f"{agency}.csv")
+            for name in counts:
+                counts[name] += getattr(summary, name)
+    return time.perf_counter() - started, counts
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{platform.node()}: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+@app.command("import")
+def import_command(
+    rows: Annotated[
+        int, typer.Option(help="Deeds in all (split over three agencies).")
+    ] = 1_000_000,
+    db: Annotated[str, typer.Option(help="sqlite, postgresql or both.")] = "both",
+) -> None:
+    """Bulk import throughput and its ratio to the raw ceiling, per database."""
+    folder = dataset(rows)
+    backends = ["sqlite", "postgresql"] if db == "both" else [db]
+    table = Table(
+        "database", "rows", "ceiling rows/s", "import rows/s", "ratio", "imported", "refused"
+    )
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = _new_database(backend, Path(tmp))
+            try:
+                engine = create_db_engine(url)
+                upgrade_engine(engine)
+                database = Database(engine)
+                with database.write_session() as session:
+                    load_demo(session)
+                    agency_ids = {code: get_agency(session, code).id for code in MIX}
+                console.print(f"[{backend}] preparing the ceiling rows …")
+                prepared = _prepared_rows(folder, agency_ids)
+                ceiling_seconds = ceiling(engine, prepared)
+                del prepared
+                console.print(
+                    f"[{backend}] ceiling: {rows / ceiling_seconds:,.0f} rows/s; importing …"
+                )
+                seconds, counts = ours(database, folder)
+                with engine.connect() as conn:
+                    tallies = conn.execute(text("SELECT count(*) FROM tally")).scalar()
+                console.print(
+                    f"[{backend}] import: {counts['rows'] / seconds:,.0f} rows/s, {tallies:,} tally rows"
+                )
+                table.add_row(
+                    backend,
+                    f"{counts['rows']:,}",
+                    f"{rows / ceiling_seconds:,.0f}",
+                    f"{counts['rows'] / seconds:,.0f}",
+                    f"{(counts['rows'] / seconds) / (rows / ceiling_seconds):.2f}",
+                    f"{counts['imported']:,}",
+                    f"{counts['rejected']:,}",
+                )
+                engine.dispose()
+            finally:
+                _drop(url)
+    console.print(table)
+    console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
