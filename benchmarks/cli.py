@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import platform
+import subprocess
 import tempfile
 import time
 import uuid
@@ -252,4 +253,132 @@ def import_command(
             finally:
                 _drop(url)
     console.print(table)
+    console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
+
+
+@app.command("http")
+def http_command(
+    seconds: Annotated[int, typer.Option(help="Duration of each wrk run.")] = 10,
+    connections: Annotated[int, typer.Option(help="Concurrent connections.")] = 32,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 2,
+) -> None:
+    """Single-deed POST /api/v1/deeds on PostgreSQL vs a bare endpoint validating the same body."""
+    import random
+    import shutil
+    import sys
+
+    import httpx2 as httpx
+
+    from dcatalog.accounts.service import create_api_key
+    from dcatalog.actors import SYSTEM
+    from dcatalog.calendars.buddhist_era import BANGKOK
+    from dcatalog.identity.national_id import with_check_digit
+
+    if shutil.which("wrk") is None:
+        raise typer.Exit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = _new_database("postgresql", folder)
+        pepper = "benchmark-pepper-0123456789abcdefghij"
+        try:
+            engine = create_db_engine(url)
+            upgrade_engine(engine)
+            database = Database(engine)
+            with database.write_session() as session:
+                load_demo(session)
+                _key, plain = create_api_key(
+                    session, SYSTEM, get_agency(session, "thaihealth"), "bench", ["deeds:write"]
+                )
+            engine.dispose()
+            rng = random.Random(7)
+            ids = {
+                with_check_digit(str(rng.randint(1, 8)) + f"{rng.randrange(10**11):011d}")
+                for _ in range(200_000)
+            }
+            (folder / "ids.lua").write_text(
+                "return {" + ",".join(f'"{i}"' for i in sorted(ids)) + "}\n"
+            )
+            port = 8765
+            env = {
+                **os.environ,
+                "DCATALOG_DATABASE_URL": url,
+                "DCATALOG_PEPPER": pepper,
+                "DCATALOG_SECRET_KEY": pepper,
+                "DCATALOG_LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(ROOT),
+            }
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "benchmarks.http_app:create_bench_app",
+                    "--factory",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+            )
+            try:
+                for _ in range(100):
+                    try:
+                        if (
+                            httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code
+                            == 200
+                        ):
+                            break
+                    except httpx.TransportError:
+                        pass
+                    time.sleep(0.2)
+                day = (datetime.now(BANGKOK).date()).isoformat()
+                results = {}
+                for name, path in (
+                    ("POST /api/v1/deeds", "/api/v1/deeds"),
+                    ("bare: validate only", "/bench/validate"),
+                ):
+                    wrk_env = {
+                        **os.environ,
+                        "BENCH_IDS": str(folder / "ids.lua"),
+                        "BENCH_KEY": plain,
+                        "BENCH_PATH": path,
+                        "BENCH_DAY": day,
+                        "BENCH_TYPE": "thaihealth.activity_challenge",
+                    }
+                    run = subprocess.run(
+                        [
+                            "wrk",
+                            "-t2",
+                            f"-c{connections}",
+                            f"-d{seconds}s",
+                            "-s",
+                            str(ROOT / "benchmarks" / "http.lua"),
+                            f"http://127.0.0.1:{port}",
+                        ],
+                        env=wrk_env,
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT"))
+                    results[name] = dict(part.split("=") for part in line.split()[1:])
+            finally:
+                server.terminate()
+                server.wait(20)
+        finally:
+            _drop(url)
+    table = Table("endpoint", "requests/s", "p50 ms", "p99 ms", "errors", "non-2xx")
+    for name, r in results.items():
+        table.add_row(name, r["rps"], r["p50_ms"], r["p99_ms"], r["errors"], r["non2xx"])
+    console.print(table)
+    ratio = float(results["POST /api/v1/deeds"]["rps"]) / float(
+        results["bare: validate only"]["rps"]
+    )
+    console.print(
+        f"ratio to the bare endpoint: {ratio:.2f} ({connections} connections, {workers} workers, PostgreSQL)"
+    )
     console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")

@@ -19,6 +19,7 @@ from dcatalog.catalog import pages as catalog_pages
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
 from dcatalog.deeds import api as deeds_api
+from dcatalog.deeds import pages as deeds_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import instance_secret
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(agencies_pages.router)
     app.include_router(catalog_api.router)
     app.include_router(deeds_api.router)
+    app.include_router(deeds_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(proposals_pages.router)
     app.include_router(audit_pages.router)
@@ -111,4 +113,6 @@ def _check_database(database: Database, keyer: CitizenKeyer) -> None:
     except PepperMismatch as exc:
         log.error("pepper mismatch", detail=str(exc))
     except SQLAlchemyError as exc:
-        log.error("database unreachable at start-up", error=type(exc).__name__)
+        log.error(
+            "database check failed at start-up", error=type(exc).__name__, detail=str(exc)[:200]
+        )

@@ -111,7 +111,20 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # psycopg prepares a statement after a few runs, and PostgreSQL may then reuse
+        # a generic plan; for "= ANY(array)" lookups that plan can be a full scan,
+        # which turns a bulk import quadratic. Plan each query for its values.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -125,6 +138,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode at checkpoints
         cursor.execute("PRAGMA busy_timeout=30000")
+        # A national-scale file outgrows SQLite's 2 MB default page cache quickly, and
+        # every import reads earlier deeds at random: a bigger cache is 3-5x faster.
+        cursor.execute("PRAGMA cache_size=-131072")  # 128 MB, allocated only as used
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -78,3 +78,31 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     # A hostile id (newline, too long) is replaced, never echoed.
     replaced = client.get("/healthz", headers={"X-Request-ID": "x" * 200}).headers["x-request-id"]
     assert replaced != "x" * 200
+
+
+def test_workers_starting_together_bind_the_pepper_once(fresh_database_url: str) -> None:
+    import threading
+
+    from dcatalog.identity.citizen_key import CitizenKeyer
+    from dcatalog.identity.service import bind_pepper
+    from dcatalog.schema import upgrade_engine
+
+    database = Database.from_url(fresh_database_url)
+    upgrade_engine(database.engine)
+    keyer = CitizenKeyer(b"p" * 32)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            with database.write_session() as session:
+                bind_pepper(session, keyer)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    database.dispose()
+    assert errors == []

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -17,6 +17,7 @@ from dcatalog.calendars.buddhist_era import BANGKOK
 from dcatalog.config import Settings
 from dcatalog.db import utcnow
 from dcatalog.deeds import service
+from dcatalog.deeds.importing import FileProblem, import_upload_file
 from dcatalog.deeds.models import DeedStatus
 from dcatalog.deeds.schemas import (
     BatchOut,
@@ -24,6 +25,8 @@ from dcatalog.deeds.schemas import (
     DeedIn,
     DeedOut,
     DeedPage,
+    ImportError_,
+    ImportOut,
     ItemResult,
     ReasonIn,
     VerifyIn,
@@ -123,6 +126,30 @@ def record(
     code = status.HTTP_201_CREATED if outcome.result == "created" else status.HTTP_200_OK
     assert outcome.deed is not None
     return JSONResponse(out(outcome.deed).model_dump(mode="json"), status_code=code)
+
+
+@router.post("/import", summary="Import a CSV or XLSX file of deeds; every row accounted for")
+def import_deeds(
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
+    file: Annotated[UploadFile, File(description="A .csv (UTF-8) or .xlsx file")],
+    all_or_nothing: Annotated[bool, Form()] = False,
+) -> ImportOut:
+    try:
+        summary = import_upload_file(
+            database, request.app.state.keyer, rules_from(settings), actor, file, all_or_nothing
+        )
+    except FileProblem as problem:
+        raise ValidationProblem(f"The file cannot be imported: {problem}.") from problem
+    return ImportOut(
+        **summary.as_dict(),
+        errors=[
+            ImportError_(row=e.row, column=e.column, reason=e.reason, external_id=e.external_id)
+            for e in summary.errors
+        ],
+    )
 
 
 @router.get("", summary="Your agency's deeds, filtered, oldest first")

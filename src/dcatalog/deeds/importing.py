@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -304,3 +306,24 @@ def template(deed_type: str, example: dict[str, str] | None = None) -> str:
     }
     writer.writerow([sample[c] for c in COLUMNS])
     return "\ufeff" + buffer.getvalue()  # BOM: Excel opens it as UTF-8 (Thai stays Thai)
+
+
+def import_upload_file(
+    database: Any,
+    keyer: CitizenKeyer,
+    rules: service.Rules,
+    actor: Actor,
+    upload: Any,
+    all_or_nothing: bool = False,
+) -> ImportSummary:
+    """Import an uploaded file (API or page): kept in a private temporary file meanwhile."""
+    name = Path(upload.filename or "upload.csv").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".txt", ".xlsx"):
+        raise FileProblem("use a .csv (UTF-8) or .xlsx file")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        with path.open("wb") as handle:
+            shutil.copyfileobj(upload.file, handle)
+        with database.write_session() as session:
+            return import_file(session, actor, keyer, rules, path, all_or_nothing=all_or_nothing)

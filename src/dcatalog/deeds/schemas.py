@@ -85,3 +85,20 @@ class VerifyIn(BaseModel):
 
 class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="The citizen reads it.")
+
+
+class ImportError_(BaseModel):
+    row: int = Field(description="As the spreadsheet numbers it: the heading is row 1.")
+    column: str
+    reason: str
+    external_id: str
+
+
+class ImportOut(BaseModel):
+    rows: int
+    imported: int
+    unchanged: int = Field(description="Rows sent before: not recorded twice.")
+    rejected: int
+    all_or_nothing: bool
+    rolled_back: bool
+    errors: list[ImportError_]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dcatalog.identity.citizen_key import CitizenKeyer
@@ -22,10 +23,16 @@ def bind_pepper(session: Session, keyer: CitizenKeyer) -> None:
     """
     recorded = session.get(InstanceMeta, PEPPER_FINGERPRINT)
     if recorded is None:
-        session.add(InstanceMeta(key=PEPPER_FINGERPRINT, value=keyer.fingerprint))
-        session.commit()
-        return
-    if recorded.value != keyer.fingerprint:
+        try:
+            with session.begin_nested():
+                session.add(InstanceMeta(key=PEPPER_FINGERPRINT, value=keyer.fingerprint))
+            session.commit()
+            return
+        except IntegrityError:
+            # Another worker starting at the same moment recorded it first: compare with it.
+            session.rollback()
+            recorded = session.get(InstanceMeta, PEPPER_FINGERPRINT)
+    if recorded is None or recorded.value != keyer.fingerprint:
         raise PepperMismatch(
             "the configured pepper is not the one this database's citizen keys were made "
             "with; restore the original DCATALOG_PEPPER (or instance pepper file)"

@@ -1,0 +1,198 @@
+"""Staff pages for deeds: record one, the verification queue."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from dcatalog.access import require
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.agencies.service import agency_of
+from dcatalog.catalog.models import DeedType
+from dcatalog.catalog.service import may_record, search_public
+from dcatalog.deeds import service
+from dcatalog.deeds.api import rules_from
+from dcatalog.deeds.importing import (
+    FileProblem,
+    error_report,
+    import_upload_file,
+    parse_date,
+    parse_quantity,
+)
+from dcatalog.geo.provinces import PROVINCES, province_name
+from dcatalog.problems import FieldError, Problem, ValidationProblem
+from dcatalog.web.csrf import csrf_protect
+from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
+from dcatalog.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+WRITE = require(Scope.DEEDS_WRITE)
+VERIFY = require(Scope.DEEDS_VERIFY)
+
+
+def deed_status_labels() -> dict[str, str]:
+    return {
+        "pending": _("waiting for verification"),
+        "verified": _("verified"),
+        "rejected": _("rejected"),
+        "revoked": _("revoked"),
+    }
+
+
+def _form_context(session: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
+    lang = current_language()
+    agency = agency_of(session, actor)
+    kinds: list[DeedType] = [
+        t
+        for t in search_public(session, limit=500)
+        if t.in_force and may_record(t.in_force, t.owner, agency)
+    ]
+    return {
+        "type_options": [(t.code, t.in_force.name(lang)) for t in kinds if t.in_force],
+        "province_options": [(code, province_name(code, lang)) for code in sorted(PROVINCES)],
+        "form": {},
+        "deed_status_labels": deed_status_labels(),
+        **extra,
+    }
+
+
+@router.get("/staff/deeds/record", response_class=HTMLResponse)
+def record_form(
+    request: Request, session: SessionDep, actor: Annotated[Actor, WRITE]
+) -> HTMLResponse:
+    return render(request, "staff/record.html", _form_context(session, actor))
+
+
+@router.post("/staff/deeds/record", response_class=HTMLResponse)
+def record(
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
+    national_id: Annotated[str, Form()],
+    deed_type: Annotated[str, Form()],
+    quantity: Annotated[str, Form()],
+    occurred_on: Annotated[str, Form()],
+    province: Annotated[str, Form()],
+    external_id: Annotated[str, Form()],
+    evidence: Annotated[str, Form()] = "",
+) -> Response:
+    # The ID is never echoed back into the form, even when something else is wrong.
+    form = {
+        "deed_type": deed_type,
+        "quantity": quantity,
+        "occurred_on": occurred_on,
+        "province": province,
+        "external_id": external_id,
+        "evidence": evidence,
+    }
+    with database.write_session() as session:
+        try:
+            try:
+                item = service.DeedInput(
+                    national_id=national_id,
+                    deed_type=deed_type,
+                    quantity=parse_quantity(quantity),
+                    occurred_on=parse_date(occurred_on),
+                    province=province,
+                    evidence=evidence,
+                    external_id=external_id,
+                )
+            except ValueError as exc:
+                raise ValidationProblem(str(exc), errors=[FieldError(str(exc))]) from exc
+            (outcome,) = service.record(
+                session, actor, request.app.state.keyer, rules_from(settings), [item]
+            )
+            if outcome.result in ("rejected", "conflict"):
+                raise ValidationProblem(_("The deed was not recorded."), errors=outcome.errors)
+        except Problem as problem:
+            context = _form_context(session, actor, form=form, problem=problem)
+            return render(request, "staff/record.html", context, status_code=problem.status)
+    assert outcome.deed is not None
+    context = _form_context(session, actor, recorded=outcome.deed, result=outcome.result)
+    return render(
+        request,
+        "staff/record.html",
+        context,
+        status_code=201 if outcome.result == "created" else 200,
+    )
+
+
+@router.get("/staff/deeds/import", response_class=HTMLResponse)
+def import_page(request: Request, actor: Annotated[Actor, WRITE]) -> HTMLResponse:
+    return render(request, "staff/import.html", {})
+
+
+@router.post("/staff/deeds/import", response_class=HTMLResponse)
+async def import_upload(
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
+    file: Annotated[UploadFile, File()],
+    all_or_nothing: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    try:
+        summary = await run_in_threadpool(
+            import_upload_file,
+            database,
+            request.app.state.keyer,
+            rules_from(settings),
+            actor,
+            file,
+            all_or_nothing,
+        )
+    except FileProblem as problem:
+        failed = {"problem": ValidationProblem(str(problem))}
+        return render(request, "staff/_import_result.html", failed, status_code=422)
+    report = io.StringIO()
+    error_report(summary, report)
+    link = (
+        "data:text/csv;charset=utf-8;base64,"
+        + base64.b64encode(("\ufeff" + report.getvalue()).encode()).decode()
+    )
+    context = {"summary": summary, "report_link": link if summary.errors else None}
+    return render(request, "staff/_import_result.html", context)
+
+
+@router.get("/staff/deeds/queue", response_class=HTMLResponse)
+def queue(request: Request, session: SessionDep, actor: Annotated[Actor, VERIFY]) -> HTMLResponse:
+    deeds = service.pending_queue(session, actor)
+    return render(
+        request,
+        "staff/queue.html",
+        {"deeds": deeds, "decided": request.query_params.get("decided")},
+    )
+
+
+@router.post("/staff/deeds/queue/verify")
+async def verify_selected(
+    request: Request, database: DatabaseDep, settings: SettingsDep, actor: Annotated[Actor, VERIFY]
+) -> Response:
+    form = await request.form()
+    ids = [uuid.UUID(str(value)) for value in form.getlist("ids")]
+    if ids:
+        with database.write_session() as session:
+            service.verify(session, actor, rules_from(settings), ids)
+    return RedirectResponse(f"/staff/deeds/queue?decided={len(ids)}", status_code=303)
+
+
+@router.post("/staff/deeds/{deed_id}/reject")
+def reject(
+    deed_id: uuid.UUID,
+    database: DatabaseDep,
+    actor: Annotated[Actor, VERIFY],
+    reason: Annotated[str, Form()],
+) -> Response:
+    with database.write_session() as session:
+        service.reject(session, actor, deed_id, reason)
+    return RedirectResponse("/staff/deeds/queue?decided=1", status_code=303)

@@ -1,0 +1,123 @@
+"""Staff pages for deeds: record one, verify the queue; the ID is never echoed."""
+
+import re
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dcatalog.accounts import service as accounts
+from dcatalog.accounts.permissions import Role
+from dcatalog.actors import SYSTEM
+from dcatalog.agencies.service import get_agency
+from dcatalog.calendars.buddhist_era import BANGKOK
+from dcatalog.db import utcnow
+from dcatalog.deeds.models import Deed, DeedStatus
+from dcatalog.demo.service import load_demo
+from dcatalog.identity.national_id import with_check_digit
+from tests.factories import make_account, post_form, sign_in
+
+TODAY = utcnow().astimezone(BANGKOK).date()
+NID = with_check_digit("510370012345")
+
+
+def form(**overrides: str) -> dict[str, str]:
+    day = TODAY - timedelta(days=2)
+    values = {
+        "national_id": NID,
+        "deed_type": "kys.volunteer_activity",
+        "quantity": "๔",
+        "occurred_on": f"{day.day:02d}/{day.month:02d}/{day.year + 543}",
+        "province": "TH-50",
+        "evidence": "ใบรับรอง 12/2569",
+        "external_id": "page-1",
+    }
+    values.update(overrides)
+    return values
+
+
+def test_record_then_verify_on_the_pages(app: FastAPI, session: Session) -> None:
+    load_demo(session)
+    university = get_agency(session, "demouniv")
+    recorder = make_account(session, Role.RECORDER, university)
+    verifier = make_account(session, Role.VERIFIER, university)
+    with TestClient(app) as client:
+        sign_in(client, recorder.email)
+        page = client.get("/staff/deeds/record").text
+        assert "kys.volunteer_activity" in page
+        assert "redcross.blood_donation" not in page  # a school may not record it
+        done = post_form(client, "/staff/deeds/record", form(), page="/staff/deeds/record")
+        assert done.status_code == 201
+        assert "รอตรวจรับรอง" in done.text
+        again = post_form(client, "/staff/deeds/record", form(), page="/staff/deeds/record")
+        assert again.status_code == 200
+        assert "เคยบันทึกแล้ว" in again.text
+        bad = post_form(
+            client,
+            "/staff/deeds/record",
+            form(national_id=NID[:-1] + "0", external_id="page-2"),
+            page="/staff/deeds/record",
+        )
+        assert bad.status_code == 422
+        assert "หลักตรวจสอบไม่ตรง" in bad.text
+        assert NID[:-1] not in bad.text  # the ID is not put back into the form
+        assert client.get("/staff/deeds/queue").status_code == 403
+    with TestClient(app) as client:
+        sign_in(client, verifier.email)
+        queue = client.get("/staff/deeds/queue").text
+        assert "page-1" in queue
+        assert NID[-4:] in queue
+        assert NID not in queue
+        deed_id = re.search(r'name="ids" value="([0-9a-f-]+)"', queue).group(1)  # type: ignore[union-attr]
+        verified = post_form(
+            client, "/staff/deeds/queue/verify", {"ids": [deed_id]}, page="/staff/deeds/queue"
+        )
+        assert verified.status_code == 303
+    deed = session.scalars(select(Deed)).one()
+    session.refresh(deed)
+    assert deed.status is DeedStatus.VERIFIED
+    assert deed.credits == 40
+
+
+def test_upload_page_and_api_import(app: FastAPI, session: Session) -> None:
+    load_demo(session)
+    university = get_agency(session, "demouniv")
+    recorder = make_account(session, Role.RECORDER, university)
+    day = TODAY - timedelta(days=3)
+    content = (
+        "national_id,deed_type,quantity,occurred_on,province,evidence,external_id\n"
+        f"{NID},kys.volunteer_activity,2,{day.isoformat()},TH-10,,u-1\n"
+        f"{NID},kys.volunteer_activity,2,{day.isoformat()},Atlantis,,u-2\n"
+    ).encode("utf-8-sig")
+    with TestClient(app) as client:
+        sign_in(client, recorder.email)
+        token = re.search(
+            r'name="csrf_token" value="([0-9a-f]+)"', client.get("/staff/deeds/import").text
+        ).group(1)  # type: ignore[union-attr]
+        result = client.post(
+            "/staff/deeds/import",
+            data={"csrf_token": token},
+            files={"file": ("hours.csv", content, "text/csv")},
+        )
+        assert result.status_code == 200
+        assert "นำเข้า 1 แถว" in result.text
+        assert "data:text/csv" in result.text
+        assert "Atlantis" in result.text
+        wrong = client.post(
+            "/staff/deeds/import",
+            data={"csrf_token": token},
+            files={"file": ("hours.pdf", b"x", "application/pdf")},
+        )
+        assert wrong.status_code == 422
+    _key, plain = accounts.create_api_key(session, SYSTEM, university, "import", ["deeds:write"])
+    api = TestClient(app).post(
+        "/api/v1/deeds/import",
+        headers={"Authorization": f"Bearer {plain}"},
+        files={"file": ("hours.csv", content, "text/csv")},
+    )
+    assert api.status_code == 200, api.text
+    body = api.json()
+    assert (body["rows"], body["imported"], body["unchanged"], body["rejected"]) == (2, 0, 1, 1)
+    assert body["errors"][0]["column"] == "province"
