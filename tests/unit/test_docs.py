@@ -41,5 +41,6 @@ def test_the_quick_start_has_exactly_the_two_commands() -> None:
     commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
     assert [c for c in commands if c] == ["./dev up", "./dev test"]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "./dev ci" in ci
+    assert "./dev test" in ci
+    assert "DCATALOG_TEST_REQUIRE_POSTGRES=1" in ci
     assert "./dev test" in (ROOT / "dev").read_text()
