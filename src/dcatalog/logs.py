@@ -44,7 +44,8 @@ def _redact_value(value: Any) -> Any:
 
 
 def redact_national_ids(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
-    return {key: _redact_value(value) for key, value in event.items()}
+    # uvicorn adds a terminal-coloured copy of its message; one copy is enough.
+    return {key: _redact_value(value) for key, value in event.items() if key != "color_message"}
 
 
 def configure_logging(settings: Settings) -> None:
