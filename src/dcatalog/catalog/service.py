@@ -132,29 +132,28 @@ class Change:
     after: Any
 
 
-def diff(before: DeedTypeVersion | None, after: DeedTypeVersion) -> list[Change]:
-    """What a version changes compared with another (the one in force)."""
-    changes = []
-    for name in VERSION_FIELDS:
-        column = "virtue_code" if name == "virtue" else name
-        old = getattr(before, column) if before is not None else None
-        new = getattr(after, column)
-        if old != new:
-            changes.append(Change(name, old, new))
-    return changes
+def _values(source: DeedTypeVersion | DeedTypeFields) -> dict[str, Any]:
+    """A version's rules and texts by field name, from a stored version or from input."""
+    if isinstance(source, DeedTypeFields):
+        data = source.model_dump()
+        data["recorders"] = sorted(set(source.recorders))
+        return {name: data[name] for name in VERSION_FIELDS}
+    return {
+        name: getattr(source, "virtue_code" if name == "virtue" else name)
+        for name in VERSION_FIELDS
+    }
+
+
+def diff(before: DeedTypeVersion | None, after: DeedTypeVersion | DeedTypeFields) -> list[Change]:
+    """What a version (or an input) changes compared with another (the one in force)."""
+    old = _values(before) if before is not None else dict.fromkeys(VERSION_FIELDS)
+    new = _values(after)
+    return [Change(name, old[name], new[name]) for name in VERSION_FIELDS if old[name] != new[name]]
 
 
 def diff_fields(version: DeedTypeVersion, fields: DeedTypeFields) -> list[str]:
     """Which fields a version would change to take these values."""
-    changed = []
-    for name in VERSION_FIELDS:
-        column = "virtue_code" if name == "virtue" else name
-        wanted = getattr(fields, name)
-        if name == "recorders":
-            wanted = sorted(set(wanted))
-        if getattr(version, column) != wanted:
-            changed.append(name)
-    return changed
+    return [change.field for change in diff(version, fields)]
 
 
 # --- drafting (the owner agency) ----------------------------------------------------
