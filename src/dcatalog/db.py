@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, Table, create_engine, event, insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -226,3 +226,23 @@ def transactional(function: F) -> F:
             return function(session, *args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction, as fast as the database allows:
+    PostgreSQL ``COPY`` (about twice ``executemany``), elsewhere ``executemany``."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < 100:
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    dbapi: Any = session.connection().connection.dbapi_connection  # psycopg's, in our transaction
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_plain(row[column]) for column in columns])
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else value

@@ -365,3 +365,33 @@ def test_concurrent_verification_keeps_tallies_exact(fresh_database_url: str) ->
         )
         assert total == 600
     database.dispose()
+
+
+def test_a_large_batch_is_stored_exactly(session: Session, hospital: Actor) -> None:
+    """Batches of 100 rows or more take the bulk path (COPY on PostgreSQL)."""
+    items = [
+        deed(
+            national_id=nid(i),
+            deed_type="redcross.blood_donation",
+            quantity=Decimal(1),
+            occurred_on=TODAY - timedelta(days=1 + i % 30),
+            province="TH-30",
+            evidence=f"donation {i}",
+            external_id=f"big-{i}",
+        )
+        for i in range(150)
+    ]
+    outcomes = record(session, hospital, *items)
+    assert {o.result for o in outcomes} == {"created"}
+    stored = session.scalars(select(Deed).where(Deed.external_id == "big-42")).one()
+    assert stored.citizen_key == KEYER.key(nid(42))
+    assert stored.status is DeedStatus.VERIFIED
+    assert stored.credits == 10
+    assert stored.quantity == Decimal(1)
+    assert stored.occurred_on == TODAY - timedelta(days=1 + 42 % 30)
+    assert stored.evidence == "donation 42"
+    assert stored.recorded_at.tzinfo is not None
+    assert session.scalar(select(func.count()).where(Deed.external_id.like("big-%"))) == 150
+    assert tallies.differences(session, RULES.academic_start) == []
+    again = record(session, hospital, *items)
+    assert {o.result for o in again} == {"unchanged"}

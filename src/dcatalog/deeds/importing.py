@@ -55,7 +55,7 @@ _HEADINGS = {
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-BATCH = 1000
+BATCH = 5000
 
 
 class FileProblem(ValueError):

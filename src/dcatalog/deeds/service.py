@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Scope
@@ -28,7 +28,7 @@ from dcatalog.audit import service as audit
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolicy
 from dcatalog.catalog.service import may_record
-from dcatalog.db import new_id, transactional, utcnow
+from dcatalog.db import bulk_insert, new_id, transactional, utcnow
 from dcatalog.deeds import tallies
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.geo.provinces import province_code
@@ -383,7 +383,7 @@ def record(
                 ]
         return outcomes
     if rows:
-        session.execute(insert(_DEED), rows)  # Core: no per-row ORM bookkeeping
+        bulk_insert(session, _DEED, rows)
         tallies.apply(
             session,
             (_counted(r) for r in rows if r["status"] is DeedStatus.VERIFIED),
