@@ -7,9 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
 
-from dcatalog import __version__, schema
+from dcatalog import __version__
 from dcatalog.access import public
 from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
@@ -21,11 +20,11 @@ from dcatalog.db import Database
 from dcatalog.deeds import api as deeds_api
 from dcatalog.deeds import pages as deeds_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
-from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import instance_secret
 from dcatalog.logs import configure_logging, get_logger
 from dcatalog.ops import api as ops_api
 from dcatalog.ops.observe import RequestObserver
+from dcatalog.ops.service import check_readiness
 from dcatalog.problems import NotFound
 from dcatalog.proposals import pages as proposals_pages
 from dcatalog.web import pages
@@ -103,16 +102,6 @@ def _api_fallback() -> APIRouter:
 
 def _check_database(database: Database, keyer: CitizenKeyer) -> None:
     """Say at start-up what /readyz would say, so an operator sees it in the log."""
-    try:
-        with database.session() as session:
-            if not schema.is_current(session.connection()):
-                log.warning("database is not migrated to the current version: run dcatalog migrate")
-                return
-        with database.write_session() as session:
-            bind_pepper(session, keyer)
-    except PepperMismatch as exc:
-        log.error("pepper mismatch", detail=str(exc))
-    except SQLAlchemyError as exc:
-        log.error(
-            "database check failed at start-up", error=type(exc).__name__, detail=str(exc)[:200]
-        )
+    readiness = check_readiness(database, keyer)
+    if not readiness.ready:
+        log.warning("not ready", checks=readiness.checks)

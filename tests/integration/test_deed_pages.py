@@ -12,14 +12,13 @@ from dcatalog.accounts import service as accounts
 from dcatalog.accounts.permissions import Role
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
-from dcatalog.calendars.buddhist_era import BANGKOK
-from dcatalog.db import utcnow
+from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.national_id import with_check_digit
 from tests.factories import make_account, post_form, sign_in
 
-TODAY = utcnow().astimezone(BANGKOK).date()
+TODAY = today_in_thailand()
 NID = with_check_digit("510370012345")
 
 

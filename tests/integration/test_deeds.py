@@ -15,8 +15,8 @@ from dcatalog.accounts import service as accounts
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import SYSTEM, Actor
 from dcatalog.agencies.service import get_agency
-from dcatalog.calendars.buddhist_era import BANGKOK
-from dcatalog.db import Database, create_db_engine, utcnow
+from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.db import Database, create_db_engine
 from dcatalog.deeds import service, tallies
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.demo.service import load_demo
@@ -26,7 +26,7 @@ from dcatalog.problems import NotFound
 from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER
 
-TODAY = utcnow().astimezone(BANGKOK).date()
+TODAY = today_in_thailand()
 RULES = service.Rules(today=TODAY, max_age_days=730, academic_start=(5, 16))
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 SOMSRI = with_check_digit("110370012345")

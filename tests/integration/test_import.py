@@ -9,14 +9,14 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from dcatalog.calendars.buddhist_era import BANGKOK
-from dcatalog.db import create_db_engine, utcnow
+from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.db import create_db_engine
 from dcatalog.deeds.models import Deed
 from dcatalog.identity.national_id import with_check_digit
 from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
 from tests.helpers import run_cli
 
-TODAY = utcnow().astimezone(BANGKOK).date()
+TODAY = today_in_thailand()
 THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 

@@ -19,6 +19,11 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 Style = Literal["short", "medium", "long"]
 
 
+def today_in_thailand() -> date:
+    """The date on Thai calendars now (the server's clock may run in UTC)."""
+    return datetime.now(BANGKOK).date()
+
+
 def be_year(ce_year: int) -> int:
     return ce_year + BE_OFFSET
 

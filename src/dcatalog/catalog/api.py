@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy.orm import Session
 
 from dcatalog.access import public, require
 from dcatalog.accounts.permissions import Scope
@@ -103,24 +102,17 @@ def create(body: NewDeedType, database: DatabaseDep, actor: Annotated[Actor, WRI
         return to_out(entry, entry.versions[0])
 
 
-def _own(session: Session, code: str, actor: Actor) -> DeedType:
-    entry = service.get_deed_type(session, code)
-    if not actor.acts_for(entry.owner_agency_id):
-        raise NotFound(f"Your agency has no deed type {code!r}.")
-    return entry
-
-
 @router.put("/deed-types/{code}/draft", summary="Write the draft (a new version if approved)")
 def save_draft(
     code: str, body: DeedTypeFields, database: DatabaseDep, actor: Annotated[Actor, WRITE]
 ) -> DeedTypeOut:
     with database.write_session() as session:
-        entry = _own(session, code, actor)
+        entry = service.get_own(session, actor, code)
         return to_out(entry, service.save_draft(session, actor, entry, body))
 
 
 @router.post("/deed-types/{code}/submit", summary="Send the draft to the programme office")
 def submit(code: str, database: DatabaseDep, actor: Annotated[Actor, WRITE]) -> DeedTypeOut:
     with database.write_session() as session:
-        entry = _own(session, code, actor)
+        entry = service.get_own(session, actor, code)
         return to_out(entry, service.submit(session, actor, entry))

@@ -17,7 +17,7 @@ from dcatalog.catalog import service
 from dcatalog.catalog.models import DeedType, VerificationPolicy, VersionStatus
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
 from dcatalog.deeds.importing import template
-from dcatalog.problems import NotFound, Problem
+from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
 from dcatalog.web.errors import validate_form
@@ -231,18 +231,11 @@ async def create_deed_type(
     return RedirectResponse(f"/staff/deed-types/{entry.code}", status_code=303)
 
 
-def _own(session: Session, actor: Actor, code: str) -> DeedType:
-    entry = service.get_deed_type(session, code)
-    if not (actor.is_program_office or actor.acts_for(entry.owner_agency_id)):
-        raise NotFound(f"Your agency has no deed type {code!r}.")
-    return entry
-
-
 @router.get("/staff/deed-types/{code}", response_class=HTMLResponse)
 def staff_deed_type(
     request: Request, code: str, session: SessionDep, actor: Annotated[Actor, WRITE]
 ) -> HTMLResponse:
-    entry = _own(session, actor, code)
+    entry = service.get_own(session, actor, code)
     base = entry.open_version or entry.in_force or entry.versions[-1]
     form = _version_form(base)
     context = _form_context(session, entry=entry, form=form, owner=entry.owner)
@@ -264,7 +257,7 @@ async def save_deed_type(
 ) -> Response:
     form = dict((await request.form()).items())
     with database.write_session() as session:
-        entry = _own(session, actor, code)
+        entry = service.get_own(session, actor, code)
         try:
             service.save_draft(session, actor, entry, _form_fields(form, new=False))
         except Problem as problem:
@@ -279,7 +272,7 @@ async def save_deed_type(
 @router.post("/staff/deed-types/{code}/submit")
 def submit_deed_type(code: str, database: DatabaseDep, actor: Annotated[Actor, WRITE]) -> Response:
     with database.write_session() as session:
-        service.submit(session, actor, _own(session, actor, code))
+        service.submit(session, actor, service.get_own(session, actor, code))
     return RedirectResponse(f"/staff/deed-types/{code}?submitted=1", status_code=303)
 
 

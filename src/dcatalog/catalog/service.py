@@ -43,6 +43,15 @@ def get_deed_type(session: Session, code: str) -> DeedType:
     return deed_type
 
 
+def get_own(session: Session, actor: Actor, code: str) -> DeedType:
+    """An entry the actor's agency owns (any, for the programme office); another
+    agency's entries are "not found": they are none of its business."""
+    entry = session.get(DeedType, code)
+    if entry is None or not (actor.is_program_office or actor.acts_for(entry.owner_agency_id)):
+        raise NotFound(f"Your agency has no deed type {code!r}.")
+    return entry
+
+
 def get_public(session: Session, code: str) -> DeedType:
     """An entry the public may see: approved and in force."""
     deed_type = session.get(DeedType, code)

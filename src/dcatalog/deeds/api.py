@@ -13,9 +13,8 @@ from pydantic import ValidationError
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.calendars.buddhist_era import BANGKOK
+from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.config import Settings
-from dcatalog.db import utcnow
 from dcatalog.deeds import service
 from dcatalog.deeds.importing import FileProblem, import_upload_file
 from dcatalog.deeds.models import DeedStatus
@@ -43,7 +42,7 @@ VERIFY = require(Scope.DEEDS_VERIFY)
 
 def rules_from(settings: Settings) -> service.Rules:
     return service.Rules(
-        today=utcnow().astimezone(BANGKOK).date(),
+        today=today_in_thailand(),
         max_age_days=settings.deed_max_age_days,
         academic_start=settings.academic_year_start_month_day,
     )

@@ -262,20 +262,21 @@ class _Batch:
         return errors, duplicate
 
 
-def _same(deed: Deed | dict[str, Any], values: dict[str, Any]) -> bool:
-    def get(name: str) -> Any:
-        return deed[name] if isinstance(deed, dict) else getattr(deed, name)
+def _field(deed: Deed | dict[str, Any], name: str) -> Any:
+    """A deed's value, whether stored (a Deed) or just accepted in this batch (a row)."""
+    return deed[name] if isinstance(deed, dict) else getattr(deed, name)
 
+
+def _same(deed: Deed | dict[str, Any], values: dict[str, Any]) -> bool:
     return all(
-        get(name) == values[name]
+        _field(deed, name) == values[name]
         for name in ("citizen_key", "deed_type_code", "occurred_on", "province", "evidence")
-    ) and Decimal(get("quantity")) == Decimal(values["quantity"])
+    ) and Decimal(_field(deed, "quantity")) == Decimal(values["quantity"])
 
 
 def deed_view(deed: Deed | dict[str, Any]) -> dict[str, Any]:
     """The public shape of a deed row (for API answers and reports)."""
-    get = deed.__getitem__ if isinstance(deed, dict) else lambda name: getattr(deed, name)
-    return {name: get(name) for name in _VIEW}
+    return {name: _field(deed, name) for name in _VIEW}
 
 
 _VIEW = (
@@ -393,14 +394,13 @@ def record(
 
 
 def _counted(deed: Deed | dict[str, Any]) -> tallies.Counted:
-    get = deed.__getitem__ if isinstance(deed, dict) else lambda name: getattr(deed, name)
     return tallies.Counted(
-        get("citizen_key"),
-        get("deed_type_code"),
-        get("virtue_code"),
-        get("occurred_on"),
-        Decimal(get("quantity")),
-        int(get("credits") or 0),
+        _field(deed, "citizen_key"),
+        _field(deed, "deed_type_code"),
+        _field(deed, "virtue_code"),
+        _field(deed, "occurred_on"),
+        Decimal(_field(deed, "quantity")),
+        int(_field(deed, "credits") or 0),
     )
 
 

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dcatalog.access import public
 from dcatalog.agencies.service import list_active_agencies
-from dcatalog.calendars.buddhist_era import BANGKOK
+from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.catalog.service import list_virtues
-from dcatalog.db import utcnow
 from dcatalog.problems import PROBLEM_TYPES, NotFound
 from dcatalog.web.deps import SessionDep
 from dcatalog.web.i18n import LANG_COOKIE, LANGUAGES
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[public])
-
-
-def today_in_thailand() -> date:
-    return utcnow().astimezone(BANGKOK).date()
 
 
 def safe_next(target: str) -> str:
