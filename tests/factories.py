@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -13,6 +14,9 @@ from dcatalog.accounts.permissions import AGENCY_ROLES, Role
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies import service as agencies
 from dcatalog.agencies.models import Agency
+from dcatalog.citizens import sessions as citizen_sessions
+from dcatalog.citizens.sessions import CitizenPrincipal
+from dcatalog.identity.citizen_key import CitizenKeyer
 
 PASSWORD = "a long enough password"
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -81,3 +85,27 @@ def deed_type_fields(**overrides: object) -> dict[str, object]:
     }
     fields.update(overrides)
     return fields
+
+
+def sign_in_citizen(
+    client: TestClient,
+    session: Session,
+    national_id: str,
+    born_on: date | None = date(2004, 3, 1),
+) -> CitizenPrincipal:
+    """Sign a citizen in on this client as the demo sign-in would (the OIDC flow has
+    its own tests); returns who they are."""
+    from tests.conftest import TEST_PEPPER
+
+    token = citizen_sessions.start_session(
+        session,
+        CitizenKeyer(TEST_PEPPER.encode()),
+        national_id=national_id,
+        born_on=born_on,
+        method="test",
+        hours=1,
+    )
+    client.cookies.set(citizen_sessions.CITIZEN_COOKIE, token)
+    principal = citizen_sessions.principal_for(session, token)
+    assert principal is not None
+    return principal

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from dcatalog.models import Base
 
@@ -43,13 +44,16 @@ def run_cli(
     )
 
 
-def dump_all_rows(engine: Engine) -> str:
-    """Every row of every application table as text: what a database dump would show."""
+def dump_all_rows(source: Engine | Session) -> str:
+    """Every row of every application table as text: what a database dump would show
+    (through a session: also what its open transaction wrote)."""
+    if isinstance(source, Engine):
+        with Session(source) as session:
+            return dump_all_rows(session)
     lines = []
-    with engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            for row in conn.execute(select(table)):
-                lines.append(f"{table.name}: {tuple(row)!r}")
+    for table in Base.metadata.sorted_tables:
+        for row in source.execute(select(table)):
+            lines.append(f"{table.name}: {tuple(row)!r}")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ the staff sign-in cookie. API keys act only on the API; cookies only on pages
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -17,6 +18,8 @@ from fastapi import Depends, Request
 from dcatalog.accounts import service as accounts
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
+from dcatalog.citizens import sessions as citizen_sessions
+from dcatalog.citizens.sessions import CITIZEN_COOKIE, CitizenPrincipal
 from dcatalog.db import Database
 from dcatalog.problems import Forbidden, Unauthorized
 
@@ -59,17 +62,30 @@ def _resolve(request: Request) -> Actor | None:
 
 def _api_key_actor(request: Request, database: Database) -> Actor | None:
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials:
-        with database.session() as session:
-            key = accounts.authenticate_api_key(session, credentials)
-            if key is None:
-                raise Unauthorized(
-                    "The API key is not valid (unknown, revoked, or its agency is suspended).",
-                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                )
-            scopes = frozenset(Scope(scope) for scope in key.scopes)
-            return Actor.api_key(key.prefix, key.agency_id, scopes)
-    return None
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    # Kept for a few seconds per worker (see dcatalog.snapshots), under a digest of
+    # the key, never the key itself; a revocation in this worker applies at once.
+    digest = hashlib.sha256(credentials.encode()).digest()
+    actor = database.snapshots.get(
+        ("api_key", digest), lambda: _authenticate(database, credentials)
+    )
+    if actor is None:
+        raise Unauthorized(
+            "The API key is not valid (unknown, revoked, or its agency is suspended).",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return actor
+
+
+def _authenticate(database: Database, credentials: str) -> Actor | None:
+    with database.session() as session:
+        key = accounts.authenticate_api_key(session, credentials)
+        if key is None:
+            return None
+        actor = Actor.api_key(key.prefix, key.agency_id, frozenset(Scope(s) for s in key.scopes))
+        session.commit()  # the key's last-used time, when it changed
+        return actor
 
 
 def _signed_in(request: Request) -> Actor:
@@ -110,7 +126,32 @@ def require(scope: Scope, *alternatives: Scope) -> Any:
     return Depends(rule)
 
 
+def current_citizen(request: Request) -> CitizenPrincipal | None:
+    """The citizen signed in on this browser (pages only: the API knows agencies)."""
+    if hasattr(request.state, "citizen"):
+        cached: CitizenPrincipal | None = request.state.citizen
+        return cached
+    found = None
+    token = request.cookies.get(CITIZEN_COOKIE)
+    if token and not request.url.path.startswith("/api/"):
+        with request.app.state.database.session() as session:
+            found = citizen_sessions.principal_for(session, token)
+    request.state.citizen = found
+    return found
+
+
+@access_rule
+def _citizen(request: Request) -> CitizenPrincipal:
+    """A citizen's own pages: only the citizen's sign-in cookie opens them."""
+    found = current_citizen(request)
+    if found is None:
+        raise Unauthorized("Sign in to see your good deeds.")
+    return found
+
+
 public: Any = Depends(_anyone)
+citizen: Any = Depends(_citizen)
+CurrentCitizen = Annotated[CitizenPrincipal, citizen]
 signed_in: Any = Depends(_any_staff)
 CurrentActor = Annotated[Actor, signed_in]
 MaybeActor = Annotated[Actor | None, Depends(current_actor)]

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 
 from dcatalog import __version__
 from dcatalog.access import public
@@ -15,9 +16,14 @@ from dcatalog.agencies import pages as agencies_pages
 from dcatalog.audit import pages as audit_pages
 from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
+from dcatalog.citizens import api as citizens_api
+from dcatalog.citizens import pages as citizens_pages
+from dcatalog.citizens import signin as citizens_signin
+from dcatalog.citizens import staff_pages as citizens_staff_pages
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
 from dcatalog.deeds import api as deeds_api
+from dcatalog.deeds import jobs as import_jobs
 from dcatalog.deeds import pages as deeds_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.instance import instance_secret
@@ -40,7 +46,9 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
-    database = database or Database.from_url(settings.resolved_database_url)
+    database = database or Database.from_url(
+        settings.resolved_database_url, snapshot_seconds=settings.snapshot_seconds
+    )
     keyer = CitizenKeyer(load_pepper(settings))
     secret_key = instance_secret(settings, "secret_key", settings.secret_key)
     for lang in LANGUAGES:
@@ -48,7 +56,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        _check_database(database, keyer)
+        if _check_database(database, keyer):
+            _recover_imports(database, settings)
         yield
         database.dispose()
 
@@ -68,6 +77,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.database = database
     app.state.keyer = keyer
     app.state.secret_key = secret_key
+    app.state.background = import_jobs.in_thread  # where uploaded files are imported
 
     install_error_handlers(app)
     app.add_middleware(CsrfCookieMiddleware)
@@ -78,6 +88,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(ops_api.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
+    app.include_router(citizens_signin.router)
+    app.include_router(citizens_pages.router)
+    app.include_router(citizens_staff_pages.router)
+    app.include_router(citizens_api.router)
     app.include_router(agencies_pages.router)
     app.include_router(catalog_api.router)
     app.include_router(deeds_api.router)
@@ -100,8 +114,18 @@ def _api_fallback() -> APIRouter:
     return router
 
 
-def _check_database(database: Database, keyer: CitizenKeyer) -> None:
+def _check_database(database: Database, keyer: CitizenKeyer) -> bool:
     """Say at start-up what /readyz would say, so an operator sees it in the log."""
     readiness = check_readiness(database, keyer)
     if not readiness.ready:
         log.warning("not ready", checks=readiness.checks)
+    return readiness.ready
+
+
+def _recover_imports(database: Database, settings: Settings) -> None:
+    """Imports that a process of this machine left running when it died are marked
+    failed (see dcatalog.deeds.jobs); a failure here must not stop the service."""
+    try:
+        import_jobs.recover(database, import_jobs.uploads_folder(settings))
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("could not check for interrupted imports", error=type(exc).__name__)

@@ -49,7 +49,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _database(settings: Settings) -> Database:
-    return Database.from_url(settings.resolved_database_url)
+    return Database.from_url(
+        settings.resolved_database_url, snapshot_seconds=settings.snapshot_seconds
+    )
 
 
 def _safe_url(settings: Settings) -> str:
@@ -101,7 +103,12 @@ def demo() -> None:
     try:
         with database.write_session() as session:
             bind_pepper(session, keyer)
-            summary = load_demo(session, with_accounts=settings.demo)
+            summary = load_demo(
+                session,
+                with_accounts=settings.demo,
+                keyer=keyer,
+                academic_start=settings.academic_year_start_month_day,
+            )
     finally:
         database.dispose()
     out.print(
@@ -115,6 +122,13 @@ def demo() -> None:
         out.print(f"Staff sign-in at {url}/login, password {DEMO_PASSWORD!r} for:", highlight=False)
         for email in summary.accounts:
             out.print(f"  {email}", highlight=False)
+    if summary.student:
+        national_id, born = summary.student
+        out.print(
+            f"Citizens' demo sign-in at {url}/me/sign-in: national ID {national_id}, "
+            f"born {born} (a made-up student with 30 volunteer hours).",
+            highlight=False,
+        )
     else:
         out.print(
             "No demo sign-ins were made: set DCATALOG_DEMO=true to create them "

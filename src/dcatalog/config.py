@@ -60,6 +60,69 @@ class Settings(BaseSettings):
         default=False,
         description="Demo mode: enables demo-only conveniences. Never on in production.",
     )
+    citizen_session_hours: int = Field(
+        default=2,
+        ge=1,
+        le=24 * 7,
+        description=(
+            "Hours a citizen's sign-in lasts before it expires (signing in again with the "
+            "identity provider is quick; a short session protects a shared phone)."
+        ),
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "Issuer of the citizens' OpenID Connect provider; its discovery document is "
+            "`<issuer>/.well-known/openid-configuration`. ThaiD: "
+            "`https://imauth.bora.dopa.go.th`. Empty: citizen sign-in is not set up "
+            "(the sign-in page says so; in demo mode it offers the demo sign-in)."
+        ),
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Client ID this service was registered with at the OpenID Connect provider.",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Client secret from the provider (sent with HTTP Basic authentication, or in "
+            "the form when the provider accepts only that). Empty: a public client, "
+            "protected by PKCE alone."
+        ),
+    )
+    oidc_redirect_uri: str | None = Field(
+        default=None,
+        description=(
+            "Address of `/me/sign-in/callback` exactly as registered with the provider, e.g. "
+            "`https://dcatalog.example.go.th/me/sign-in/callback`. Empty: taken from the "
+            "request (set it behind a proxy that changes the host or the scheme)."
+        ),
+    )
+    oidc_scopes: str = Field(
+        default="openid pid birthdate",
+        description=(
+            "Scopes asked of the provider, separated by spaces (`openid` is needed). ThaiD "
+            "gives the national ID for `pid` and the birth date for `birthdate`."
+        ),
+    )
+    oidc_id_claim: str = Field(
+        default="pid",
+        description=(
+            "Claim of the ID token that holds the Thai national ID (ThaiD: `pid`). It is "
+            "keyed into the citizen key at once and never stored or logged."
+        ),
+    )
+    oidc_birthdate_claim: str = Field(
+        default="birthdate",
+        description=(
+            "Claim that holds the birth date (`YYYY-MM-DD`; a Buddhist Era year is "
+            "converted). It decides whether a guardian must consent (under 20)."
+        ),
+    )
+    oidc_name: str = Field(
+        default="ThaiD",
+        description="Name of the provider on the sign-in button, e.g. `ThaiD`.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `dcatalog serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `dcatalog serve` uses.")
     workers: int = Field(
@@ -85,6 +148,17 @@ class Settings(BaseSettings):
         ),
     )
 
+    snapshot_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "How long a worker reuses its copy of rarely changing rows read on every "
+            "API request (deed types in force, agencies, API keys). A change made by "
+            "the same worker applies at once; other workers see it (a revoked key, a "
+            "newly approved deed type) within this many seconds. 0 turns the copies off."
+        ),
+    )
+
     deed_max_age_days: int = Field(
         default=730,
         ge=1,
@@ -102,6 +176,15 @@ class Settings(BaseSettings):
             date(2001, month, day)  # 2001 is not a leap year: 02-29 is refused on purpose
         except ValueError as exc:
             raise ValueError(f"{value} is not a day of the year") from exc
+        return value
+
+    @field_validator("oidc_issuer", "oidc_redirect_uri")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// address")
         return value
 
     @field_validator("pepper", "secret_key")

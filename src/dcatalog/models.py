@@ -5,19 +5,36 @@ from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.agencies.models import Agency
 from dcatalog.audit.models import AuditEvent
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
+from dcatalog.citizens.models import (
+    AccessLog,
+    Citizen,
+    CitizenSession,
+    Consent,
+    Dispute,
+    ErasureRequest,
+    GuardianConsent,
+)
 from dcatalog.db import Base
-from dcatalog.deeds.models import Deed, Tally
+from dcatalog.deeds.models import Deed, ImportJob, Tally
 from dcatalog.ops.models import InstanceMeta
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 
 __all__ = [
+    "AccessLog",
     "Agency",
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Citizen",
+    "CitizenSession",
+    "Consent",
     "Deed",
     "DeedType",
     "DeedTypeVersion",
+    "Dispute",
+    "ErasureRequest",
+    "GuardianConsent",
+    "ImportJob",
     "InstanceMeta",
     "Proposal",
     "ProposalComment",

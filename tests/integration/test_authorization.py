@@ -15,7 +15,15 @@ from dcatalog.accounts.permissions import AGENCY_ROLES, API_KEY_SCOPES, ROLE_SCO
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.demo.service import load_demo
-from tests.factories import csrf_from, make_account, make_agency, post_form, sign_in
+from dcatalog.identity.national_id import with_check_digit
+from tests.factories import (
+    csrf_from,
+    make_account,
+    make_agency,
+    post_form,
+    sign_in,
+    sign_in_citizen,
+)
 from tests.integration.test_route_access import _calls, _flatten
 
 SAMPLE_PATH_VALUES = {
@@ -26,9 +34,18 @@ SAMPLE_PATH_VALUES = {
     "number": "1",
     "deed_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab611",
     "proposal_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab610",
+    "job_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab612",
+    "consent_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab613",
+    "dispute_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab614",
+    "request_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab615",
 }
 # Routes that change who the client is; their own tests cover them.
-SESSION_ROUTES = {("POST", "/logout"), ("POST", "/login")}
+SESSION_ROUTES = {
+    ("POST", "/logout"),
+    ("POST", "/login"),
+    ("POST", "/me/sign-in/demo"),
+    ("POST", "/me/sign-out"),
+}
 
 
 def _scopes_of(route: APIRoute) -> frozenset | None:
@@ -41,6 +58,10 @@ def _scopes_of(route: APIRoute) -> frozenset | None:
 
 def _needs_sign_in(route: APIRoute) -> bool:
     return any(getattr(c, "__name__", "") == "_any_staff" for c in _calls(route.dependant))
+
+
+def _for_citizens(route: APIRoute) -> bool:
+    return any(getattr(c, "__name__", "") == "_citizen" for c in _calls(route.dependant))
 
 
 def _routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
@@ -75,6 +96,9 @@ def _callers(app: FastAPI, session: Session) -> list[tuple[str, TestClient, dict
         callers.append(
             (f"key:{scope}", client, {"Authorization": f"Bearer {plain}"}, frozenset({scope}))
         )
+    citizen = TestClient(app, raise_server_exceptions=False)
+    sign_in_citizen(citizen, session, with_check_digit("110370012345"))
+    callers.append(("citizen", citizen, {}, frozenset()))
     return callers
 
 
@@ -92,11 +116,20 @@ def test_every_route_against_every_caller(app: FastAPI, session: Session) -> Non
             tried += 1
             where = f"{method} {path} as {name}"
             assert response.status_code < 500, f"{where}: {response.text[:300]}"
+            if _for_citizens(route):  # only the citizen's own sign-in opens these
+                if name == "citizen":
+                    assert response.status_code not in (401, 403), where
+                    assert not response.headers.get("location", "").startswith("/me/sign-in")
+                else:
+                    assert response.status_code == 303, where
+                    assert response.headers["location"].startswith("/me/sign-in"), where
+                continue
             if required is None and not _needs_sign_in(route):
                 assert response.status_code not in (401, 403), where
                 continue
             # The API knows only keys, pages only the staff cookie.
             recognised = name.startswith("key:") if is_api else name.startswith("staff:")
+            # (a citizen's sign-in opens no staff page and no API)
             if not recognised:
                 if is_api:
                     assert response.status_code == 401, where

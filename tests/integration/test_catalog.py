@@ -110,11 +110,21 @@ def test_who_may_record(session: Session) -> None:
         a.code: a
         for a in __import__("dcatalog.agencies.service", fromlist=["x"]).list_agencies(session)
     }
-    assert service.may_record(volunteer.in_force, volunteer.owner, agencies["demouniv"])  # type: ignore[arg-type]
-    assert service.may_record(volunteer.in_force, volunteer.owner, agencies["kys"])  # type: ignore[arg-type]
-    assert not service.may_record(volunteer.in_force, volunteer.owner, agencies["redcross"])  # type: ignore[arg-type]
-    assert service.may_record(blood.in_force, blood.owner, agencies["korat_hospital"])  # type: ignore[arg-type]
-    assert not service.may_record(blood.in_force, blood.owner, agencies["demouniv"])  # type: ignore[arg-type]
+    assert service.may_record(
+        volunteer.in_force.recorders, volunteer.owner_agency_id, agencies["demouniv"]
+    )  # type: ignore[arg-type]
+    assert service.may_record(
+        volunteer.in_force.recorders, volunteer.owner_agency_id, agencies["kys"]
+    )  # type: ignore[arg-type]
+    assert not service.may_record(
+        volunteer.in_force.recorders, volunteer.owner_agency_id, agencies["redcross"]
+    )  # type: ignore[arg-type]
+    assert service.may_record(
+        blood.in_force.recorders, blood.owner_agency_id, agencies["korat_hospital"]
+    )  # type: ignore[arg-type]
+    assert not service.may_record(
+        blood.in_force.recorders, blood.owner_agency_id, agencies["demouniv"]
+    )  # type: ignore[arg-type]
 
 
 def test_demo_catalog_has_the_first_partners_entries(session: Session) -> None:

@@ -12,10 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts import service as accounts
+from dcatalog.accounts.models import ApiKey
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import SYSTEM, Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.catalog import service as catalog
+from dcatalog.catalog.models import DeedType
 from dcatalog.db import Database, create_db_engine
 from dcatalog.deeds import service, tallies
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
@@ -395,3 +398,40 @@ def test_a_large_batch_is_stored_exactly(session: Session, hospital: Actor) -> N
     assert tallies.differences(session, RULES.academic_start) == []
     again = record(session, hospital, *items)
     assert {o.result for o in again} == {"unchanged"}
+
+
+def test_a_worker_sees_its_own_changes_at_once(
+    client: TestClient, session: Session, database: Database, demo: None
+) -> None:
+    """The hot path keeps copies of keys, agencies and deed types for a few seconds;
+    a change made in the same process must apply at once all the same."""
+    assert database.snapshots.ttl > 0
+    _actor, plain = key_actor(session, "demouniv", "deeds:write")
+    auth = {"Authorization": f"Bearer {plain}"}
+    assert client.post("/api/v1/deeds", json=api_deed(), headers=auth).status_code == 201
+    # Retiring the deed type: the next deed of it is refused, not served from a copy.
+    entry = session.get(DeedType, "kys.volunteer_activity")
+    assert entry is not None
+    catalog.retire(session, SYSTEM, entry, reason="replaced")
+    refused = client.post("/api/v1/deeds", json=api_deed(external_id="api-2"), headers=auth)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "#/deed_type"
+    # Revoking the key: refused at once.
+    prefix = plain.split("_")[1]
+    accounts.revoke_api_key(session, SYSTEM, prefix, reason="leaked")
+    after = client.post("/api/v1/deeds", json=api_deed(external_id="api-3"), headers=auth)
+    assert after.status_code == 401
+
+
+def test_an_api_key_remembers_when_it_was_last_used(
+    client: TestClient, session: Session, database: Database, demo: None
+) -> None:
+    key, plain = accounts.create_api_key(
+        session, SYSTEM, get_agency(session, "demouniv"), "uni", ["deeds:write"]
+    )
+    assert key.last_used_at is None
+    client.get("/api/v1/deeds", headers={"Authorization": f"Bearer {plain}"})
+    with database.session() as other:  # as another request would read it
+        stored = other.get(ApiKey, key.id)
+        assert stored is not None
+        assert stored.last_used_at is not None

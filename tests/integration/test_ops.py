@@ -55,7 +55,7 @@ def test_readyz_refuses_a_pepper_other_than_the_databases(
 
 def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     client.get("/healthz")
-    client.get("/api/v1/deeds/0197d9a0-unknown")
+    client.get("/api/v1/nothing-here/0197d9a0-unknown")  # only the fallback matches
     client.get("/no/such/page")
     body = client.get("/metrics").text
     assert 'dcatalog_http_requests_total{method="GET",route="/healthz",status="200"}' in body

@@ -13,6 +13,7 @@ from dcatalog.calendars.periods import (
     fiscal_year,
     period_bounds,
     period_containing,
+    period_from_key,
     periods_containing,
 )
 
@@ -96,3 +97,15 @@ def test_a_deed_counts_in_one_period_of_each_kind(day: date) -> None:
     periods = periods_containing(day)
     assert [p.kind for p in periods] == list(PeriodKind)
     assert all(day in p for p in periods)
+
+
+@given(days, academic_starts())
+def test_a_tally_key_names_its_period_back(day: date, start: tuple[int, int]) -> None:
+    for period in periods_containing(day, start):
+        assert period_from_key(period.key, start) == period
+
+
+@pytest.mark.parametrize("key", ["", "decade:2569", "fiscal_year:", "fiscal_year:x"])
+def test_a_key_that_is_not_a_period(key: str) -> None:
+    with pytest.raises(ValueError, match="not a period"):
+        period_from_key(key)

@@ -41,6 +41,7 @@ def scope_labels() -> dict[Scope, str]:
         Scope.DEEDS_VERIFY: _("verify deeds"),
         Scope.ELIGIBILITY_READ: _("check eligibility, with the citizen's consent"),
         Scope.CATALOG_WRITE: _("draft and submit deed types"),
+        Scope.CITIZENS_READ: _("read a citizen's record, as far as their consent allows"),
     }
 
 

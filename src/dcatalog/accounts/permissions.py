@@ -24,16 +24,24 @@ class Scope(StrEnum):
     DEEDS_WRITE = "deeds:write"
     DEEDS_VERIFY = "deeds:verify"
     ELIGIBILITY_READ = "eligibility:read"
+    CITIZENS_READ = "citizens:read"  # a citizen's record, as far as their consent allows
     CATALOG_WRITE = "catalog:write"
     STAFF_MANAGE = "staff:manage"  # an agency's own staff and keys
     CATALOG_APPROVE = "catalog:approve"  # programme office only
     AGENCIES_MANAGE = "agencies:manage"  # programme office only
     AUDIT_READ = "audit:read"
+    CITIZENS_MANAGE = "citizens:manage"  # programme office only: guardians' consent, erasure
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.PROGRAM_ADMIN: frozenset(
-        {Scope.CATALOG_APPROVE, Scope.AGENCIES_MANAGE, Scope.AUDIT_READ, Scope.STAFF_MANAGE}
+        {
+            Scope.CATALOG_APPROVE,
+            Scope.AGENCIES_MANAGE,
+            Scope.AUDIT_READ,
+            Scope.STAFF_MANAGE,
+            Scope.CITIZENS_MANAGE,
+        }
     ),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ}),
     Role.AGENCY_ADMIN: frozenset(
@@ -43,14 +51,21 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.DEEDS_WRITE,
             Scope.DEEDS_VERIFY,
             Scope.ELIGIBILITY_READ,
+            Scope.CITIZENS_READ,
         }
     ),
     Role.RECORDER: frozenset({Scope.DEEDS_WRITE}),
-    Role.VERIFIER: frozenset({Scope.DEEDS_VERIFY}),
+    Role.VERIFIER: frozenset({Scope.DEEDS_VERIFY, Scope.CITIZENS_READ}),
 }
 
 # What an agency may give its API keys: its systems act for the agency, never
 # for the programme office, and never manage staff.
 API_KEY_SCOPES = frozenset(
-    {Scope.DEEDS_WRITE, Scope.DEEDS_VERIFY, Scope.ELIGIBILITY_READ, Scope.CATALOG_WRITE}
+    {
+        Scope.DEEDS_WRITE,
+        Scope.DEEDS_VERIFY,
+        Scope.ELIGIBILITY_READ,
+        Scope.CATALOG_WRITE,
+        Scope.CITIZENS_READ,
+    }
 )

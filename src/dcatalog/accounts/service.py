@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -21,6 +20,7 @@ from dcatalog.agencies.models import Agency, AgencyStatus
 from dcatalog.audit import service as audit
 from dcatalog.db import transactional, utcnow
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.tokens import digest, new_token
 
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
@@ -36,10 +36,6 @@ class SignInRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.until = until
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def normalise_email(email: str) -> str:
@@ -162,10 +158,10 @@ def actor_for(account: StaffAccount) -> Actor:
 @transactional
 def start_session(session: Session, account: StaffAccount, hours: int) -> str:
     """A new sign-in; returns the cookie value (only its hash is stored)."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     session.add(
         WebSession(
-            token_hash=_sha256(token),
+            token_hash=digest(token),
             account_id=account.id,
             expires_at=utcnow() + timedelta(hours=hours),
         )
@@ -174,7 +170,7 @@ def start_session(session: Session, account: StaffAccount, hours: int) -> str:
 
 
 def account_for_session(session: Session, token: str) -> StaffAccount | None:
-    web_session = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(token)))
+    web_session = session.scalar(select(WebSession).where(WebSession.token_hash == digest(token)))
     if web_session is None or web_session.ended_at or web_session.expires_at <= utcnow():
         return None
     account = web_session.account
@@ -187,7 +183,7 @@ def account_for_session(session: Session, token: str) -> StaffAccount | None:
 
 @transactional
 def end_session(session: Session, token: str) -> None:
-    web_session = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(token)))
+    web_session = session.scalar(select(WebSession).where(WebSession.token_hash == digest(token)))
     if web_session and not web_session.ended_at:
         web_session.ended_at = utcnow()
 
@@ -216,12 +212,12 @@ def create_api_key(
             errors=[FieldError("empty", pointer="#/name")],
         )
     prefix = secrets.token_hex(5)
-    plain = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    plain = f"{KEY_PREFIX}_{prefix}_{new_token()}"
     key = ApiKey(
         agency_id=agency.id,
         name=name.strip(),
         prefix=prefix,
-        key_hash=_sha256(plain),
+        key_hash=digest(plain),
         scopes=sorted(wanted),
         created_by=actor.label,
     )
@@ -236,7 +232,7 @@ def authenticate_api_key(session: Session, plain: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if key is None or not hmac.compare_digest(key.key_hash, _sha256(plain.strip())):
+    if key is None or not hmac.compare_digest(key.key_hash, digest(plain.strip())):
         return None
     if key.revoked_at or key.agency.status is not AgencyStatus.ACTIVE:
         return None

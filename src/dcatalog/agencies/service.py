@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dcatalog import snapshots
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency, AgencyKind, AgencyStatus
@@ -27,6 +30,26 @@ def list_active_agencies(session: Session) -> Sequence[Agency]:
 
 def list_agencies(session: Session) -> Sequence[Agency]:
     return session.scalars(select(Agency).order_by(Agency.kind, Agency.code)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRef:
+    """What the hot path needs of an agency (a snapshot: see dcatalog.snapshots)."""
+
+    id: uuid.UUID
+    code: str
+    kind: AgencyKind
+    active: bool
+
+
+def agency_ref(session: Session, agency_id: uuid.UUID) -> AgencyRef | None:
+    def load() -> AgencyRef | None:
+        agency = session.get(Agency, agency_id)
+        if agency is None:
+            return None
+        return AgencyRef(agency.id, agency.code, agency.kind, agency.status is AgencyStatus.ACTIVE)
+
+    return snapshots.of(session).get(("agency", agency_id), load)
 
 
 def get_agency(session: Session, code: str) -> Agency:

@@ -120,3 +120,12 @@ def periods_containing(
 ) -> list[Period]:
     """Every period a deed on this day counts in (what a tally updates)."""
     return [period_containing(kind, day, academic_start) for kind in PeriodKind]
+
+
+def period_from_key(key: str, academic_start: MonthDay = DEFAULT_ACADEMIC_START) -> Period:
+    """The period a tally key names (``lifetime``, ``academic_year:2569`` …)."""
+    kind, _, year = key.partition(":")
+    try:
+        return period_bounds(PeriodKind(kind), int(year) if year else None, academic_start)
+    except ValueError as exc:
+        raise ValueError(f"not a period: {key!r}") from exc

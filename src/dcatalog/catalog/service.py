@@ -9,9 +9,10 @@ change goes to the audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -127,11 +128,23 @@ def get_version(deed_type: DeedType, number: int) -> DeedTypeVersion:
     return version
 
 
-def may_record(version: DeedTypeVersion, owner: Agency, agency: Agency) -> bool:
-    """The owner records its own deed types; others only if listed by code or kind."""
-    if agency.id == owner.id:
+class Recorder(Protocol):
+    """An agency as far as recording rights go (a row, or a snapshot of one)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def kind(self) -> AgencyKind: ...
+
+
+def may_record(recorders: Collection[str], owner_id: uuid.UUID, agency: Recorder) -> bool:
+    """The owner records its own deed types; others only if listed by code or kind
+    (``recorders`` of the version in force)."""
+    if agency.id == owner_id:
         return True
-    return agency.code in version.recorders or f"kind:{agency.kind.value}" in version.recorders
+    return agency.code in recorders or f"kind:{agency.kind.value}" in recorders
 
 
 @dataclass(frozen=True)

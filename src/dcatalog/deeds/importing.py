@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,6 +57,7 @@ _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 BATCH = 5000
+_MEMO_LIMIT = 500_000  # keyed IDs remembered during one import (about 100 MB at most)
 
 
 class FileProblem(ValueError):
@@ -91,6 +93,7 @@ class ImportSummary:
         }
 
 
+@lru_cache(maxsize=8192)  # a file has few distinct dates and quantities
 def parse_date(text: str) -> date:
     text = text.strip().translate(_THAI_DIGITS)
     match = _YMD.match(text)
@@ -105,6 +108,7 @@ def parse_date(text: str) -> date:
     return date(year, month, day)
 
 
+@lru_cache(maxsize=8192)
 def parse_quantity(text: str) -> Decimal:
     cleaned = text.strip().translate(_THAI_DIGITS).replace(",", "")
     try:
@@ -170,34 +174,30 @@ def _columns(heading: list[str]) -> dict[str, int]:
 def _to_input(
     cells: list[str], columns: dict[str, int], row: int
 ) -> service.DeedInput | list[RowError]:
-    def get(name: str) -> str:
-        index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    errors: list[RowError] = []
-    external_id = get("external_id")
-    for name in REQUIRED:
-        if not get(name):
-            errors.append(RowError(row, name, "empty", external_id))
-    try:
-        quantity = parse_quantity(get("quantity")) if get("quantity") else Decimal(0)
-    except ValueError as exc:
-        errors.append(RowError(row, "quantity", str(exc), external_id))
-        quantity = Decimal(0)
-    try:
-        occurred_on = parse_date(get("occurred_on")) if get("occurred_on") else date.min
-    except ValueError as exc:
-        errors.append(RowError(row, "occurred_on", str(exc), external_id))
-        occurred_on = date.min
+    width = len(cells)
+    get = {name: cells[i].strip() if i < width else "" for name, i in columns.items()}
+    external_id = get["external_id"]
+    errors = [RowError(row, name, "empty", external_id) for name in REQUIRED if not get[name]]
+    quantity, occurred_on = Decimal(0), date.min
+    if get["quantity"]:
+        try:
+            quantity = parse_quantity(get["quantity"])
+        except ValueError as exc:
+            errors.append(RowError(row, "quantity", str(exc), external_id))
+    if get["occurred_on"]:
+        try:
+            occurred_on = parse_date(get["occurred_on"])
+        except ValueError as exc:
+            errors.append(RowError(row, "occurred_on", str(exc), external_id))
     if errors:
         return errors
     return service.DeedInput(
-        national_id=get("national_id"),
-        deed_type=get("deed_type"),
+        national_id=get["national_id"],
+        deed_type=get["deed_type"],
         quantity=quantity,
         occurred_on=occurred_on,
-        province=get("province"),
-        evidence=get("evidence"),
+        province=get["province"],
+        evidence=get.get("evidence", ""),
         external_id=external_id,
     )
 
@@ -244,9 +244,15 @@ def import_file(
         if batch:
             yield batch
 
+    citizens: service.CitizenMemo = {}
+
     def run() -> None:
         for batch in batches():
-            outcomes = service.record(session, actor, keyer, rules, [item for _, item in batch])
+            if len(citizens) > _MEMO_LIMIT:
+                citizens.clear()
+            outcomes = service.record(
+                session, actor, keyer, rules, [item for _, item in batch], citizens=citizens
+            )
             for (number, item), outcome in zip(batch, outcomes, strict=True):
                 if outcome.result == "created":
                     summary.imported += 1

@@ -1,15 +1,13 @@
-"""Staff pages for deeds: record one, the verification queue."""
+"""Staff pages for deeds: record one, import a file (in the background), the
+verification queue."""
 
 from __future__ import annotations
 
-import base64
-import io
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
@@ -17,15 +15,9 @@ from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of
 from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.service import may_record, search_public
-from dcatalog.deeds import service
+from dcatalog.deeds import jobs, service
 from dcatalog.deeds.api import rules_from
-from dcatalog.deeds.importing import (
-    FileProblem,
-    error_report,
-    import_upload_file,
-    parse_date,
-    parse_quantity,
-)
+from dcatalog.deeds.importing import FileProblem, parse_date, parse_quantity
 from dcatalog.geo.provinces import PROVINCES, province_name
 from dcatalog.problems import FieldError, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
@@ -54,7 +46,7 @@ def _form_context(session: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
     kinds: list[DeedType] = [
         t
         for t in search_public(session, limit=500)
-        if t.in_force and may_record(t.in_force, t.owner, agency)
+        if t.in_force and may_record(t.in_force.recorders, t.owner_agency_id, agency)
     ]
     return {
         "type_options": [(t.code, t.in_force.name(lang)) for t in kinds if t.in_force],
@@ -118,50 +110,118 @@ def record(
             context = _form_context(session, actor, form=form, problem=problem)
             return render(request, "staff/record.html", context, status_code=problem.status)
     assert outcome.deed is not None
-    context = _form_context(session, actor, recorded=outcome.deed, result=outcome.result)
-    return render(
-        request,
-        "staff/record.html",
-        context,
-        status_code=201 if outcome.result == "created" else 200,
-    )
+    # A fresh reading session: reusing the closed write session would begin another
+    # write transaction (on SQLite, the write lock) that nothing ends.
+    with database.session() as session:
+        context = _form_context(session, actor, recorded=outcome.deed, result=outcome.result)
+        return render(
+            request,
+            "staff/record.html",
+            context,
+            status_code=201 if outcome.result == "created" else 200,
+        )
+
+
+# An htmx event: the upload page then reloads its list of recent imports.
+IMPORTS_CHANGED = "imports-changed"
+
+
+def import_status_labels() -> dict[str, str]:
+    return {
+        "queued": _("waiting to start"),
+        "running": _("importing"),
+        "done": _("done"),
+        "failed": _("failed"),
+    }
+
+
+def import_failure(message: str) -> str:
+    """A failed import's message in the page's language."""
+    known = {
+        jobs.INTERRUPTED: _(
+            "The import was interrupted: the server stopped while it ran. Import the same file again: rows recorded already come back as sent before, never twice."
+        ),
+        jobs.UNEXPECTED: _(
+            "An unexpected error stopped the import. Import the same file again: rows recorded already come back as sent before, never twice."
+        ),
+    }
+    return known.get(message) or _("The file cannot be imported: %(reason)s") % {"reason": message}
+
+
+def _import_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "import_status_labels": import_status_labels(),
+        "import_failure": import_failure,
+        **extra,
+    }
 
 
 @router.get("/staff/deeds/import", response_class=HTMLResponse)
-def import_page(request: Request, actor: Annotated[Actor, WRITE]) -> HTMLResponse:
-    return render(request, "staff/import.html", {})
+def import_page(
+    request: Request, database: DatabaseDep, actor: Annotated[Actor, WRITE]
+) -> HTMLResponse:
+    context = _import_context(imports=jobs.recent(database, actor))
+    return render(request, "staff/import.html", context)
 
 
 @router.post("/staff/deeds/import", response_class=HTMLResponse)
-async def import_upload(
+def import_upload(
     request: Request,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
     file: Annotated[UploadFile, File()],
     all_or_nothing: Annotated[bool, Form()] = False,
-) -> HTMLResponse:
+) -> Response:
     try:
-        summary = await run_in_threadpool(
-            import_upload_file,
+        job = jobs.start(
             database,
             request.app.state.keyer,
             rules_from(settings),
             actor,
-            file,
-            all_or_nothing,
+            file.file,
+            file.filename or "",
+            all_or_nothing=all_or_nothing,
+            folder=jobs.uploads_folder(settings),
+            background=request.app.state.background,
         )
     except FileProblem as problem:
-        failed = {"problem": ValidationProblem(str(problem))}
+        failed = _import_context(problem=ValidationProblem(import_failure(str(problem))))
         return render(request, "staff/_import_result.html", failed, status_code=422)
-    report = io.StringIO()
-    error_report(summary, report)
-    link = (
-        "data:text/csv;charset=utf-8;base64,"
-        + base64.b64encode(("\ufeff" + report.getvalue()).encode()).decode()
+    if "hx-request" not in request.headers:  # a browser without scripts: the job's page
+        return RedirectResponse(f"/staff/deeds/imports/{job.id}", status_code=303)
+    context = _import_context(job=jobs.view(database, actor, job.id))
+    response = render(request, "staff/_import_result.html", context, status_code=202)
+    response.headers["HX-Trigger"] = IMPORTS_CHANGED
+    return response
+
+
+@router.get("/staff/deeds/imports/{job_id}", response_class=HTMLResponse)
+def import_job(
+    request: Request, job_id: uuid.UUID, database: DatabaseDep, actor: Annotated[Actor, WRITE]
+) -> HTMLResponse:
+    job = jobs.view(database, actor, job_id)
+    context = _import_context(job=job)
+    if "hx-request" not in request.headers:
+        return render(request, "staff/import_job.html", context)
+    response = render(request, "staff/_import_result.html", context)  # the page polling
+    if not job.active:
+        response.headers["HX-Trigger"] = IMPORTS_CHANGED
+    return response
+
+
+@router.get("/staff/deeds/imports/{job_id}/errors.csv")
+def import_errors(
+    job_id: uuid.UUID, session: SessionDep, actor: Annotated[Actor, WRITE]
+) -> Response:
+    return Response(
+        jobs.error_report(session, actor, job_id),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="refused-rows-{job_id}.csv"',
+            "Cache-Control": "no-store",
+        },
     )
-    context = {"summary": summary, "report_link": link if summary.errors else None}
-    return render(request, "staff/_import_result.html", context)
 
 
 @router.get("/staff/deeds/queue", response_class=HTMLResponse)

@@ -16,14 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
+from itertools import zip_longest
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, select
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from dcatalog import snapshots
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.agencies.models import Agency
+from dcatalog.agencies.service import AgencyRef, agency_ref
 from dcatalog.audit import service as audit
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolicy
@@ -37,6 +39,7 @@ from dcatalog.identity.national_id import InvalidNationalId, normalise
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
 
 MAX_BATCH = 1000
+CitizenMemo = dict[str, "tuple[str, str] | InvalidNationalId"]
 _IN_CHUNK = 900  # values per IN (...) list
 _COUNTING = (DeedStatus.PENDING, DeedStatus.VERIFIED)
 _DEED: Table = Deed.__table__  # type: ignore[assignment]
@@ -62,12 +65,17 @@ class Rules:
     academic_start: MonthDay
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     index: int
     result: Literal["created", "unchanged", "rejected", "conflict"]
-    deed: dict[str, Any] | None = None
+    source: Deed | dict[str, Any] | None = None  # the stored deed or the row just written
     errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def deed(self) -> dict[str, Any] | None:
+        """The deed's public view (made on demand: a bulk import never asks)."""
+        return deed_view(self.source) if self.source is not None else None
 
 
 def credits_for(quantity: Decimal, credits_per_unit: int) -> int:
@@ -79,10 +87,50 @@ def _error(field_name: str, message: str) -> FieldError:
     return FieldError(message, pointer=f"#/{field_name}")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Type:
-    entry: DeedType
-    version: DeedTypeVersion
+    """What the checks need of a deed type's version in force, as plain values (they
+    are read for every row of a file)."""
+
+    code: str
+    version: int
+    virtue_code: str
+    credits_per_unit: int
+    attested: bool
+    owner_id: uuid.UUID
+    recorders: frozenset[str]
+    max_per_record: Decimal | None
+    max_per_day: Decimal | None
+    min_days_between: int | None
+    yearly_cap: Decimal | None
+
+    @classmethod
+    def in_force(cls, session: Session, code: str) -> _Type | None:
+        """The approved version in force of a deed type (a snapshot: see
+        dcatalog.snapshots), or None."""
+
+        def load() -> _Type | None:
+            entry = session.get(DeedType, code)
+            version = entry.in_force if entry is not None else None
+            return cls.of(entry, version) if entry and version else None
+
+        return snapshots.of(session).get(("deed_type", code), load)
+
+    @classmethod
+    def of(cls, entry: DeedType, version: DeedTypeVersion) -> _Type:
+        return cls(
+            code=entry.code,
+            version=version.version,
+            virtue_code=version.virtue_code,
+            credits_per_unit=version.credits_per_unit,
+            attested=version.verification_policy is VerificationPolicy.AGENCY_ATTESTED,
+            owner_id=entry.owner_agency_id,
+            recorders=frozenset(version.recorders),
+            max_per_record=version.max_per_record,
+            max_per_day=version.max_per_day,
+            min_days_between=version.min_days_between,
+            yearly_cap=version.yearly_cap,
+        )
 
 
 @dataclass
@@ -103,6 +151,8 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 def _one_of(session: Session, column: Any, values: Sequence[str]) -> Iterable[Any]:
     """``column IN values`` as each database does it best: PostgreSQL takes one array
     parameter (= ANY), which it plans far faster than hundreds of parameters."""
+    if not values:
+        return
     if session.get_bind().dialect.name == "postgresql":
         yield column == any_(bindparam(None, list(values), type_=ARRAY(String)))
         return
@@ -113,32 +163,56 @@ def _one_of(session: Session, column: Any, values: Sequence[str]) -> Iterable[An
 class _Batch:
     """Checks a batch of inputs for one agency."""
 
-    def __init__(self, session: Session, agency: Agency, keyer: CitizenKeyer, rules: Rules) -> None:
+    def __init__(
+        self,
+        session: Session,
+        agency: AgencyRef,
+        keyer: CitizenKeyer,
+        rules: Rules,
+        citizens: CitizenMemo | None,
+    ) -> None:
         self.session = session
         self.agency = agency
         self.keyer = keyer
         self.rules = rules
         self.types: dict[str, _Type | None] = {}
+        self.allowed: dict[str, bool] = {}
+        self.citizens: CitizenMemo = {} if citizens is None else citizens
+
+    def citizen(self, national_id: str) -> tuple[str, str] | InvalidNationalId:
+        """(citizen key, last 4 digits), or why the ID is not one; remembered, since
+        a file names the same people again and again."""
+        known = self.citizens.get(national_id)
+        if known is None:
+            try:
+                digits = normalise(national_id)
+                known = (self.keyer.key_of_digits(digits), digits[-4:])
+            except InvalidNationalId as exc:
+                known = exc
+            self.citizens[national_id] = known
+        return known
 
     def deed_type(self, code: str) -> _Type | None:
         if code not in self.types:
-            entry = self.session.get(DeedType, code)
-            version = entry.in_force if entry is not None else None
-            self.types[code] = _Type(entry, version) if entry and version else None
+            kind = self.types[code] = _Type.in_force(self.session, code)
+            self.allowed[code] = kind is not None and may_record(
+                kind.recorders, kind.owner_id, self.agency
+            )
         return self.types[code]
 
     def basic(self, item: DeedInput) -> tuple[dict[str, Any] | None, list[FieldError]]:
         """Checks that need only the row and the catalog."""
         errors: list[FieldError] = []
         values: dict[str, Any] = {}
-        try:
-            digits = normalise(item.national_id)
-            values["citizen_key"] = self.keyer.key_of_digits(digits)
-            values["id_last4"] = digits[-4:]
-        except InvalidNationalId as exc:
+        citizen = self.citizen(item.national_id)
+        if isinstance(citizen, InvalidNationalId):
             errors.append(
-                FieldError(exc.message_en, pointer="#/national_id", detail_th=exc.message_th)
+                FieldError(
+                    citizen.message_en, pointer="#/national_id", detail_th=citizen.message_th
+                )
             )
+        else:
+            values["citizen_key"], values["id_last4"] = citizen
         kind = self.deed_type(item.deed_type.strip())
         if kind is None:
             errors.append(
@@ -146,8 +220,8 @@ class _Batch:
                     "deed_type", f"{item.deed_type!r} is not an approved deed type in the catalog"
                 )
             )
-        elif not may_record(kind.version, kind.entry.owner, self.agency):
-            errors.append(_error("deed_type", f"your agency may not record {kind.entry.code}"))
+        elif not self.allowed[kind.code]:
+            errors.append(_error("deed_type", f"your agency may not record {kind.code}"))
         province = province_code(item.province)
         if province is None:
             errors.append(
@@ -158,11 +232,9 @@ class _Batch:
             )
         if item.quantity <= 0:
             errors.append(_error("quantity", "must be more than 0"))
-        elif kind and kind.version.max_per_record and item.quantity > kind.version.max_per_record:
+        elif kind and kind.max_per_record and item.quantity > kind.max_per_record:
             errors.append(
-                _error(
-                    "quantity", f"more than {kind.version.max_per_record.normalize()} in one record"
-                )
+                _error("quantity", f"more than {kind.max_per_record.normalize()} in one record")
             )
         if item.occurred_on > self.rules.today:
             errors.append(_error("occurred_on", "is in the future"))
@@ -174,9 +246,9 @@ class _Batch:
         if errors or kind is None or province is None:
             return None, errors
         values.update(
-            deed_type_code=kind.entry.code,
-            deed_type_version=kind.version.version,
-            virtue_code=kind.version.virtue_code,
+            deed_type_code=kind.code,
+            deed_type_version=kind.version,
+            virtue_code=kind.virtue_code,
             agency_id=self.agency.id,
             external_id=external_id,
             quantity=item.quantity,
@@ -186,40 +258,50 @@ class _Batch:
         )
         return values, []
 
-    def existing(self, external_ids: Sequence[str]) -> dict[str, Deed]:
-        found: dict[str, Deed] = {}
-        for condition in _one_of(self.session, Deed.external_id, sorted(set(external_ids))):
-            query = select(Deed).where(Deed.agency_id == self.agency.id, condition)
-            found.update((deed.external_id, deed) for deed in self.session.scalars(query))
-        return found
-
-    def history(
-        self, citizen_keys: Sequence[str], codes: Sequence[str]
-    ) -> dict[tuple[str, str], list[_Prior]]:
+    def earlier(
+        self, external_ids: Sequence[str], citizen_keys: Sequence[str], codes: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], list[_Prior]]]:
+        """What the batch is checked against: the agency's deeds under these external
+        ids (by id) and the citizens' counting deeds of these types (by citizen and
+        type). One query per chunk: one round trip for an API request."""
+        found: dict[str, dict[str, Any]] = {}
         prior: dict[tuple[str, str], list[_Prior]] = defaultdict(list)
-        for condition in _one_of(self.session, Deed.citizen_key, sorted(set(citizen_keys))):
-            query = select(
-                Deed.citizen_key,
-                Deed.deed_type_code,
-                Deed.occurred_on,
-                Deed.quantity,
-                Deed.agency_id,
-                Deed.id,
-            ).where(
-                condition,
-                Deed.deed_type_code.in_(sorted(set(codes))),
-                Deed.status.in_(_COUNTING),
-            )
-            for row in self.session.execute(query):
-                prior[(row[0], row[1])].append(_Prior(row[2], row[3], row[4], row[5]))
-        return prior
+        columns = [_DEED.c[name] for name in _STORED]
+        by_external_id = _one_of(self.session, _DEED.c.external_id, sorted(set(external_ids)))
+        by_citizen = _one_of(self.session, _DEED.c.citizen_key, sorted(set(citizen_keys)))
+        for same_id, same_citizen in zip_longest(by_external_id, by_citizen):
+            parts = []
+            if same_id is not None:
+                parts.append(
+                    select(literal("id").label("why"), *columns).where(
+                        _DEED.c.agency_id == self.agency.id, same_id
+                    )
+                )
+            if same_citizen is not None:
+                parts.append(
+                    select(literal("citizen").label("why"), *columns).where(
+                        same_citizen,
+                        _DEED.c.deed_type_code.in_(sorted(set(codes))),
+                        _DEED.c.status.in_(_COUNTING),
+                    )
+                )
+            query = union_all(*parts) if len(parts) > 1 else parts[0]
+            for row in self.session.execute(query).mappings():
+                if row["why"] == "id":
+                    found[row["external_id"]] = dict(row)
+                else:
+                    prior[(row["citizen_key"], row["deed_type_code"])].append(
+                        _Prior(row["occurred_on"], row["quantity"], row["agency_id"], row["id"])
+                    )
+        return found, prior
 
     def plausible(
         self, values: dict[str, Any], prior: list[_Prior]
     ) -> tuple[list[FieldError], uuid.UUID | None]:
         """Checks against the citizen's earlier deeds of the type; returns errors and
         a deed of another agency this one may duplicate."""
-        version = self.types[values["deed_type_code"]].version  # type: ignore[union-attr]
+        version = self.types[values["deed_type_code"]]
+        assert version is not None  # basic() let the row through
         day, quantity = values["occurred_on"], values["quantity"]
         errors: list[FieldError] = []
         duplicate = next(
@@ -279,6 +361,25 @@ def deed_view(deed: Deed | dict[str, Any]) -> dict[str, Any]:
     return {name: _field(deed, name) for name in _VIEW}
 
 
+_STORED = (
+    "id",
+    "citizen_key",
+    "agency_id",
+    "external_id",
+    "id_last4",
+    "deed_type_code",
+    "deed_type_version",
+    "virtue_code",
+    "quantity",
+    "occurred_on",
+    "province",
+    "evidence",
+    "status",
+    "credits",
+    "status_reason",
+    "duplicate_of",
+    "recorded_at",
+)
 _VIEW = (
     "id",
     "external_id",
@@ -306,14 +407,16 @@ def record(
     items: Sequence[DeedInput],
     *,
     all_or_nothing: bool = False,
+    citizens: CitizenMemo | None = None,
 ) -> list[Outcome]:
-    """Record deeds for the actor's agency; one outcome per item, in order."""
+    """Record deeds for the actor's agency; one outcome per item, in order.
+    ``citizens`` remembers keyed IDs across the batches of one import."""
     if not actor.can(Scope.DEEDS_WRITE):
         raise Forbidden("Recording deeds needs the permission deeds:write.")
-    agency = session.get(Agency, actor.agency_id) if actor.agency_id else None
+    agency = agency_ref(session, actor.agency_id) if actor.agency_id else None
     if agency is None:
         raise Forbidden("Deeds are recorded by an agency's staff or keys.")
-    batch = _Batch(session, agency, keyer, rules)
+    batch = _Batch(session, agency, keyer, rules, citizens)
     outcomes: list[Outcome] = []
     checked: list[tuple[int, dict[str, Any]]] = []
     for index, item in enumerate(items):
@@ -324,9 +427,10 @@ def record(
             outcomes.append(Outcome(index, "created"))
             checked.append((index, values))
 
-    existing = batch.existing([v["external_id"] for _, v in checked])
-    history = batch.history(
-        [v["citizen_key"] for _, v in checked], [v["deed_type_code"] for _, v in checked]
+    existing, history = batch.earlier(
+        [v["external_id"] for _, v in checked],
+        [v["citizen_key"] for _, v in checked],
+        [v["deed_type_code"] for _, v in checked],
     )
     seen: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
@@ -336,7 +440,7 @@ def record(
         earlier = existing.get(values["external_id"]) or seen.get(values["external_id"])
         if earlier is not None:
             if _same(earlier, values):
-                outcome.result, outcome.deed = "unchanged", deed_view(earlier)
+                outcome.result, outcome.source = "unchanged", earlier
             else:
                 outcome.result = "conflict"
                 outcome.errors = [
@@ -351,9 +455,11 @@ def record(
         if errors:
             outcome.result, outcome.errors = "rejected", errors
             continue
-        version = batch.types[values["deed_type_code"]].version  # type: ignore[union-attr]
-        attested = version.verification_policy is VerificationPolicy.AGENCY_ATTESTED
-        status = DeedStatus.VERIFIED if attested and duplicate is None else DeedStatus.PENDING
+        version = batch.types[values["deed_type_code"]]
+        assert version is not None
+        status = (
+            DeedStatus.VERIFIED if version.attested and duplicate is None else DeedStatus.PENDING
+        )
         row = {
             **values,
             "id": new_id(),
@@ -373,12 +479,12 @@ def record(
         rows.append(row)
         seen[values["external_id"]] = row
         prior.append(_Prior(values["occurred_on"], values["quantity"], agency.id, row["id"]))
-        outcome.deed = deed_view(row)
+        outcome.source = row
 
     if all_or_nothing and any(o.result in ("rejected", "conflict") for o in outcomes):
         for outcome in outcomes:
             if outcome.result == "created":
-                outcome.result, outcome.deed = "rejected", None
+                outcome.result, outcome.source = "rejected", None
                 outcome.errors = [
                     FieldError("not recorded: another row was refused (all or nothing)")
                 ]
@@ -387,13 +493,13 @@ def record(
         bulk_insert(session, _DEED, rows)
         tallies.apply(
             session,
-            (_counted(r) for r in rows if r["status"] is DeedStatus.VERIFIED),
+            (counted(r) for r in rows if r["status"] is DeedStatus.VERIFIED),
             rules.academic_start,
         )
     return outcomes
 
 
-def _counted(deed: Deed | dict[str, Any]) -> tallies.Counted:
+def counted(deed: Deed | dict[str, Any]) -> tallies.Counted:
     return tallies.Counted(
         _field(deed, "citizen_key"),
         _field(deed, "deed_type_code"),
@@ -491,7 +597,7 @@ def verify(
         deed.decided_by, deed.decided_at = actor.label, now
         audit.record(session, actor, "deed.verify", deed, before=before)
     session.flush()
-    tallies.apply(session, [_counted(d) for d in deeds], rules.academic_start)
+    tallies.apply(session, [counted(d) for d in deeds], rules.academic_start)
     return deeds
 
 
@@ -519,12 +625,12 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
         )
     (deed,) = _decidable(session, actor, [deed_id], DeedStatus.VERIFIED)
     before = audit.snapshot(deed)
-    counted = _counted(deed)
+    was_counted = counted(deed)
     deed.status, deed.status_reason = DeedStatus.REVOKED, reason.strip()
     deed.decided_by, deed.decided_at = actor.label, utcnow()
     audit.record(session, actor, "deed.revoke", deed, before=before, reason=reason)
     session.flush()
-    tallies.apply(session, [counted], rules.academic_start, sign=-1)
+    tallies.apply(session, [was_counted], rules.academic_start, sign=-1)
     return deed
 
 

@@ -10,7 +10,6 @@ the deeds, streaming by citizen so memory stays flat at national scale.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -18,11 +17,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from dcatalog.calendars.periods import MonthDay, periods_containing
+from dcatalog.db import bulk_add, bulk_insert
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 
 Key = tuple[str, str, str]  # citizen_key, subject, period
@@ -49,9 +48,14 @@ def period_keys(day: date, academic_start: MonthDay) -> tuple[str, ...]:
     return tuple(p.key for p in periods_containing(day, academic_start))
 
 
+@lru_cache(maxsize=4096)
+def subjects(deed_type_code: str, virtue_code: str) -> tuple[str, str]:
+    return f"type:{deed_type_code}", f"virtue:{virtue_code}"
+
+
 def keys(deed: Counted, academic_start: MonthDay) -> Iterator[Key]:
     periods = period_keys(deed.occurred_on, academic_start)
-    for subject in (f"type:{deed.deed_type_code}", f"virtue:{deed.virtue_code}"):
+    for subject in subjects(deed.deed_type_code, deed.virtue_code):
         for period in periods:
             yield deed.citizen_key, subject, period
 
@@ -59,14 +63,26 @@ def keys(deed: Counted, academic_start: MonthDay) -> Iterator[Key]:
 def aggregate(
     deeds: Iterable[Counted], academic_start: MonthDay, sign: int = 1
 ) -> dict[Key, Totals]:
-    totals: dict[Key, Totals] = defaultdict(lambda: [0, Decimal(0), 0])
+    # The bulk path runs this for every deed of an import: kept to plain loops.
+    totals: dict[Key, Totals] = {}
     for deed in deeds:
-        for key in keys(deed, academic_start):
-            entry = totals[key]
-            entry[0] += sign
-            entry[1] += sign * deed.quantity
-            entry[2] += sign * deed.credits
+        periods = period_keys(deed.occurred_on, academic_start)
+        quantity, credits = sign * deed.quantity, sign * deed.credits
+        for subject in subjects(deed.deed_type_code, deed.virtue_code):
+            for period in periods:
+                key = (deed.citizen_key, subject, period)
+                entry = totals.get(key)
+                if entry is None:
+                    totals[key] = [sign, quantity, credits]
+                else:
+                    entry[0] += sign
+                    entry[1] += quantity
+                    entry[2] += credits
     return totals
+
+
+_KEYS = ("citizen_key", "subject", "period")
+_AMOUNTS = ("count", "quantity", "credits")
 
 
 def apply(
@@ -74,24 +90,11 @@ def apply(
 ) -> None:
     """Add verified deeds to the tallies (sign -1: take revoked ones out)."""
     totals = aggregate(deeds, academic_start, sign)
-    if not totals:
-        return
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [
         {"citizen_key": c, "subject": s, "period": p, "count": n, "quantity": q, "credits": k}
         for (c, s, p), (n, q, k) in sorted(totals.items())  # one lock order: no deadlocks
     ]
-    stmt = upsert(_TALLY)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["citizen_key", "subject", "period"],
-        set_={
-            "count": _TALLY.c.count + stmt.excluded.count,
-            "quantity": _TALLY.c.quantity + stmt.excluded.quantity,
-            "credits": _TALLY.c.credits + stmt.excluded.credits,
-        },
-    )
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(stmt, rows[start : start + _CHUNK])
+    bulk_add(session, _TALLY, _KEYS, _AMOUNTS, rows)
 
 
 def _verified_by_citizen(session: Session) -> Iterator[tuple[str, list[Counted]]]:
@@ -140,13 +143,13 @@ def rebuild(
                 }
             )
         if len(pending) >= _CHUNK:
-            session.execute(insert(Tally), pending)
+            bulk_insert(session, _TALLY, pending)
             written += len(pending)
             if progress:
                 progress(written)
             pending = []
     if pending:
-        session.execute(insert(Tally), pending)
+        bulk_insert(session, _TALLY, pending)
         written += len(pending)
     return written
 

@@ -211,3 +211,10 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
         "agency": "demouniv",
     },
 ]
+
+# A made-up student for the citizens' pages: 30 volunteer hours in the previous
+# academic year (6 short of the Student Loan Fund's 36), and one blood donation.
+# Her ID is synthetic (valid checksum); the demo sign-in takes it with her birth date.
+DEMO_STUDENT_ID = "1103700123458"
+DEMO_STUDENT_BORN = "2005-06-01"
+DEMO_STUDENT_HOURS = [8, 8, 8, 6]

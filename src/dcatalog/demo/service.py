@@ -7,6 +7,8 @@ obeys the same rules and leaves the same audit trail as real use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,14 +16,33 @@ from sqlalchemy.orm import Session
 from dcatalog.accounts import service as accounts
 from dcatalog.accounts.models import StaffAccount
 from dcatalog.accounts.permissions import Role
-from dcatalog.actors import SYSTEM
+from dcatalog.actors import SYSTEM, operator_for
 from dcatalog.agencies.models import Agency
 from dcatalog.agencies.service import get_agency
+from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.calendars.periods import (
+    DEFAULT_ACADEMIC_START,
+    MonthDay,
+    PeriodKind,
+    academic_year,
+    period_bounds,
+)
 from dcatalog.catalog import service as catalog
 from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.schemas import DeedTypeFields, NewDeedType
 from dcatalog.db import transactional
-from dcatalog.demo.data import AGENCIES, DEED_TYPES, DEMO_ACCOUNTS, DEMO_PASSWORD
+from dcatalog.deeds import service as deeds
+from dcatalog.deeds.models import DeedStatus
+from dcatalog.demo.data import (
+    AGENCIES,
+    DEED_TYPES,
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_STUDENT_BORN,
+    DEMO_STUDENT_HOURS,
+    DEMO_STUDENT_ID,
+)
+from dcatalog.identity.citizen_key import CitizenKeyer
 
 
 @dataclass
@@ -31,16 +52,75 @@ class DemoSummary:
     deed_types_created: int = 0
     deed_types_updated: int = 0
     accounts: list[str] = field(default_factory=list)
+    student: tuple[str, str] | None = None  # (national ID, birth date) for the demo sign-in
 
 
 @transactional
-def load_demo(session: Session, *, with_accounts: bool = False) -> DemoSummary:
+def load_demo(
+    session: Session,
+    *,
+    with_accounts: bool = False,
+    keyer: CitizenKeyer | None = None,
+    academic_start: MonthDay = DEFAULT_ACADEMIC_START,
+) -> DemoSummary:
+    """Agencies and deed types; with ``with_accounts`` also the demo sign-ins and
+    (given the keyer) the demo student's deeds."""
     summary = DemoSummary()
     _load_agencies(session, summary)
     _load_deed_types(session, summary)
     if with_accounts:
         _load_accounts(session, summary)
+        if keyer is not None:
+            _load_student(session, keyer, academic_start, summary)
     return summary
+
+
+def _load_student(
+    session: Session, keyer: CitizenKeyer, academic_start: MonthDay, summary: DemoSummary
+) -> None:
+    """The demo student's deeds, dated from today so that they stay plausible:
+    volunteer hours in the previous academic year (recorded by the university,
+    verified by it) and a blood donation two months ago."""
+    today = today_in_thailand()
+    rules = deeds.Rules(today=today, max_age_days=730, academic_start=academic_start)
+    previous = period_bounds(
+        PeriodKind.ACADEMIC_YEAR, academic_year(today, academic_start) - 1, academic_start
+    )
+    assert previous.start is not None
+    university = operator_for(get_agency(session, "demouniv").id)
+    hours = [
+        deeds.DeedInput(
+            national_id=DEMO_STUDENT_ID,
+            deed_type="kys.volunteer_activity",
+            quantity=Decimal(amount),
+            occurred_on=previous.start + timedelta(days=30 + 45 * i),
+            province="TH-30",
+            evidence=f"Certificate DEMO-{i + 1:03d}",
+            external_id=f"demo-student-hours-{i + 1}",
+        )
+        for i, amount in enumerate(DEMO_STUDENT_HOURS)
+    ]
+    outcomes = deeds.record(session, university, keyer, rules, hours)
+    pending = [
+        o.deed["id"]
+        for o in outcomes
+        if o.deed is not None and o.deed["status"] is DeedStatus.PENDING
+    ]
+    if pending:
+        deeds.verify(session, university, rules, pending)
+    blood = deeds.DeedInput(
+        national_id=DEMO_STUDENT_ID,
+        deed_type="redcross.blood_donation",
+        quantity=Decimal(1),
+        occurred_on=today - timedelta(days=60),
+        province="TH-30",
+        evidence="Donor card 2569-0001",
+        external_id="demo-student-blood-1",
+    )
+    deeds.record(
+        session, operator_for(get_agency(session, "korat_hospital").id), keyer, rules, [blood]
+    )
+    summary.student = (DEMO_STUDENT_ID, DEMO_STUDENT_BORN)
 
 
 def _load_agencies(session: Session, summary: DemoSummary) -> None:

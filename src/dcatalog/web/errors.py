@@ -63,8 +63,10 @@ def problem_response(request: Request, problem: Problem) -> Response:
             headers=headers,
         )
     if problem.status == 401:
-        # A page that needs sign-in sends the person to sign in, then back here.
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        # A page that needs sign-in sends the person to sign in, then back here:
+        # citizens' pages (under /me) to the citizens' sign-in, the rest to staff's.
+        where = "/me/sign-in" if request.url.path.startswith("/me") else "/login"
+        return RedirectResponse(f"{where}?next={quote(request.url.path)}", status_code=303)
     context = {
         "title": problem.kind.title_th if current_language() == "th" else problem.kind.title,
         "message": problem.detail,

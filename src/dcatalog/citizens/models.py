@@ -1,0 +1,155 @@
+"""Citizens and what they decide about their record.
+
+A citizen is known only by the citizen key (the keyed hash of the national ID):
+the ID arrives at sign-in, is keyed at once and never stored. Consent, the
+access log, disputes and erasure requests are kept with their times so the
+citizen (and an auditor) can see the whole history, not only the present state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dcatalog.agencies.models import Agency
+from dcatalog.db import Base, UTCDateTime, new_id, str_enum, utcnow
+
+
+class Citizen(Base):
+    """Someone who signed in at least once. ``born_on`` comes from the identity
+    provider and decides whether a guardian must consent (under 20: a minor in
+    Thai law, PDPA s.20)."""
+
+    __tablename__ = "citizen"
+
+    citizen_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    born_on: Mapped[date | None] = mapped_column(Date)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CitizenSession(Base):
+    """A citizen's signed-in browser. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "citizen_session"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_key: Mapped[str] = mapped_column(ForeignKey("citizen.citizen_key"), index=True)
+    method: Mapped[str] = mapped_column(String(32))  # "oidc:<provider>" or "demo"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    citizen: Mapped[Citizen] = relationship(lazy="joined")
+
+
+class Consent(Base):
+    """A citizen lets one agency read part of their record, for one purpose.
+    ``scope`` lists subjects as tallies name them (``type:<code>`` or
+    ``virtue:<code>``). Withdrawing sets ``withdrawn_at``; a new grant is a new
+    row, so the history stays."""
+
+    __tablename__ = "consent"
+    __table_args__ = (Index("ix_consent_citizen_agency", "citizen_key", "agency_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_key: Mapped[str] = mapped_column(ForeignKey("citizen.citizen_key"))
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"))
+    purpose: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Health-related deed types (PDPA s.26) are read only when the citizen ticked
+    # the separate, explicit box for them.
+    includes_health: Mapped[bool] = mapped_column(default=False)
+    granted_by: Mapped[str] = mapped_column(String(80))  # "self" or "guardian:<key…>"
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+
+class GuardianConsent(Base):
+    """A parent or guardian's consent that partners may read a minor's record
+    (needed as well as the minor's own consent, until the minor turns 20)."""
+
+    __tablename__ = "guardian_consent"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_key: Mapped[str] = mapped_column(ForeignKey("citizen.citizen_key"), index=True)
+    guardian_key: Mapped[str] = mapped_column(String(64))
+    relation: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[str] = mapped_column(String(300))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccessOutcome(StrEnum):
+    ALLOWED = "allowed"
+    REFUSED = "refused"  # no consent: shown to the citizen too
+
+
+class AccessLog(Base):
+    """Every read of a citizen's record by anyone but the citizen."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_citizen_at", "citizen_key", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_key: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
+    actor: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(String(200))
+    what: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[AccessOutcome] = mapped_column(str_enum(AccessOutcome))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship(lazy="joined")
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"  # the agency agreed and corrected the record
+    DISMISSED = "dismissed"  # the agency kept the record, with its reason
+
+
+class Dispute(Base):
+    """A citizen says a record is wrong; the recording agency answers."""
+
+    __tablename__ = "dispute"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    deed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deed.id"), index=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    citizen_key: Mapped[str] = mapped_column(String(64), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[DisputeStatus] = mapped_column(str_enum(DisputeStatus))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(300))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ErasureStatus(StrEnum):
+    REQUESTED = "requested"
+    DONE = "done"
+
+
+class ErasureRequest(Base):
+    """A citizen asks to be forgotten. The programme office carries it out: deeds
+    are detached from the citizen key (national figures stay right), sessions,
+    consents and the access log of that key are deleted. This row keeps only a
+    one-way reference (a hash of the key) to prove it was done."""
+
+    __tablename__ = "erasure_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    citizen_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ErasureStatus] = mapped_column(str_enum(ErasureStatus))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(300))

@@ -1,0 +1,241 @@
+"""The citizen's own pages under /me: my good deeds and where each figure comes
+from, consent, who read my record, my data and my rights. Every route takes the
+citizen from the sign-in cookie; none takes a citizen from the URL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dcatalog.access import CurrentCitizen
+from dcatalog.agencies.service import list_active_agencies
+from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.catalog.models import DeedType, Virtue
+from dcatalog.citizens import consent as consents
+from dcatalog.citizens import record, rights
+from dcatalog.citizens.disclosure import access_log
+from dcatalog.citizens.sessions import CitizenPrincipal
+from dcatalog.problems import Problem
+from dcatalog.web.csrf import csrf_protect
+from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
+from dcatalog.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+
+def period_label(key: str) -> str:
+    kind, _sep, year = key.partition(":")
+    labels = {
+        "lifetime": _("All time"),
+        "calendar_year": _("Year %(year)s"),
+        "fiscal_year": _("Fiscal year %(year)s"),
+        "academic_year": _("Academic year %(year)s"),
+    }
+    label = labels.get(kind, key)
+    return label % {"year": year} if year else label
+
+
+def subject_labels(session: Session, lang: str) -> dict[str, str]:
+    """``type:<code>`` and ``virtue:<code>`` → names people read."""
+    names = {f"virtue:{v.code}": v.name(lang) for v in session.scalars(select(Virtue))}
+    for entry in session.scalars(select(DeedType)):
+        version = entry.in_force or (entry.versions[-1] if entry.versions else None)
+        names[f"type:{entry.code}"] = version.name(lang) if version else entry.code
+    return names
+
+
+def _status_labels() -> dict[str, str]:
+    return {
+        "pending": _("waiting for verification"),
+        "verified": _("counted"),
+        "rejected": _("not counted"),
+        "revoked": _("taken back"),
+    }
+
+
+def _totals(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
+    """Totals by virtue and by deed type, each with its periods, newest first."""
+    by_subject: dict[str, list[Any]] = defaultdict(list)
+    for tally in record.tallies(session, citizen):
+        by_subject[tally.subject].append(tally)
+    for tallies in by_subject.values():
+        tallies.sort(key=lambda t: (t.period != "lifetime", t.period), reverse=False)
+    virtues = {k: v for k, v in by_subject.items() if k.startswith("virtue:")}
+    types = {k: v for k, v in by_subject.items() if k.startswith("type:")}
+    return {"virtue_totals": virtues, "type_totals": types}
+
+
+@router.get("/me", response_class=HTMLResponse)
+def my_good_deeds(request: Request, citizen: CurrentCitizen, session: SessionDep) -> HTMLResponse:
+    lang = current_language()
+    lines = record.deeds(session, citizen)
+    lifetime = sum(
+        t.credits
+        for t in record.tallies(session, citizen)
+        if t.subject.startswith("virtue:") and t.period == "lifetime"
+    )
+    disputes = {d.deed_id: d for d in rights.disputes_of(session, citizen)}
+    context = {
+        "lines": lines,
+        "lifetime_credits": lifetime,
+        "labels": subject_labels(session, lang),
+        "period_label": period_label,
+        "status_labels": _status_labels(),
+        "disputes": disputes,
+        "is_minor": citizen.is_minor(today_in_thailand()),
+        "guardian": consents.guardian_consent(session, citizen.citizen_key),
+        **_totals(session, citizen),
+    }
+    return render(request, "citizens/home.html", context)
+
+
+@router.get("/me/explain", response_class=HTMLResponse)
+def explain(
+    request: Request,
+    citizen: CurrentCitizen,
+    session: SessionDep,
+    settings: SettingsDep,
+    subject: str,
+    period: str,
+) -> HTMLResponse:
+    found = record.explain(
+        session, citizen, subject, period, settings.academic_year_start_month_day
+    )
+    context = {
+        "explanation": found,
+        "subject_label": subject_labels(session, current_language()).get(subject, subject),
+        "period_text": period_label(period),
+    }
+    return render(request, "citizens/explain.html", context)
+
+
+def _consent_context(session: Session, citizen: CitizenPrincipal, **extra: Any) -> dict[str, Any]:
+    lang = current_language()
+    health = consents.health_types(session)
+    subjects = subject_labels(session, lang)
+    options = [
+        (key, label, key.removeprefix("type:") in health)
+        for key, label in sorted(subjects.items(), key=lambda kv: (kv[0][0] != "v", kv[1]))
+    ]
+    return {
+        "history": consents.history(session, citizen),
+        "agencies": [(a.code, a.name(lang)) for a in list_active_agencies(session)],
+        "subject_options": options,
+        "labels": subjects,
+        "is_minor": citizen.is_minor(today_in_thailand()),
+        "guardian": consents.guardian_consent(session, citizen.citizen_key),
+        "form": {},
+        **extra,
+    }
+
+
+@router.get("/me/consents", response_class=HTMLResponse)
+def consent_page(request: Request, citizen: CurrentCitizen, session: SessionDep) -> HTMLResponse:
+    context = _consent_context(session, citizen, granted=request.query_params.get("done"))
+    return render(request, "citizens/consents.html", context)
+
+
+@router.post("/me/consents", response_class=HTMLResponse)
+def grant_consent(
+    request: Request,
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    agency: Annotated[str, Form()],
+    purpose: Annotated[str, Form()],
+    scope: Annotated[list[str] | None, Form()] = None,
+    includes_health: Annotated[bool, Form()] = False,
+) -> Response:
+    with database.write_session() as session:
+        try:
+            consents.grant(
+                session,
+                citizen,
+                agency_code=agency,
+                purpose=purpose,
+                scope=scope or [],
+                includes_health=includes_health,
+            )
+        except Problem as problem:
+            form = {"agency": agency, "purpose": purpose, "scope": scope or []}
+            context = _consent_context(session, citizen, problem=problem, form=form)
+            context["form"]["includes_health"] = includes_health
+            return render(request, "citizens/consents.html", context, status_code=problem.status)
+    return RedirectResponse("/me/consents?done=granted", status_code=303)
+
+
+@router.post("/me/consents/{consent_id}/withdraw")
+def withdraw_consent(
+    consent_id: uuid.UUID, citizen: CurrentCitizen, database: DatabaseDep
+) -> Response:
+    with database.write_session() as session:
+        consents.withdraw(session, citizen, consent_id)
+    return RedirectResponse("/me/consents?done=withdrawn", status_code=303)
+
+
+@router.get("/me/access-log", response_class=HTMLResponse)
+def my_access_log(request: Request, citizen: CurrentCitizen, session: SessionDep) -> HTMLResponse:
+    entries = access_log(session, citizen.citizen_key)
+    return render(request, "citizens/access_log.html", {"entries": entries})
+
+
+@router.get("/me/data", response_class=HTMLResponse)
+def my_data(request: Request, citizen: CurrentCitizen, session: SessionDep) -> HTMLResponse:
+    context = {
+        "erasure": request.query_params.get("erasure"),
+        "disputes": rights.disputes_of(session, citizen),
+        "labels": subject_labels(session, current_language()),
+    }
+    return render(request, "citizens/data.html", context)
+
+
+@router.get("/me/data.json")
+def my_data_json(citizen: CurrentCitizen, session: SessionDep) -> Response:
+    body = json.dumps(rights.export(session, citizen), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        media_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="my-good-deeds.json"'},
+    )
+
+
+@router.get("/me/data.csv")
+def my_data_csv(citizen: CurrentCitizen, session: SessionDep) -> Response:
+    return Response(
+        rights.export_csv(session, citizen),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="my-good-deeds.csv"'},
+    )
+
+
+@router.post("/me/deeds/{deed_id}/dispute")
+def dispute_deed(
+    deed_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    message: Annotated[str, Form()],
+) -> Response:
+    with database.write_session() as session:
+        rights.dispute(session, citizen, deed_id, message)
+    return RedirectResponse("/me/data?disputed=1#disputes", status_code=303)
+
+
+@router.post("/me/erasure")
+def ask_erasure(
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    if not confirm:
+        return RedirectResponse("/me/data?erasure=confirm", status_code=303)
+    with database.write_session() as session:
+        rights.request_erasure(session, citizen)
+    return RedirectResponse("/me/data?erasure=requested", status_code=303)

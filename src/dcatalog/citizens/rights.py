@@ -1,0 +1,313 @@
+"""Data rights under the PDPA: a copy of everything we hold on a citizen,
+disputing a record, and erasure.
+
+Erasure keeps national figures right: the citizen's deeds stay (the programme
+counts them) but are moved to a fresh random key that nothing links back to the
+person, with the last four ID digits blanked; their tallies move with them, so
+``dcatalog tallies check`` stays clean. Sessions, consents, the access log and
+guardians' consents of the old key are deleted. The request keeps only a
+SHA-256 of the old key, to show that it was done.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.audit import service as audit
+from dcatalog.citizens import consent as consents
+from dcatalog.citizens import record
+from dcatalog.citizens.disclosure import access_log
+from dcatalog.citizens.models import (
+    AccessLog,
+    Citizen,
+    CitizenSession,
+    Consent,
+    Dispute,
+    DisputeStatus,
+    ErasureRequest,
+    ErasureStatus,
+    GuardianConsent,
+)
+from dcatalog.citizens.sessions import CitizenPrincipal
+from dcatalog.db import transactional, utcnow
+from dcatalog.deeds import service as deeds
+from dcatalog.deeds.models import Deed, DeedStatus, Tally
+from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+
+# --- a copy of my data ---------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
+    """Everything stored under the citizen's key, in plain JSON types."""
+    me = session.get(Citizen, citizen.citizen_key)
+    lines = record.deeds(session, citizen)
+    return {
+        "format": "dcatalog-my-data/1",
+        "exported_at": _plain(utcnow()),
+        "citizen": {
+            "citizen_key": citizen.citizen_key,
+            "born_on": _plain(me.born_on) if me else None,
+            "first_seen_at": _plain(me.first_seen_at) if me else None,
+        },
+        "deeds": [
+            {
+                **{k: _plain(v) for k, v in deeds.deed_view(line.deed).items()},
+                "deed_type": line.deed.deed_type_code,
+                "deed_type_name_th": line.version.name_th,
+                "deed_type_name_en": line.version.name_en,
+                "credits_per_unit": line.version.credits_per_unit,
+                "virtue": line.deed.virtue_code,
+                "agency": line.agency.code,
+            }
+            for line in lines
+        ],
+        "tallies": [
+            {
+                "subject": t.subject,
+                "period": t.period,
+                "count": t.count,
+                "quantity": _plain(t.quantity),
+                "credits": t.credits,
+            }
+            for t in record.tallies(session, citizen)
+        ],
+        "consents": [
+            {
+                "agency": c.agency.code,
+                "purpose": c.purpose,
+                "scope": c.scope,
+                "includes_health": c.includes_health,
+                "granted_at": _plain(c.granted_at),
+                "withdrawn_at": _plain(c.withdrawn_at),
+            }
+            for c in consents.history(session, citizen)
+        ],
+        "access_log": [
+            {
+                "at": _plain(a.at),
+                "agency": a.agency.code if a.agency else None,
+                "by": a.actor,
+                "purpose": a.purpose,
+                "what": a.what,
+                "outcome": a.outcome.value,
+            }
+            for a in access_log(session, citizen.citizen_key, limit=100_000)
+        ],
+        "disputes": [
+            {
+                "deed_id": str(d.deed_id),
+                "message": d.message,
+                "status": d.status.value,
+                "answer": d.answer,
+                "opened_at": _plain(d.opened_at),
+                "decided_at": _plain(d.decided_at),
+            }
+            for d in disputes_of(session, citizen)
+        ],
+    }
+
+
+def export_csv(session: Session, citizen: CitizenPrincipal) -> str:
+    """The deeds as a spreadsheet (UTF-8 with BOM, so that Excel shows Thai)."""
+    data = export(session, citizen)
+    columns = [
+        "occurred_on",
+        "deed_type",
+        "deed_type_name_th",
+        "deed_type_name_en",
+        "quantity",
+        "credits",
+        "status",
+        "status_reason",
+        "province",
+        "agency",
+        "external_id",
+        "evidence",
+        "id",
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for deed in data["deeds"]:
+        writer.writerow(["" if deed.get(c) is None else deed[c] for c in columns])
+    return "\ufeff" + out.getvalue()
+
+
+# --- disputes ------------------------------------------------------------------------
+
+
+def disputes_of(session: Session, citizen: CitizenPrincipal) -> list[Dispute]:
+    query = (
+        select(Dispute)
+        .where(Dispute.citizen_key == citizen.citizen_key)
+        .order_by(Dispute.opened_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+@transactional
+def dispute(
+    session: Session, citizen: CitizenPrincipal, deed_id: uuid.UUID, message: str
+) -> Dispute:
+    """The citizen says a record of theirs is wrong; it goes to the recording agency."""
+    deed = session.get(Deed, deed_id)
+    if deed is None or deed.citizen_key != citizen.citizen_key:
+        raise NotFound("You have no such record.")
+    message = message.strip()
+    if not message or len(message) > 2000:
+        raise ValidationProblem(
+            "Say what is wrong (up to 2,000 characters).",
+            errors=[FieldError("1 to 2,000 characters", pointer="#/message")],
+        )
+    if session.scalar(
+        select(Dispute).where(Dispute.deed_id == deed.id, Dispute.status == DisputeStatus.OPEN)
+    ):
+        raise Conflict("This record is already disputed; the agency will answer.")
+    found = Dispute(
+        deed_id=deed.id,
+        agency_id=deed.agency_id,
+        citizen_key=citizen.citizen_key,
+        message=message,
+        status=DisputeStatus.OPEN,
+    )
+    session.add(found)
+    session.flush()
+    return found
+
+
+def open_disputes(session: Session, actor: Actor) -> list[tuple[Dispute, Deed]]:
+    if not actor.can(Scope.DEEDS_VERIFY) or actor.agency_id is None:
+        raise Forbidden("Disputes are answered by the agency's verifiers.")
+    query = (
+        select(Dispute, Deed)
+        .join(Deed, Deed.id == Dispute.deed_id)
+        .where(Dispute.agency_id == actor.agency_id, Dispute.status == DisputeStatus.OPEN)
+        .order_by(Dispute.opened_at)
+    )
+    return [(d, deed) for d, deed in session.execute(query)]
+
+
+@transactional
+def answer(
+    session: Session,
+    actor: Actor,
+    rules: deeds.Rules,
+    dispute_id: uuid.UUID,
+    *,
+    upheld: bool,
+    reason: str,
+) -> Dispute:
+    """The agency answers: upheld corrects the record (a verified deed is revoked, a
+    pending one rejected, both with the reason); dismissed keeps it. Either way the
+    citizen reads the reason."""
+    found = session.get(Dispute, dispute_id)
+    if found is None or not actor.acts_for(found.agency_id):
+        raise NotFound("Your agency has no such dispute.")
+    if not actor.can(Scope.DEEDS_VERIFY):
+        raise Forbidden("Disputes are answered by the agency's verifiers.")
+    if found.status is not DisputeStatus.OPEN:
+        raise Conflict("This dispute was answered already.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationProblem(
+            "Give the reason the citizen will read.",
+            errors=[FieldError("empty", pointer="#/reason")],
+        )
+    if upheld:
+        deed = session.get(Deed, found.deed_id)
+        assert deed is not None
+        if deed.status is DeedStatus.VERIFIED:
+            deeds.revoke(session, actor, rules, deed.id, reason)
+        elif deed.status is DeedStatus.PENDING:
+            deeds.reject(session, actor, deed.id, reason)
+    before = audit.snapshot(found)
+    found.status = DisputeStatus.UPHELD if upheld else DisputeStatus.DISMISSED
+    found.answer = reason
+    found.decided_by, found.decided_at = actor.label, utcnow()
+    audit.record(session, actor, "dispute.answer", found, before=before, reason=reason)
+    return found
+
+
+# --- erasure -------------------------------------------------------------------------
+
+
+def _reference(citizen_key: str) -> str:
+    return hashlib.sha256(f"dcatalog:erasure:{citizen_key}".encode()).hexdigest()
+
+
+@transactional
+def request_erasure(session: Session, citizen: CitizenPrincipal) -> ErasureRequest:
+    waiting = session.scalar(
+        select(ErasureRequest).where(
+            ErasureRequest.citizen_key == citizen.citizen_key,
+            ErasureRequest.status == ErasureStatus.REQUESTED,
+        )
+    )
+    if waiting is not None:
+        return waiting
+    found = ErasureRequest(
+        citizen_key=citizen.citizen_key,
+        reference=_reference(citizen.citizen_key),
+        status=ErasureStatus.REQUESTED,
+    )
+    session.add(found)
+    session.flush()
+    return found
+
+
+def erasure_requests(session: Session, actor: Actor) -> list[ErasureRequest]:
+    if not actor.is_program_office:
+        raise Forbidden("Erasure is carried out by the programme office.")
+    query = select(ErasureRequest).order_by(ErasureRequest.requested_at.desc()).limit(500)
+    return list(session.scalars(query))
+
+
+@transactional
+def erase(session: Session, actor: Actor, request_id: uuid.UUID) -> ErasureRequest:
+    if not actor.is_program_office:
+        raise Forbidden("Erasure is carried out by the programme office.")
+    found = session.get(ErasureRequest, request_id)
+    if found is None:
+        raise NotFound("No such erasure request.")
+    if found.status is ErasureStatus.DONE or found.citizen_key is None:
+        raise Conflict("This request was carried out already.")
+    old = found.citizen_key
+    new = f"erased-{secrets.token_hex(28)}"  # 64 characters, like a citizen key
+    session.execute(
+        update(Deed).where(Deed.citizen_key == old).values(citizen_key=new, id_last4="")
+    )
+    session.execute(update(Tally).where(Tally.citizen_key == old).values(citizen_key=new))
+    session.execute(update(Dispute).where(Dispute.citizen_key == old).values(citizen_key=new))
+    for table in (CitizenSession, Consent, AccessLog, GuardianConsent):
+        session.execute(delete(table).where(table.citizen_key == old))
+    session.execute(delete(Citizen).where(Citizen.citizen_key == old))
+    # Other requests of the same person (older, done) keep only the reference too.
+    session.execute(
+        update(ErasureRequest).where(ErasureRequest.citizen_key == old).values(citizen_key=None)
+    )
+    session.refresh(found)
+    found.status, found.done_at, found.done_by = ErasureStatus.DONE, utcnow(), actor.label
+    audit.record(session, actor, "citizen.erase", found)
+    return found

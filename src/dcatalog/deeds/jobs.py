@@ -1,0 +1,538 @@
+"""Importing a file of deeds in the background, for the upload page.
+
+The page saves the upload in a private file, creates an ``ImportJob`` and
+answers at once; a thread of the same process runs ``importing.import_file``
+and writes the job's progress in its own short transactions (at most about
+once a second), then the counts and the error report. The clerk's page polls
+the job, and the agency's recent imports stay listed on the upload page. A job
+belongs to its agency: other agencies' staff never see it (404).
+
+A process that dies leaves its jobs queued or running. They are marked failed,
+with a message that says to import the same file again:
+
+- when a process of the service starts on the same machine and the process
+  that ran the job is gone, and
+- when anyone reads them after ``STALE_AFTER`` without a sign of life (the
+  progress writes are the sign of life), which covers another machine.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import csv
+import io
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.audit import service as audit
+from dcatalog.config import Settings
+from dcatalog.db import Database, new_id, transaction, transactional, utcnow
+from dcatalog.deeds import importing, service
+from dcatalog.deeds.importing import FileProblem, ImportSummary, RowError
+from dcatalog.deeds.models import ImportJob, ImportStatus
+from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.logs import get_logger, redact
+from dcatalog.problems import Forbidden, NotFound
+
+log = get_logger(__name__)
+
+STALE_AFTER = timedelta(minutes=15)  # no sign of life for this long: the process died
+PROGRESS_EVERY = 1.0  # seconds between two progress writes of one job
+RECENT = 10  # imports listed on the upload page
+SHOWN_ERRORS = 200  # refused rows shown on the page; the download has them all
+SUFFIXES = (".csv", ".txt", ".xlsx")
+_ORPHAN_AFTER = timedelta(hours=1)  # an upload file without a job (its upload broke off)
+_ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+# Failure messages of our own (the pages translate them); a file's problem is
+# stored as the import states it.
+INTERRUPTED = (
+    "The import was interrupted: the server stopped while it ran. Import the same file "
+    "again: rows recorded already come back as sent before, never twice."
+)
+UNEXPECTED = (
+    "An unexpected error stopped the import. Import the same file again: rows recorded "
+    "already come back as sent before, never twice."
+)
+
+Background = Callable[[Callable[[], None]], None]
+
+# Jobs running in this process and the rows they reported last. It lets this
+# process show progress it could not write (see ``run``) and never take its own
+# running jobs for dead ones.
+_LIVE: dict[uuid.UUID, int] = {}
+_LIVE_LOCK = threading.Lock()
+
+
+def in_thread(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread of this process (with the request's log context)."""
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(work,), name="dcatalog-import", daemon=True).start()
+
+
+def uploads_folder(settings: Settings) -> Path:
+    """Where uploads wait for their import: private to the service's user."""
+    return settings.instance_dir / "imports"
+
+
+def this_runner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- starting ----------------------------------------------------------------------------
+
+
+def start(
+    database: Database,
+    keyer: CitizenKeyer,
+    rules: service.Rules,
+    actor: Actor,
+    upload: IO[bytes],
+    file_name: str,
+    *,
+    all_or_nothing: bool,
+    folder: Path,
+    background: Background = in_thread,
+) -> ImportJob:
+    """Save the upload, create its job (audited) and start importing it in the background."""
+    if not actor.can(Scope.DEEDS_WRITE) or actor.agency_id is None:
+        raise Forbidden("Importing deeds needs the permission deeds:write of an agency.")
+    name = _display_name(file_name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise FileProblem("use a .csv (UTF-8) or .xlsx file")
+    job_id = new_id()
+    path = _save(upload, folder, job_id, suffix)
+    try:
+        with database.write_session() as session:
+            job = _create(
+                session,
+                actor,
+                job_id=job_id,
+                file_name=name,
+                all_or_nothing=all_or_nothing,
+                total=count_rows(path),
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    with _LIVE_LOCK:
+        _LIVE[job_id] = 0
+    try:
+        background(lambda: run(database, keyer, rules, actor, job_id, path))
+    except BaseException:
+        _finish_failed(database, job_id, UNEXPECTED)
+        _forget(job_id, path)
+        raise
+    return job
+
+
+def _display_name(file_name: str) -> str:
+    # Only the name (a browser may send a path); never a national ID, even in a name.
+    name = redact(Path(file_name.replace("\\", "/")).name.strip())[-255:]
+    return name or "upload.csv"
+
+
+def _save(upload: IO[bytes], folder: Path, job_id: uuid.UUID, suffix: str) -> Path:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"{job_id}{suffix}"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        shutil.copyfileobj(upload, handle)
+    return path
+
+
+def count_rows(path: Path) -> int | None:
+    """How many rows the file has under its heading (an estimate: blank lines are
+    not counted, a cell holding a line break is counted twice); None if unknown."""
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception:  # the import reports an unreadable file properly
+            return None
+        try:
+            last = workbook.worksheets[0].max_row
+        finally:
+            workbook.close()
+        return max(last - 1, 0) if isinstance(last, int) else None
+    lines = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip(b" \t\r\n,;\xef\xbb\xbf"):
+                lines += 1
+    return max(lines - 1, 0)
+
+
+@transactional
+def _create(
+    session: Session,
+    actor: Actor,
+    *,
+    job_id: uuid.UUID,
+    file_name: str,
+    all_or_nothing: bool,
+    total: int | None,
+) -> ImportJob:
+    assert actor.agency_id is not None
+    now = utcnow()
+    job = ImportJob(
+        id=job_id,
+        agency_id=actor.agency_id,
+        started_by=actor.label,
+        file_name=file_name,
+        status=ImportStatus.QUEUED,
+        all_or_nothing=all_or_nothing,
+        rows_done=0,
+        rows_total=total,
+        started_at=now,
+        heartbeat_at=now,
+        runner=this_runner(),
+    )
+    session.add(job)
+    audit.record(session, actor, "import_job.start", job)
+    return job
+
+
+# --- running -----------------------------------------------------------------------------
+
+
+class ProgressWriter:
+    """The import's ``progress`` callback: remembers the rows done in this process and
+    writes them (with a sign of life) to the job in a short transaction of its own,
+    at most once every ``every`` seconds."""
+
+    def __init__(
+        self,
+        database: Database,
+        job_id: uuid.UUID,
+        *,
+        store: bool = True,
+        every: float = PROGRESS_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.job_id = job_id
+        self.store = store
+        self.every = every
+        self.clock = clock
+        self._last: float | None = None
+
+    def __call__(self, rows: int) -> None:
+        with _LIVE_LOCK:
+            if self.job_id in _LIVE:
+                _LIVE[self.job_id] = rows
+        if not self.store:
+            return
+        now = self.clock()
+        if self._last is not None and now - self._last < self.every:
+            return
+        self._last = now
+        with self.database.write_session() as session, transaction(session):
+            session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == self.job_id)
+                .values(rows_done=rows, heartbeat_at=utcnow())
+            )
+
+
+def run(
+    database: Database,
+    keyer: CitizenKeyer,
+    rules: service.Rules,
+    actor: Actor,
+    job_id: uuid.UUID,
+    path: Path,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Import the job's file (in the background): whatever happens ends in the job,
+    and the file is removed."""
+    file_name = path.name
+    try:
+        with database.write_session() as session, transaction(session):
+            job = session.get_one(ImportJob, job_id)
+            job.status, job.heartbeat_at = ImportStatus.RUNNING, utcnow()
+            file_name, all_or_nothing = job.file_name, job.all_or_nothing
+        # On SQLite an all-or-nothing import holds the database's one write lock until
+        # it ends, so its progress cannot be written meanwhile (the write would wait
+        # for this very thread): this process shows it from memory instead.
+        progress = ProgressWriter(
+            database, job_id, store=not (database.is_sqlite and all_or_nothing), clock=clock
+        )
+        with database.write_session() as session:
+            summary = importing.import_file(
+                session,
+                actor,
+                keyer,
+                rules,
+                path,
+                all_or_nothing=all_or_nothing,
+                progress=progress,
+            )
+        _finish_done(database, job_id, summary)
+    except FileProblem as problem:
+        _finish_failed(database, job_id, str(problem).replace(path.name, file_name))
+    except Exception:
+        log.exception("import failed", job_id=str(job_id))
+        _finish_failed(database, job_id, UNEXPECTED)
+    finally:
+        _forget(job_id, path)
+
+
+def _forget(job_id: uuid.UUID, path: Path) -> None:
+    path.unlink(missing_ok=True)
+    with _LIVE_LOCK:
+        _LIVE.pop(job_id, None)
+
+
+def report_csv(errors: Sequence[RowError]) -> str:
+    """The refused rows as CSV (row, column, reason, external_id). A reason may quote
+    a cell, and a clerk may have put an ID in any column: whatever looks like a
+    national ID is replaced by ``[national-id]``."""
+    out = io.StringIO()
+    safe = [replace(e, reason=redact(e.reason), external_id=redact(e.external_id)) for e in errors]
+    importing.error_report(ImportSummary(errors=safe), out)
+    return out.getvalue()
+
+
+def _finish_done(database: Database, job_id: uuid.UUID, summary: ImportSummary) -> None:
+    with database.write_session() as session, transaction(session):
+        job = session.get_one(ImportJob, job_id)
+        job.status = ImportStatus.DONE
+        job.finished_at = job.heartbeat_at = utcnow()
+        job.rows_done = job.rows_total = summary.rows
+        job.imported, job.unchanged = summary.imported, summary.unchanged
+        job.rejected, job.rolled_back = summary.rejected, summary.rolled_back
+        job.error_report = report_csv(summary.errors)
+        job.failure = ""
+
+
+def _finish_failed(database: Database, job_id: uuid.UUID, message: str) -> None:
+    with database.write_session() as session, transaction(session):
+        job = session.get_one(ImportJob, job_id)
+        job.status, job.failure = ImportStatus.FAILED, redact(message)
+        job.finished_at = job.heartbeat_at = utcnow()
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What the pages show of a job: its row, with the progress this process knows."""
+
+    id: uuid.UUID
+    file_name: str
+    started_by: str
+    status: ImportStatus
+    all_or_nothing: bool
+    rows_done: int
+    rows_total: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    imported: int
+    unchanged: int
+    rejected: int
+    rolled_back: bool
+    failure: str
+    has_report: bool
+    errors: tuple[RowError, ...] = ()  # the first SHOWN_ERRORS, when asked for
+
+    @property
+    def active(self) -> bool:
+        return self.status in _ACTIVE
+
+    @property
+    def percent(self) -> int | None:
+        if not self.rows_total:
+            return 100 if self.status is ImportStatus.DONE else None
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+    @classmethod
+    def of(cls, job: ImportJob, *, with_errors: bool = False) -> JobView:
+        with _LIVE_LOCK:
+            live = _LIVE.get(job.id)
+        rows = job.rows_done
+        if live is not None and job.status in _ACTIVE:
+            rows = max(rows, live)
+        return cls(
+            id=job.id,
+            file_name=job.file_name,
+            started_by=job.started_by.split(":", 1)[-1],
+            status=job.status,
+            all_or_nothing=job.all_or_nothing,
+            rows_done=rows,
+            rows_total=max(job.rows_total, rows) if job.rows_total is not None else None,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            imported=job.imported,
+            unchanged=job.unchanged,
+            rejected=job.rejected,
+            rolled_back=job.rolled_back,
+            failure=job.failure,
+            has_report=bool(job.error_report),
+            errors=_parse_report(job.error_report, SHOWN_ERRORS) if with_errors else (),
+        )
+
+
+def _parse_report(text: str, limit: int) -> tuple[RowError, ...]:
+    rows = csv.DictReader(io.StringIO(text))
+    found: list[RowError] = []
+    for line in rows:
+        if len(found) >= limit:
+            break
+        found.append(
+            RowError(int(line["row"]), line["column"], line["reason"], line["external_id"])
+        )
+    return tuple(found)
+
+
+def _own(session: Session, actor: Actor, job_id: uuid.UUID) -> ImportJob:
+    if not actor.can(Scope.DEEDS_WRITE):
+        raise Forbidden("Imports are seen with the permission deeds:write.")
+    job = session.get(ImportJob, job_id)
+    if job is None or not actor.acts_for(job.agency_id):
+        raise NotFound("Your agency has no such import.")
+    return job
+
+
+def _is_stale(job: ImportJob, now: datetime) -> bool:
+    with _LIVE_LOCK:
+        here = job.id in _LIVE
+    return job.status in _ACTIVE and not here and job.heartbeat_at < now - STALE_AFTER
+
+
+def _mark_interrupted(
+    database: Database, job_ids: Sequence[uuid.UUID], *, quiet_since: datetime | None = None
+) -> None:
+    query = update(ImportJob).where(ImportJob.id.in_(job_ids), ImportJob.status.in_(_ACTIVE))
+    if quiet_since is not None:  # unless it showed a sign of life meanwhile
+        query = query.where(ImportJob.heartbeat_at < quiet_since)
+    now = utcnow()
+    with database.write_session() as session, transaction(session):
+        session.execute(
+            query.values(status=ImportStatus.FAILED, failure=INTERRUPTED, finished_at=now)
+        )
+    log.warning("imports interrupted", jobs=[str(i) for i in job_ids])
+
+
+def _expire_stale(database: Database, jobs: Sequence[ImportJob]) -> bool:
+    now = utcnow()
+    stale = [job.id for job in jobs if _is_stale(job, now)]
+    if stale:
+        _mark_interrupted(database, stale, quiet_since=now - STALE_AFTER)
+    return bool(stale)
+
+
+def view(database: Database, actor: Actor, job_id: uuid.UUID) -> JobView:
+    """One of the agency's imports, with its progress or result (404 for others)."""
+    with database.session() as session:
+        job = _own(session, actor, job_id)
+    if _expire_stale(database, [job]):
+        with database.session() as session:
+            job = _own(session, actor, job_id)
+    return JobView.of(job, with_errors=job.status is ImportStatus.DONE)
+
+
+def recent(database: Database, actor: Actor, limit: int = RECENT) -> list[JobView]:
+    """The agency's latest imports, newest first."""
+    if not actor.can(Scope.DEEDS_WRITE) or actor.agency_id is None:
+        raise Forbidden("Imports are seen with the permission deeds:write.")
+    query = (
+        select(ImportJob)
+        .where(ImportJob.agency_id == actor.agency_id)
+        .order_by(ImportJob.id.desc())
+        .limit(limit)
+    )
+    with database.session() as session:
+        jobs = list(session.scalars(query))
+    if _expire_stale(database, jobs):
+        with database.session() as session:
+            jobs = list(session.scalars(query))
+    return [JobView.of(job) for job in jobs]
+
+
+def error_report(session: Session, actor: Actor, job_id: uuid.UUID) -> str:
+    """The refused rows of one of the agency's imports, as CSV with a BOM (so that
+    Excel reads the Thai as UTF-8)."""
+    job = _own(session, actor, job_id)
+    return "\ufeff" + (job.error_report or "row,column,reason,external_id\r\n")
+
+
+# --- start-up ----------------------------------------------------------------------------
+
+
+def recover(database: Database, folder: Path) -> int:
+    """At start-up: mark failed the jobs that a process of this machine left queued or
+    running when it died, and remove upload files that no import will read. Returns
+    the number of jobs marked failed."""
+    host = socket.gethostname()
+    with database.session() as session:
+        active = session.execute(
+            select(ImportJob.id, ImportJob.runner).where(ImportJob.status.in_(_ACTIVE))
+        ).all()
+    dead = [job_id for job_id, runner in active if _runner_died(job_id, runner, host)]
+    if dead:
+        _mark_interrupted(database, dead)
+    _remove_leftovers(database, folder, {job_id for job_id, _ in active} - set(dead))
+    return len(dead)
+
+
+def _runner_died(job_id: uuid.UUID, runner: str, host: str) -> bool:
+    name, _, pid_text = runner.rpartition(":")
+    if name != host or not pid_text.isdigit():
+        return False  # another machine's: the read-time timeout covers it
+    with _LIVE_LOCK:
+        if job_id in _LIVE:
+            return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # an earlier life of this process id (a restarted container)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _remove_leftovers(database: Database, folder: Path, keep: set[uuid.UUID]) -> None:
+    if not folder.is_dir():
+        return
+    files: dict[uuid.UUID, Path] = {}
+    for path in folder.iterdir():
+        try:
+            job_id = uuid.UUID(path.stem)
+        except ValueError:
+            continue
+        with _LIVE_LOCK:
+            running_here = job_id in _LIVE
+        if job_id not in keep and not running_here:
+            files[job_id] = path
+    if not files:
+        return
+    with database.session() as session:
+        finished = set(session.scalars(select(ImportJob.id).where(ImportJob.id.in_(list(files)))))
+    # A file without a job may be an upload that another process is just turning
+    # into a job: it is removed only when it is old.
+    orphan_before = time.time() - _ORPHAN_AFTER.total_seconds()
+    for job_id, path in files.items():
+        if job_id in finished or path.stat().st_mtime < orphan_before:
+            path.unlink(missing_ok=True)
