@@ -23,6 +23,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -31,6 +32,11 @@ from dcatalog.app import create_app
 from dcatalog.config import Settings
 from dcatalog.db import Database, create_db_engine
 from dcatalog.schema import upgrade_engine
+
+# Property tests check behaviour, never speed: no per-example deadline (the 2-core
+# machines are shared, and a slow moment must not fail a correct test).
+hypothesis_settings.register_profile("dcatalog", deadline=None)
+hypothesis_settings.load_profile("dcatalog")
 
 BACKENDS = ["sqlite", "postgresql"]
 POSTGRES_URL = os.environ.get(

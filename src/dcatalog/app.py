@@ -85,16 +85,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(RequestObserver)  # outermost: it times everything inside
 
     app.mount("/static", StaticFiles(packages=[("dcatalog.web", "static")]), name="static")
+    # Routers are tried in order: the hot path (recording deeds) first.
+    app.include_router(deeds_api.router)
+    app.include_router(citizens_api.router)
+    app.include_router(catalog_api.router)
     app.include_router(ops_api.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(citizens_signin.router)
     app.include_router(citizens_pages.router)
     app.include_router(citizens_staff_pages.router)
-    app.include_router(citizens_api.router)
     app.include_router(agencies_pages.router)
-    app.include_router(catalog_api.router)
-    app.include_router(deeds_api.router)
     app.include_router(deeds_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(proposals_pages.router)

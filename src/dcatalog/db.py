@@ -255,7 +255,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if session.get_bind().dialect.name == "postgresql" and len(rows) >= 100:
         _copy(session, table.name, columns, params)
     else:
-        _executemany(session, f"INSERT INTO {table.name}", columns, params)
+        _insert_rows(session, f"INSERT INTO {table.name}", columns, params)
 
 
 def bulk_add(
@@ -277,7 +277,7 @@ def bulk_add(
     adding = ", ".join(f"{a} = {table.name}.{a} + excluded.{a}" for a in amounts)
     conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adding}"
     if session.get_bind().dialect.name != "postgresql" or len(rows) < 100:
-        _executemany(session, f"INSERT INTO {table.name}", columns, params, suffix=conflict)
+        _insert_rows(session, f"INSERT INTO {table.name}", columns, params, suffix=conflict)
         return
     staging = f"{table.name}_increment"
     session.execute(
@@ -321,21 +321,28 @@ def _copy(
             copy.write_row(row)
 
 
-def _executemany(
+def _insert_rows(
     session: Session,
     verb: str,
     columns: Sequence[str],
     rows: list[tuple[Any, ...]],
     suffix: str = "",
 ) -> None:
+    """A few rows (an API request's deed and its tallies) as one multi-row statement:
+    one round trip. Many rows: ``executemany`` (SQLite runs it in process)."""
     dbapi: Any = session.connection().connection.dbapi_connection  # in our transaction
     mark = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
-    statement = f"{verb} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    row_marks = f"({', '.join([mark] * len(columns))})"
+    head = f"{verb} ({', '.join(columns)}) VALUES"
     cursor = dbapi.cursor()
     try:
-        if len(rows) == 1:  # one deed from the API: no pipeline set-up for one row
-            cursor.execute(f"{statement} {suffix}".rstrip(), rows[0])
+        if len(rows) <= _FEW_ROWS:
+            values = ", ".join([row_marks] * len(rows))
+            cursor.execute(f"{head} {values} {suffix}".rstrip(), [v for row in rows for v in row])
         else:
-            cursor.executemany(f"{statement} {suffix}".rstrip(), rows)
+            cursor.executemany(f"{head} {row_marks} {suffix}".rstrip(), rows)
     finally:
         cursor.close()
+
+
+_FEW_ROWS = 50  # × at most 20 columns: well under SQLite's 32,766 parameters

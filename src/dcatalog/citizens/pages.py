@@ -18,6 +18,7 @@ from dcatalog.access import CurrentCitizen
 from dcatalog.agencies.service import list_active_agencies
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.catalog.models import DeedType, Virtue
+from dcatalog.catalog.pages import unit_label
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import record, rights
 from dcatalog.citizens.disclosure import access_log
@@ -89,6 +90,7 @@ def my_good_deeds(request: Request, citizen: CurrentCitizen, session: SessionDep
         "lifetime_credits": lifetime,
         "labels": subject_labels(session, lang),
         "period_label": period_label,
+        "unit_label": unit_label,
         "status_labels": _status_labels(),
         "disputes": disputes,
         "is_minor": citizen.is_minor(today_in_thailand()),
@@ -114,6 +116,7 @@ def explain(
         "explanation": found,
         "subject_label": subject_labels(session, current_language()).get(subject, subject),
         "period_text": period_label(period),
+        "unit_label": unit_label,
     }
     return render(request, "citizens/explain.html", context)
 

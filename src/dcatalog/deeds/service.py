@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
-from itertools import zip_longest
 from typing import Any, Literal
 
 from sqlalchemy import ARRAY, String, Table, any_, bindparam, literal, select, union_all
@@ -148,16 +147,30 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + _IN_CHUNK]
 
 
-def _one_of(session: Session, column: Any, values: Sequence[str]) -> Iterable[Any]:
-    """``column IN values`` as each database does it best: PostgreSQL takes one array
-    parameter (= ANY), which it plans far faster than hundreds of parameters."""
-    if not values:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-        return
-    for chunk in _chunks(values):
-        yield column.in_(chunk)
+def _earlier_statement(postgresql: bool) -> Any:
+    """The one query a batch is checked against (built once: building and keying a
+    statement of this size costs more than running it). PostgreSQL takes each list
+    as one array parameter (= ANY), which it plans far faster than hundreds of
+    parameters; SQLite gets expanding IN lists, a chunk at a time."""
+
+    def one_of(column: Any, name: str) -> Any:
+        if postgresql:
+            return column == any_(bindparam(name, type_=ARRAY(String)))
+        return column.in_(bindparam(name, expanding=True))
+
+    columns = [_DEED.c[name] for name in _STORED]
+    same_id = select(literal("id").label("why"), *columns).where(
+        _DEED.c.agency_id == bindparam("agency_id"), one_of(_DEED.c.external_id, "external_ids")
+    )
+    same_citizen = select(literal("citizen").label("why"), *columns).where(
+        one_of(_DEED.c.citizen_key, "citizen_keys"),
+        one_of(_DEED.c.deed_type_code, "codes"),
+        _DEED.c.status.in_(_COUNTING),
+    )
+    return union_all(same_id, same_citizen)
+
+
+_EARLIER: dict[bool, Any] = {}  # by "is PostgreSQL": built on first use, then reused
 
 
 class _Batch:
@@ -266,27 +279,22 @@ class _Batch:
         type). One query per chunk: one round trip for an API request."""
         found: dict[str, dict[str, Any]] = {}
         prior: dict[tuple[str, str], list[_Prior]] = defaultdict(list)
-        columns = [_DEED.c[name] for name in _STORED]
-        by_external_id = _one_of(self.session, _DEED.c.external_id, sorted(set(external_ids)))
-        by_citizen = _one_of(self.session, _DEED.c.citizen_key, sorted(set(citizen_keys)))
-        for same_id, same_citizen in zip_longest(by_external_id, by_citizen):
-            parts = []
-            if same_id is not None:
-                parts.append(
-                    select(literal("id").label("why"), *columns).where(
-                        _DEED.c.agency_id == self.agency.id, same_id
-                    )
-                )
-            if same_citizen is not None:
-                parts.append(
-                    select(literal("citizen").label("why"), *columns).where(
-                        same_citizen,
-                        _DEED.c.deed_type_code.in_(sorted(set(codes))),
-                        _DEED.c.status.in_(_COUNTING),
-                    )
-                )
-            query = union_all(*parts) if len(parts) > 1 else parts[0]
-            for row in self.session.execute(query).mappings():
+        connection = self.session.connection()  # Core: these rows need no ORM objects
+        backend = connection.dialect.name
+        postgresql = backend == "postgresql"
+        if postgresql not in _EARLIER:
+            _EARLIER[postgresql] = _earlier_statement(postgresql)
+        statement = _EARLIER[postgresql]
+        ids, keys = sorted(set(external_ids)), sorted(set(citizen_keys))
+        chunk = max(len(ids), len(keys), 1) if postgresql else _IN_CHUNK
+        for start in range(0, max(len(ids), len(keys)), chunk):
+            parameters = {
+                "agency_id": self.agency.id,
+                "external_ids": ids[start : start + chunk],
+                "citizen_keys": keys[start : start + chunk],
+                "codes": sorted(set(codes)),
+            }
+            for row in connection.execute(statement, parameters).mappings():
                 if row["why"] == "id":
                     found[row["external_id"]] = dict(row)
                 else:
