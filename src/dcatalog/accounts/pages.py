@@ -14,6 +14,7 @@ from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of, get_agency, list_active_agencies
 from dcatalog.calendars.buddhist_era import format_datetime
 from dcatalog.problems import Problem
+from dcatalog.web.cookies import set_sign_in_cookie
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
@@ -76,14 +77,7 @@ def login(
             return render(request, "login.html", context, status_code=status)
         token = service.start_session(session, account, settings.session_hours)
     response = RedirectResponse(safe_next(next_url), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    set_sign_in_cookie(response, request, SESSION_COOKIE, token, settings.session_hours)
     return response
 
 

@@ -35,6 +35,7 @@ from dcatalog.db import Database
 from dcatalog.identity.national_id import InvalidNationalId
 from dcatalog.logs import get_logger
 from dcatalog.problems import NotFound
+from dcatalog.web.cookies import set_sign_in_cookie
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 from dcatalog.web.i18n import current_language
@@ -170,14 +171,7 @@ def _start_session(
 
 def _signed_in(request: Request, settings: Settings, token: str, next_url: str) -> Response:
     response = RedirectResponse(safe_next(next_url), status_code=303)
-    response.set_cookie(
-        CITIZEN_COOKIE,
-        token,
-        max_age=settings.citizen_session_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    set_sign_in_cookie(response, request, CITIZEN_COOKIE, token, settings.citizen_session_hours)
     response.delete_cookie(FLOW_COOKIE, path=FLOW_COOKIE_PATH)
     return response
 

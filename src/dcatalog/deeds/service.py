@@ -369,25 +369,6 @@ def deed_view(deed: Deed | dict[str, Any]) -> dict[str, Any]:
     return {name: _field(deed, name) for name in _VIEW}
 
 
-_STORED = (
-    "id",
-    "citizen_key",
-    "agency_id",
-    "external_id",
-    "id_last4",
-    "deed_type_code",
-    "deed_type_version",
-    "virtue_code",
-    "quantity",
-    "occurred_on",
-    "province",
-    "evidence",
-    "status",
-    "credits",
-    "status_reason",
-    "duplicate_of",
-    "recorded_at",
-)
 _VIEW = (
     "id",
     "external_id",
@@ -404,6 +385,8 @@ _VIEW = (
     "duplicate_of",
     "recorded_at",
 )
+# What the checks read of stored deeds: the public view and what they compare.
+_STORED = (*_VIEW, "citizen_key", "agency_id", "virtue_code")
 
 
 @transactional
