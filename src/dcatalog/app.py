@@ -14,6 +14,7 @@ from dcatalog.access import public
 from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
 from dcatalog.audit import pages as audit_pages
+from dcatalog.benefits import api as benefits_api
 from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
 from dcatalog.citizens import api as citizens_api
@@ -21,6 +22,8 @@ from dcatalog.citizens import pages as citizens_pages
 from dcatalog.citizens import signin as citizens_signin
 from dcatalog.citizens import staff_pages as citizens_staff_pages
 from dcatalog.config import Settings, get_settings
+from dcatalog.credentials import api as credentials_api
+from dcatalog.credentials import pages as credentials_pages
 from dcatalog.db import Database
 from dcatalog.deeds import api as deeds_api
 from dcatalog.deeds import jobs as import_jobs
@@ -88,13 +91,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # Routers are tried in order: the hot path (recording deeds) first.
     app.include_router(deeds_api.router)
     app.include_router(citizens_api.router)
+    app.include_router(benefits_api.router)
     app.include_router(catalog_api.router)
     app.include_router(ops_api.router)
+    app.include_router(credentials_api.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(citizens_signin.router)
     app.include_router(citizens_pages.router)
     app.include_router(citizens_staff_pages.router)
+    app.include_router(credentials_pages.router)
     app.include_router(agencies_pages.router)
     app.include_router(deeds_pages.router)
     app.include_router(catalog_pages.router)

@@ -363,6 +363,106 @@ def tallies_check(
     raise typer.Exit(1)
 
 
+credentials_app = typer.Typer(
+    help="Verifiable credentials: the issuer's keys.", no_args_is_help=True
+)
+app.add_typer(credentials_app, name="credentials")
+
+
+@credentials_app.command("rotate-key")
+def credentials_rotate_key() -> None:
+    """Make a new issuer signing key; older keys stay published, so what they
+    signed stays valid."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dcatalog.actors import SYSTEM
+    from dcatalog.audit import service as audit
+    from dcatalog.credentials import keystore
+    from dcatalog.credentials.multikey import encode_public_key, encode_secret_key
+    from dcatalog.db import transaction
+
+    settings = get_settings()
+    in_file = settings.issuer_key is None and settings.is_sqlite
+    old: Ed25519PrivateKey | None = None
+    if settings.issuer_key is not None or (settings.instance_dir / keystore.KEY_FILE).exists():
+        old = keystore.load_private_key(settings)
+    new = keystore.new_private_key()
+    database = _database(settings)
+    try:
+        with database.write_session() as session, transaction(session):
+            if old is not None:  # published before it is retired, whether it signed or not
+                keystore.publish(session, old.public_key())
+            row = keystore.publish(session, new.public_key())
+            audit.record(session, SYSTEM, "issuer_key.rotate", row)
+            if in_file:
+                keystore.write_key_file(settings, new)
+    finally:
+        database.dispose()
+    public = encode_public_key(new.public_key())
+    if in_file:
+        out.print(
+            f"New issuer key {public} in {settings.instance_dir / keystore.KEY_FILE}; "
+            "older keys stay published. Restart the service to sign with it.",
+            highlight=False,
+        )
+        return
+    err.print(
+        f"New issuer key {public}, published now (older keys stay published). Set "
+        "DCATALOG_ISSUER_KEY to the secret on the last line, on every app process, and "
+        "restart them. Store it now: it is not shown again.",
+        highlight=False,
+    )
+    print(encode_secret_key(new))
+
+
+@app.command("verify")
+def verify_credential(
+    source: Annotated[str, typer.Argument(help="A credential file (JSON), or its URL.")],
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Trust this issuer key: a public Multikey (z6Mk…) or a did.json file; repeat "
+            "for several. Without it the issuer's did:web document is fetched.",
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Use no network; the revocation status is not checked."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check a credential (signature, issuer, dates, revocation); exits 1 unless valid."""
+    import json
+
+    from dcatalog.credentials.errors import CredentialError
+    from dcatalog.credentials.offline import verify_source
+
+    try:
+        check = verify_source(source, key or [], offline=offline)
+    except CredentialError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(check.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        colour = "green" if check.valid else "red"
+        out.print(f"[bold {colour}]{check.outcome.value}[/]: {check.reason}", highlight=False)
+        a = check.attestation
+        if a is not None:
+            out.print(f"  {a.name or a.achievement}", highlight=False, markup=False)
+            if a.achievement_en:
+                out.print(f"  {a.achievement_en}", highlight=False, markup=False)
+            for result in a.results:
+                out.print(f"  {result.value} {result.label}", highlight=False, markup=False)
+            out.print(
+                f"  issued by {a.issuer_name or '?'} ({a.issuer_id or '?'}) at {a.valid_from or '?'}",
+                highlight=False,
+                markup=False,
+            )
+    if not check.valid:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
         default=Path("var"),
         description=(
             "Folder for this instance's own files: the embedded SQLite database, the "
-            "generated pepper and (later) keys. Created on first use with mode 0700."
+            "generated pepper, secret key and issuer key. Created on first use with mode 0700."
         ),
     )
     database_url: str | None = Field(
@@ -164,6 +164,42 @@ class Settings(BaseSettings):
         ge=1,
         description="A deed that happened longer ago than this many days is refused as implausible.",
     )
+
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "Public address of this service, e.g. `https://dcatalog.example.go.th` (a host, "
+            "no path). Credentials name it: their issuer is `did:web:<host>` and their links "
+            "and QR codes point to it. Empty: taken from each request (fine for a demo). Set "
+            "it in production and keep it: credentials issued under another address name "
+            "another issuer."
+        ),
+    )
+    issuer_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The issuer's current Ed25519 signing key as a secret Multikey (`z3u2…`), as "
+            "printed by `dcatalog credentials rotate-key`. Empty on SQLite: generated once "
+            "into `<instance_dir>/issuer_key` (mode 0600). Required on PostgreSQL to issue "
+            "credentials (every app process must share it). Never logged; older keys stay "
+            "published, so what they signed stays valid."
+        ),
+    )
+    issuer_name: str = Field(
+        default="D-Catalog · ศูนย์รวมพฤติกรรมความดี",
+        min_length=1,
+        description="Name of the issuer in credentials and on certificates.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        match = re.match(r"^(https?)://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\])(:\d{1,5})?/?$", value)
+        if not match:
+            raise ValueError("must be http(s)://host[:port] with no path, e.g. https://example.org")
+        return value.rstrip("/")
 
     @field_validator("academic_year_start")
     @classmethod

@@ -4,6 +4,7 @@ Alembic compares with the migrations is complete."""
 from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.agencies.models import Agency
 from dcatalog.audit.models import AuditEvent
+from dcatalog.benefits.models import Benefit
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.citizens.models import (
     AccessLog,
@@ -14,6 +15,7 @@ from dcatalog.citizens.models import (
     ErasureRequest,
     GuardianConsent,
 )
+from dcatalog.credentials.models import IssuedCredential, IssuerKey
 from dcatalog.db import Base
 from dcatalog.deeds.models import Deed, ImportJob, Tally
 from dcatalog.ops.models import InstanceMeta
@@ -25,6 +27,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Benefit",
     "Citizen",
     "CitizenSession",
     "Consent",
@@ -36,6 +39,8 @@ __all__ = [
     "GuardianConsent",
     "ImportJob",
     "InstanceMeta",
+    "IssuedCredential",
+    "IssuerKey",
     "Proposal",
     "ProposalComment",
     "ProposalSupport",

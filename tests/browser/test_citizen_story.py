@@ -62,8 +62,12 @@ def test_a_student_and_her_record(
     accessible(page, "/me")
     page.screenshot(path=SCREENSHOTS / f"citizen-home-{backend}.png", full_page=True)
 
-    # 2. 30 volunteer hours in the last academic year, and where they come from.
-    volunteering = page.locator("li.subject", has_text="จิตอาสา").first  # the virtue
+    # 2. 30 of the Fund's 36 volunteer hours in the last academic year, in words,
+    #    and where they come from.
+    renewal = page.locator("li.benefit", has_text="ต่อสัญญากู้ยืมเงิน กยศ.")
+    expect(renewal).to_contain_text("อีก 6 ชั่วโมง")
+    expect(renewal).to_contain_text("30 จาก 36 ชั่วโมง")
+    volunteering = page.locator("li.subject:not(.benefit)", has_text="จิตอาสา").first  # virtue
     row = volunteering.locator("tbody tr", has_text="ปีการศึกษา").first  # the last one
     expect(row).to_contain_text("30")
     row.get_by_role("link").click()

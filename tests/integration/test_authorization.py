@@ -38,6 +38,8 @@ SAMPLE_PATH_VALUES = {
     "consent_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab613",
     "dispute_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab614",
     "request_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab615",
+    "credential_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab616",
+    "short_id": "nosuchcred23",
 }
 # Routes that change who the client is; their own tests cover them.
 SESSION_ROUTES = {

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -16,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from dcatalog.access import CurrentCitizen
 from dcatalog.agencies.service import list_active_agencies
+from dcatalog.benefits import service as benefits
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.catalog.pages import unit_label
 from dcatalog.citizens import consent as consents
@@ -40,9 +44,54 @@ def period_label(key: str) -> str:
         "calendar_year": _("Year %(year)s"),
         "fiscal_year": _("Fiscal year %(year)s"),
         "academic_year": _("Academic year %(year)s"),
+        "rolling_days": _("the last %(year)s days"),
     }
     label = labels.get(kind, key)
     return label % {"year": year} if year else label
+
+
+def progress_lines(
+    session: Session, citizen: CitizenPrincipal, today: date, academic_start: MonthDay
+) -> list[dict[str, Any]]:
+    """Every benefit on offer, and in words how far the citizen is from it."""
+    lang = current_language()
+    names = subject_labels(session, lang)
+    units = {
+        f"type:{t.code}": unit_label(t.in_force.unit)
+        for t in session.scalars(select(DeedType))
+        if t.in_force is not None
+    }
+    lines = []
+    for item in benefits.progress(session, citizen.citizen_key, today, academic_start):
+        steps = []
+        for figure in item.verdict.figures:
+            condition = figure.condition
+            unit = {
+                "count": _("records"),
+                "credits": _("credits"),
+                "quantity": units.get(condition.subject, ""),
+            }[condition.measure]
+            steps.append(
+                {
+                    "met": figure.met,
+                    "text": _("%(have)s of %(need)s %(unit)s · %(what)s · %(period)s")
+                    % {
+                        "have": _number(figure.have),
+                        "need": _number(condition.at_least),
+                        "unit": unit,
+                        "what": names.get(condition.subject, condition.subject),
+                        "period": period_label(figure.window.key),
+                    },
+                    "missing": _("%(missing)s more %(unit)s")
+                    % {"missing": _number(figure.missing), "unit": unit},
+                }
+            )
+        lines.append({"benefit": item.benefit, "met": item.verdict.met, "steps": steps})
+    return lines
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def subject_labels(session: Session, lang: str) -> dict[str, str]:
@@ -76,8 +125,11 @@ def _totals(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
 
 
 @router.get("/me", response_class=HTMLResponse)
-def my_good_deeds(request: Request, citizen: CurrentCitizen, session: SessionDep) -> HTMLResponse:
+def my_good_deeds(
+    request: Request, citizen: CurrentCitizen, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
     lang = current_language()
+    today = today_in_thailand()
     lines = record.deeds(session, citizen)
     lifetime = sum(
         t.credits
@@ -93,8 +145,9 @@ def my_good_deeds(request: Request, citizen: CurrentCitizen, session: SessionDep
         "unit_label": unit_label,
         "status_labels": _status_labels(),
         "disputes": disputes,
-        "is_minor": citizen.is_minor(today_in_thailand()),
+        "is_minor": citizen.is_minor(today),
         "guardian": consents.guardian_consent(session, citizen.citizen_key),
+        "progress": progress_lines(session, citizen, today, settings.academic_year_start_month_day),
         **_totals(session, citizen),
     }
     return render(request, "citizens/home.html", context)

@@ -5,7 +5,8 @@ Erasure keeps national figures right: the citizen's deeds stay (the programme
 counts them) but are moved to a fresh random key that nothing links back to the
 person, with the last four ID digits blanked; their tallies move with them, so
 ``dcatalog tallies check`` stays clean. Sessions, consents, the access log and
-guardians' consents of the old key are deleted. The request keeps only a
+guardians' consents of the old key are deleted; credentials are revoked,
+unshared and emptied. The request keeps only a
 SHA-256 of the old key, to show that it was done.
 """
 
@@ -41,6 +42,7 @@ from dcatalog.citizens.models import (
     GuardianConsent,
 )
 from dcatalog.citizens.sessions import CitizenPrincipal
+from dcatalog.credentials import service as credentials
 from dcatalog.db import transactional, utcnow
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
@@ -300,6 +302,7 @@ def erase(session: Session, actor: Actor, request_id: uuid.UUID) -> ErasureReque
     )
     session.execute(update(Tally).where(Tally.citizen_key == old).values(citizen_key=new))
     session.execute(update(Dispute).where(Dispute.citizen_key == old).values(citizen_key=new))
+    credentials.forget_holder(session, old, new)
     for table in (CitizenSession, Consent, AccessLog, GuardianConsent):
         session.execute(delete(table).where(table.citizen_key == old))
     session.execute(delete(Citizen).where(Citizen.citizen_key == old))

@@ -29,6 +29,7 @@ from dcatalog.audit import service as audit
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolicy
 from dcatalog.catalog.service import may_record
+from dcatalog.credentials import service as credentials
 from dcatalog.db import bulk_insert, new_id, transactional, utcnow
 from dcatalog.deeds import tallies
 from dcatalog.deeds.models import Deed, DeedStatus
@@ -622,6 +623,7 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
     audit.record(session, actor, "deed.revoke", deed, before=before, reason=reason)
     session.flush()
     tallies.apply(session, [was_counted], rules.academic_start, sign=-1)
+    credentials.revoke_resting_on(session, deed, reason.strip())
     return deed
 
 

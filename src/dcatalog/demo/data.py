@@ -218,3 +218,83 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
 DEMO_STUDENT_ID = "1103700123458"
 DEMO_STUDENT_BORN = "2005-06-01"
 DEMO_STUDENT_HOURS = [8, 8, 8, 6]
+
+# Benefits of the first partners (their real rules, DESIGN.md §2). The new
+# borrowers' rule is illustrative: 18 hours in the last 365 days.
+BENEFITS: list[dict[str, Any]] = [
+    {
+        "agency": "kys",
+        "code": "kys.loan_renewal",
+        "kind": "eligibility",
+        "name_th": "ต่อสัญญากู้ยืมเงิน กยศ. ปีการศึกษาถัดไป",
+        "name_en": "Renew your student loan for the next academic year",
+        "description_th": "ผู้กู้ต้องมีชั่วโมงจิตอาสาอย่างน้อย 36 ชั่วโมงในปีการศึกษาที่ผ่านมา",
+        "description_en": "Borrowers need at least 36 volunteer hours in the previous academic year.",
+        "thanks_th": "ขอบคุณที่อุทิศเวลาให้สังคม คุณมีชั่วโมงจิตอาสาครบสำหรับการต่อสัญญาแล้ว",
+        "thanks_en": "Thank you for giving your time: you have the volunteer hours to renew.",
+        "rule": {
+            "all": [
+                {
+                    "deed_type": "kys.volunteer_activity",
+                    "measure": "quantity",
+                    "period": "academic_year",
+                    "offset": -1,
+                    "at_least": 36,
+                }
+            ]
+        },
+    },
+    {
+        "agency": "kys",
+        "code": "kys.new_borrower",
+        "kind": "eligibility",
+        "name_th": "คุณสมบัติผู้กู้รายใหม่ กยศ.",
+        "name_en": "Student loan: new borrower",
+        "description_th": "ตัวอย่าง: ชั่วโมงจิตอาสาอย่างน้อย 18 ชั่วโมงใน 365 วันที่ผ่านมา",
+        "description_en": "Illustrative: at least 18 volunteer hours in the last 365 days.",
+        "thanks_th": "ขอบคุณที่เป็นจิตอาสา",
+        "thanks_en": "Thank you for volunteering.",
+        "rule": {
+            "deed_type": "kys.volunteer_activity",
+            "measure": "quantity",
+            "period": "rolling_days",
+            "days": 365,
+            "at_least": 18,
+        },
+    },
+    {
+        "agency": "redcross",
+        "code": "redcross.donor_7",
+        "kind": "recognition",
+        "name_th": "เข็มที่ระลึกบริจาคโลหิตครบ 7 ครั้ง",
+        "name_en": "Pin for 7 blood donations",
+        "description_th": "สภากาชาดไทยเชิดชูเกียรติผู้บริจาคโลหิตครบ 7 ครั้ง",
+        "description_en": "The Thai Red Cross honours donors who have given blood 7 times.",
+        "thanks_th": "ขอบคุณที่ให้โลหิต ให้ชีวิต",
+        "thanks_en": "Thank you for giving blood, and life.",
+        "rule": {
+            "deed_type": "redcross.blood_donation",
+            "measure": "count",
+            "period": "lifetime",
+            "at_least": 7,
+        },
+    },
+    {
+        "agency": "thaihealth",
+        "code": "thaihealth.challenge_30",
+        "kind": "recognition",
+        "name_th": "ผู้พิชิตชาเลนจ์ 30 วัน",
+        "name_en": "30-day challenge champion",
+        "description_th": "ออกกำลังกายครบ 30 วันในปีนี้",
+        "description_en": "Active on 30 days this year.",
+        "thanks_th": "ขอบคุณที่ดูแลสุขภาพ",
+        "thanks_en": "Thank you for looking after your health.",
+        "rule": {
+            "deed_type": "thaihealth.activity_challenge",
+            "measure": "count",
+            "period": "calendar_year",
+            "offset": 0,
+            "at_least": 30,
+        },
+    },
+]

@@ -19,6 +19,8 @@ from dcatalog.accounts.permissions import Role
 from dcatalog.actors import SYSTEM, operator_for
 from dcatalog.agencies.models import Agency
 from dcatalog.agencies.service import get_agency
+from dcatalog.benefits import service as benefits
+from dcatalog.benefits.models import Benefit, BenefitKind
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import (
     DEFAULT_ACADEMIC_START,
@@ -35,6 +37,7 @@ from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import DeedStatus
 from dcatalog.demo.data import (
     AGENCIES,
+    BENEFITS,
     DEED_TYPES,
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
@@ -52,6 +55,7 @@ class DemoSummary:
     deed_types_created: int = 0
     deed_types_updated: int = 0
     accounts: list[str] = field(default_factory=list)
+    benefits_created: int = 0
     student: tuple[str, str] | None = None  # (national ID, birth date) for the demo sign-in
 
 
@@ -68,6 +72,7 @@ def load_demo(
     summary = DemoSummary()
     _load_agencies(session, summary)
     _load_deed_types(session, summary)
+    _load_benefits(session, summary)
     if with_accounts:
         _load_accounts(session, summary)
         if keyer is not None:
@@ -157,6 +162,22 @@ def _load_deed_types(session: Session, summary: DemoSummary) -> None:
             summary.deed_types_updated += 1
         draft = catalog.submit(session, SYSTEM, entry)
         catalog.approve(session, SYSTEM, entry, draft.version, note="demo data")
+
+
+def _load_benefits(session: Session, summary: DemoSummary) -> None:
+    for spec in BENEFITS:
+        if session.scalar(select(Benefit.id).where(Benefit.code == spec["code"])):
+            continue
+        fields = {k: v for k, v in spec.items() if k not in ("agency", "kind")}
+        benefit = benefits.define(
+            session,
+            SYSTEM,
+            get_agency(session, spec["agency"]),
+            kind=BenefitKind(spec["kind"]),
+            **fields,
+        )
+        benefits.approve(session, SYSTEM, benefit)
+        summary.benefits_created += 1
 
 
 def _load_accounts(session: Session, summary: DemoSummary) -> None:

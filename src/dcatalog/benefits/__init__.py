@@ -1,0 +1,1 @@
+"""Benefits and thanks: eligibility rules, milestones, claims and partner checks."""

@@ -1,0 +1,263 @@
+"""Evaluating a rule: for one citizen, with the figures that explain the answer,
+and compiled to SQL for everyone at once (batch reports). Both read the same
+verified deeds (through the tallies where a tally answers the condition) and
+tests hold them to the same answers on random data.
+
+Quantities are compared rounded to 2 decimal places, as they are stored: SQLite
+sums them as floating point, and 0.1 + 0.2 must still reach 0.3.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Numeric, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from dcatalog.agencies.models import Agency
+from dcatalog.benefits.rules import Condition, Group, Rule, RuleError, conditions
+from dcatalog.calendars.periods import (
+    MonthDay,
+    PeriodKind,
+    academic_year,
+    calendar_year,
+    fiscal_year,
+    period_bounds,
+)
+from dcatalog.catalog.models import DeedType, Virtue
+from dcatalog.deeds.models import Deed, DeedStatus, Tally
+
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a condition looks: a tally period key, and the same as dates."""
+
+    key: str  # "lifetime", "academic_year:2568", "rolling_days:365"
+    start: date | None
+    end: date | None
+
+
+def window(condition: Condition, today: date, academic_start: MonthDay) -> Window:
+    if condition.period == "lifetime":
+        return Window("lifetime", None, None)
+    if condition.period == "rolling_days":
+        return Window(
+            f"rolling_days:{condition.days}", today - timedelta(days=condition.days - 1), today
+        )
+    kind = PeriodKind(condition.period)
+    year = {
+        PeriodKind.CALENDAR_YEAR: calendar_year(today),
+        PeriodKind.FISCAL_YEAR: fiscal_year(today),
+        PeriodKind.ACADEMIC_YEAR: academic_year(today, academic_start),
+    }[kind] + condition.offset
+    period = period_bounds(kind, year, academic_start)
+    return Window(period.key, period.start, period.end)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One condition, and how far the citizen is."""
+
+    condition: Condition
+    window: Window
+    have: Decimal
+
+    @property
+    def met(self) -> bool:
+        return self.have >= self.condition.at_least
+
+    @property
+    def missing(self) -> Decimal:
+        return max(self.condition.at_least - self.have, Decimal(0))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    met: bool
+    figures: list[Figure]
+
+    @property
+    def unmet(self) -> list[Figure]:
+        return [f for f in self.figures if not f.met]
+
+
+def check_references(session: Session, rule: Rule) -> None:
+    """Every deed type, virtue and agency a rule names exists (else ``RuleError``)."""
+    types = set(session.scalars(select(DeedType.code)))
+    virtues = set(session.scalars(select(Virtue.code)))
+    agencies = set(session.scalars(select(Agency.code)))
+    for condition in conditions(rule):
+        kind, _, code = condition.subject.partition(":")
+        if (kind == "type" and code not in types) or (kind == "virtue" and code not in virtues):
+            raise RuleError("", f"{condition.subject} is not in the catalog")
+        for agency in (condition.recorded_by, condition.not_recorded_by):
+            if agency and agency not in agencies:
+                raise RuleError("", f"{agency!r} is not a partner agency")
+
+
+def _agency_ids(session: Session, rule: Rule) -> dict[str, uuid.UUID]:
+    codes = {code for c in conditions(rule) for code in (c.recorded_by, c.not_recorded_by) if code}
+    if not codes:
+        return {}
+    return dict(session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes))).all())
+
+
+def _measure(deed: Deed, measure: str) -> Decimal:
+    if measure == "count":
+        return Decimal(1)
+    if measure == "credits":
+        return Decimal(deed.credits or 0)
+    return Decimal(deed.quantity)
+
+
+def evaluate(
+    session: Session, rule: Rule, citizen_key: str, today: date, academic_start: MonthDay
+) -> Verdict:
+    """Does this citizen meet the rule today, and with which figures."""
+    wanted = conditions(rule)
+    keys = {(c.subject, window(c, today, academic_start).key) for c in wanted if c.from_tallies}
+    tallies = {}
+    if keys:
+        query = select(Tally).where(
+            Tally.citizen_key == citizen_key, Tally.subject.in_({s for s, _ in keys})
+        )
+        tallies = {(t.subject, t.period): t for t in session.scalars(query)}
+    deeds: list[Deed] = []
+    if any(not c.from_tallies for c in wanted):
+        deeds = list(
+            session.scalars(
+                select(Deed).where(
+                    Deed.citizen_key == citizen_key, Deed.status == DeedStatus.VERIFIED
+                )
+            )
+        )
+    agencies = _agency_ids(session, rule)
+    figures: dict[Condition, Figure] = {}
+    for condition in wanted:
+        span = window(condition, today, academic_start)
+        if condition.from_tallies:
+            tally = tallies.get((condition.subject, span.key))
+            have = Decimal(getattr(tally, condition.measure)) if tally else Decimal(0)
+        else:
+            have = sum(
+                (
+                    _measure(d, condition.measure)
+                    for d in deeds
+                    if _counts(d, condition, span, agencies)
+                ),
+                Decimal(0),
+            )
+        figures[condition] = Figure(condition, span, have.quantize(_CENT))
+    return Verdict(_holds(rule, figures), list(figures.values()))
+
+
+def _counts(deed: Deed, condition: Condition, span: Window, agencies: dict[str, uuid.UUID]) -> bool:
+    kind, _, code = condition.subject.partition(":")
+    if (deed.deed_type_code if kind == "type" else deed.virtue_code) != code:
+        return False
+    if span.start is not None and deed.occurred_on < span.start:
+        return False
+    if span.end is not None and deed.occurred_on > span.end:
+        return False
+    if condition.recorded_by and deed.agency_id != agencies.get(condition.recorded_by):
+        return False
+    return not (
+        condition.not_recorded_by and deed.agency_id == agencies.get(condition.not_recorded_by)
+    )
+
+
+def _holds(rule: Rule, figures: dict[Condition, Figure]) -> bool:
+    if isinstance(rule, Condition):
+        return figures[rule].met
+    results = (_holds(part, figures) for part in rule.parts)
+    return all(results) if rule.op == "all" else any(results)
+
+
+# --- the same rule as SQL, for everyone at once ---------------------------------------
+
+
+def batch_query(session: Session, rule: Rule, today: date, academic_start: MonthDay) -> Any:
+    """A query of (citizen_key, met, c0, c1, …) for every citizen with at least one
+    counted deed that a condition looks at; c<i> is the figure of the i-th
+    condition (in the order of ``conditions(rule)``). Citizens absent from it meet
+    no condition (every bound is above 0)."""
+    wanted = conditions(rule)
+    agencies = _agency_ids(session, rule)
+    spans = [window(c, today, academic_start) for c in wanted]
+    tally_columns, deed_columns = [], []
+    tally_filters, deed_filters = [], []
+    for i, (condition, span) in enumerate(zip(wanted, spans, strict=True)):
+        name = f"c{i}"
+        if condition.from_tallies:
+            hit = and_(Tally.subject == condition.subject, Tally.period == span.key)
+            tally_columns.append(
+                case((hit, getattr(Tally, condition.measure)), else_=0).label(name)
+            )
+            deed_columns.append(literal(0).label(name))
+            tally_filters.append(hit)
+        else:
+            hit = _deed_filter(condition, span, agencies)
+            value = {"count": literal(1), "quantity": Deed.quantity, "credits": Deed.credits}[
+                condition.measure
+            ]
+            deed_columns.append(case((hit, value), else_=0).label(name))
+            tally_columns.append(literal(0).label(name))
+            deed_filters.append(hit)
+    parts = []
+    if tally_filters:
+        parts.append(select(Tally.citizen_key, *tally_columns).where(or_(*tally_filters)))
+    if deed_filters:
+        parts.append(
+            select(Deed.citizen_key, *deed_columns).where(
+                Deed.status == DeedStatus.VERIFIED, or_(*deed_filters)
+            )
+        )
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("counted")
+    sums = [
+        func.round(cast(func.sum(rows.c[f"c{i}"]), Numeric(18, 2)), 2).label(f"c{i}")
+        for i in range(len(wanted))
+    ]
+    grouped = select(rows.c.citizen_key, *sums).group_by(rows.c.citizen_key).subquery("sums")
+    figures = {c: grouped.c[f"c{i}"] for i, c in enumerate(wanted)}
+    met = case((_sql_holds(rule, figures), 1), else_=0).label("met")
+    return select(grouped.c.citizen_key, met, *(grouped.c[f"c{i}"] for i in range(len(wanted))))
+
+
+def _deed_filter(condition: Condition, span: Window, agencies: dict[str, uuid.UUID]) -> Any:
+    kind, _, code = condition.subject.partition(":")
+    parts = [(Deed.deed_type_code if kind == "type" else Deed.virtue_code) == code]
+    if span.start is not None:
+        parts.append(Deed.occurred_on >= span.start)
+    if span.end is not None:
+        parts.append(Deed.occurred_on <= span.end)
+    if condition.recorded_by:
+        parts.append(Deed.agency_id == agencies.get(condition.recorded_by))
+    if condition.not_recorded_by and condition.not_recorded_by in agencies:
+        parts.append(Deed.agency_id != agencies[condition.not_recorded_by])
+    return and_(*parts)
+
+
+def _sql_holds(rule: Rule, figures: dict[Condition, Any]) -> Any:
+    if isinstance(rule, Condition):
+        return figures[rule] >= rule.at_least
+    parts = [_sql_holds(part, figures) for part in rule.parts]
+    return and_(*parts) if rule.op == "all" else or_(*parts)
+
+
+def everyone(
+    session: Session, rule: Rule, today: date, academic_start: MonthDay
+) -> dict[str, tuple[bool, list[Decimal]]]:
+    """The batch answer as a dict (for tests and small reports)."""
+    found = {}
+    for row in session.execute(batch_query(session, rule, today, academic_start)):
+        found[row[0]] = (bool(row[1]), [Decimal(str(v or 0)).quantize(_CENT) for v in row[2:]])
+    return found
+
+
+__all__ = ["Figure", "Group", "Verdict", "Window", "batch_query", "evaluate", "everyone"]

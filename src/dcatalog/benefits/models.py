@@ -1,0 +1,66 @@
+"""Benefits: what partners give for good deeds, reached by thresholds (credits are
+never spent). A benefit's rule is data (see dcatalog.benefits.rules)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dcatalog.agencies.models import Agency
+from dcatalog.db import Base, Bilingual, UTCDateTime, new_id, str_enum, utcnow
+
+
+class BenefitKind(StrEnum):
+    THANKS = "thanks"  # a thank-you, nothing to claim
+    RECOGNITION = "recognition"  # an honour (a pin, a certificate), e.g. a milestone
+    PRIVILEGE = "privilege"  # something given: a discount, a fast lane
+    ELIGIBILITY = "eligibility"  # an attestation a partner checks, e.g. loan renewal
+
+
+class BenefitStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"  # by the programme office: shown and checked
+    RETIRED = "retired"
+
+
+class Benefit(Bilingual, Base):
+    __tablename__ = "benefit"
+    __table_args__ = (
+        CheckConstraint("code = lower(code)", name="code_lowercase"),
+        CheckConstraint("quota IS NULL OR quota > 0", name="quota_positive"),
+        CheckConstraint("per_citizen_limit > 0", name="limit_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    kind: Mapped[BenefitKind] = mapped_column(str_enum(BenefitKind))
+    status: Mapped[BenefitStatus] = mapped_column(str_enum(BenefitStatus))
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_th: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    # What the citizen reads when they reach it: thanks come first.
+    thanks_th: Mapped[str] = mapped_column(Text, default="")
+    thanks_en: Mapped[str] = mapped_column(Text, default="")
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    quota: Mapped[int | None] = mapped_column(Integer)  # None: no limit
+    per_citizen_limit: Mapped[int] = mapped_column(Integer, default=1)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(300))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+    def open_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )

@@ -1,0 +1,379 @@
+"""Credentials on the web: the citizen's own (``/me/credentials``: ask for a
+transcript, download its PDF or JSON, share or stop sharing it), the public
+verification pages (``/c/<short id>``, ``/verify``) and the issuer's published
+documents (``/.well-known/did.json``, ``/credentials/issuer``,
+``/credentials/keys``, ``/credentials/status/<n>``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from dcatalog.access import CurrentCitizen, public
+from dcatalog.citizens import record
+from dcatalog.citizens.pages import period_label, subject_labels
+from dcatalog.credentials import keystore
+from dcatalog.credentials import service as credentials
+from dcatalog.credentials.certificate import qr_svg, render_pdf
+from dcatalog.credentials.errors import CredentialError
+from dcatalog.credentials.keystore import Issuer
+from dcatalog.credentials.models import IssuedCredential
+from dcatalog.credentials.verification import (
+    Check,
+    Outcome,
+    check_credential,
+    published_key_resolver,
+    status_entry_position,
+)
+from dcatalog.instance import SecretUnavailable
+from dcatalog.logs import get_logger
+from dcatalog.problems import Problem
+from dcatalog.web.csrf import csrf_protect
+from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
+from dcatalog.web.templating import render
+
+log = get_logger(__name__)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+JSON_LD = "application/json"
+MAX_UPLOAD_BYTES = 256 * 1024  # a credential is a few kilobytes
+
+
+def issuer_for(request: Request) -> Issuer:
+    """The issuer as this request sees it. The private key is loaded once per
+    app; a process without one (PostgreSQL, no ``DCATALOG_ISSUER_KEY``) still
+    verifies, but cannot sign."""
+    settings = request.app.state.settings
+    state = request.app.state
+    if not hasattr(state, "issuer_private_key"):
+        try:
+            state.issuer_private_key = keystore.load_private_key(settings)
+        except (SecretUnavailable, CredentialError) as exc:
+            log.warning("credentials cannot be signed", reason=str(exc))
+            state.issuer_private_key = None
+    base = settings.public_url or str(request.base_url).rstrip("/")
+    return Issuer(base_url=base, name=settings.issuer_name, private_key=state.issuer_private_key)
+
+
+def check_stored_or_submitted(session: Session, document: Any) -> Check:
+    """Check a credential against this service's published keys and its own
+    status lists (read from the database: no request to ourselves)."""
+    resolver = published_key_resolver([k.public_key for k in keystore.published_keys(session)])
+
+    def status(entry: Any) -> bool | None:
+        position = status_entry_position(entry)
+        return credentials.is_revoked(session, *position) if position else None
+
+    return check_credential(document, resolver, status)
+
+
+# --- the citizen's own credentials ----------------------------------------------
+
+
+def _options(session: Session, citizen: Any) -> list[tuple[str, str]]:
+    """Every total the citizen can ask a transcript of: ``subject|period`` → label."""
+    labels = subject_labels(session, current_language())
+    options = []
+    for tally in record.tallies(session, citizen):
+        if tally.period == "lifetime" and tally.subject.startswith("virtue:"):
+            continue  # all-time totals of a virtue mix units; the per-type ones say more
+        label = f"{labels.get(tally.subject, tally.subject)} · {period_label(tally.period)}"
+        options.append((f"{tally.subject}|{tally.period}", label))
+    return sorted(options, key=lambda option: (not option[0].startswith("type:"), option[1]))
+
+
+def _credential_label(credential: IssuedCredential, labels: dict[str, str]) -> str:
+    return (
+        f"{labels.get(credential.subject, credential.subject)} · {period_label(credential.period)}"
+    )
+
+
+@router.get("/me/credentials", response_class=HTMLResponse)
+def my_credentials(request: Request, citizen: CurrentCitizen, session: SessionDep) -> HTMLResponse:
+    return _my_credentials(request, citizen, session)
+
+
+def _my_credentials(
+    request: Request,
+    citizen: Any,
+    session: Session,
+    *,
+    problem: Problem | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    issuer = issuer_for(request)
+    labels = subject_labels(session, current_language())
+    items = [
+        {
+            "credential": credential,
+            "label": _credential_label(credential, labels),
+            "url": credentials.short_url(issuer, credential),
+            "qr": qr_svg(credentials.short_url(issuer, credential)) if credential.shared else None,
+        }
+        for credential in credentials.credentials_of(session, citizen)
+    ]
+    context = {
+        "items": items,
+        "options": _options(session, citizen),
+        "problem": problem,
+        "done": request.query_params.get("done"),
+    }
+    return render(request, "credentials/mine.html", context, status_code=status_code)
+
+
+@router.post("/me/credentials", response_class=HTMLResponse)
+def ask_for_transcript(
+    request: Request,
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    total: Annotated[str, Form()] = "",
+    share: Annotated[bool, Form()] = False,
+) -> Response:
+    subject, _sep, period = total.partition("|")
+    with database.write_session() as session:
+        try:
+            issued = credentials.issue_transcript(
+                session,
+                citizen,
+                issuer_for(request),
+                subject=subject,
+                period=period,
+                academic_start=settings.academic_year_start_month_day,
+            )
+            if share:
+                credentials.set_shared(session, citizen, issued.id, True)
+        except Problem as problem:
+            session.rollback()
+            return _my_credentials(
+                request, citizen, session, problem=problem, status_code=problem.status
+            )
+        target = f"/me/credentials?done=issued#c-{issued.id}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/me/credentials/{credential_id}/share")
+def share_credential(
+    credential_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    shared: Annotated[bool, Form()] = False,
+) -> Response:
+    with database.write_session() as session:
+        credentials.set_shared(session, citizen, credential_id, shared)
+    done = "shared" if shared else "withdrawn"
+    return RedirectResponse(f"/me/credentials?done={done}#c-{credential_id}", status_code=303)
+
+
+@router.get("/me/credentials/{credential_id}/certificate.pdf")
+def certificate_pdf(
+    request: Request, credential_id: uuid.UUID, citizen: CurrentCitizen, session: SessionDep
+) -> Response:
+    credential = credentials.own_credential(session, citizen, credential_id)
+    pdf = render_pdf(
+        credentials.signed_document(credential),
+        credentials.short_url(issuer_for(request), credential),
+        issued_at=credential.issued_at,
+    )
+    name = f"certificate-{credential.short_id}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/me/credentials/{credential_id}/credential.json")
+def credential_json(
+    credential_id: uuid.UUID, citizen: CurrentCitizen, session: SessionDep
+) -> Response:
+    credential = credentials.own_credential(session, citizen, credential_id)
+    name = f"credential-{credential.short_id}.json"
+    return Response(
+        credential.document,
+        media_type="application/vc+ld+json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- public verification -----------------------------------------------------------
+
+
+def _outcome_texts() -> dict[str, tuple[str, str]]:
+    """Outcome → (headline, what it means), in the page's language."""
+    return {
+        Outcome.VALID: (
+            _("Valid"),
+            _(
+                "This credential was issued by this service, has not been changed and has not been revoked."
+            ),
+        ),
+        Outcome.REVOKED: (
+            _("Revoked"),
+            _(
+                "This credential was genuine, but it has been revoked: a record it rested on was corrected. Do not rely on it."
+            ),
+        ),
+        Outcome.EXPIRED: (
+            _("Not valid now"),
+            _("This credential is genuine but outside the dates it is valid for."),
+        ),
+        Outcome.TAMPERED: (
+            _("Tampered"),
+            _("This credential has been changed since it was signed. Do not rely on it."),
+        ),
+        Outcome.UNKNOWN_ISSUER: (
+            _("Unknown issuer"),
+            _(
+                "This credential is not signed with a key this service has published, so it cannot be trusted here."
+            ),
+        ),
+        Outcome.MALFORMED: (
+            _("Cannot be checked"),
+            _("This is not a signed credential that can be checked."),
+        ),
+    }
+
+
+@router.get("/c/{short_id}", response_class=HTMLResponse, dependencies=[public])
+def public_credential(request: Request, short_id: str, session: SessionDep) -> HTMLResponse:
+    credential = credentials.by_short_id(session, short_id)
+    if credential is None or not credential.shared:
+        withdrawn = credential is not None and credential.share_withdrawn_at is not None
+        return render(
+            request,
+            "credentials/not_shared.html",
+            {"withdrawn": withdrawn},
+            status_code=410 if withdrawn else 404,
+        )
+    check = check_stored_or_submitted(session, credentials.signed_document(credential))
+    context = {
+        "check": check,
+        "texts": _outcome_texts(),
+        "credential": credential,
+        "json_url": f"/c/{short_id}/credential.json",
+    }
+    return render(request, "credentials/public.html", context)
+
+
+@router.get("/c/{short_id}/credential.json", dependencies=[public])
+def public_credential_json(short_id: str, session: SessionDep) -> Response:
+    credential = credentials.by_short_id(session, short_id)
+    if credential is None or not credential.shared:
+        status = 410 if credential is not None and credential.share_withdrawn_at else 404
+        return JSONResponse({"detail": "This credential is not shared."}, status_code=status)
+    return Response(credential.document, media_type="application/vc+ld+json; charset=utf-8")
+
+
+@router.get("/verify", response_class=HTMLResponse, dependencies=[public])
+def verify_page(request: Request) -> HTMLResponse:
+    return render(request, "credentials/verify.html", {"texts": _outcome_texts()})
+
+
+@router.post("/verify", response_class=HTMLResponse, dependencies=[public])
+async def verify_submitted(
+    request: Request,
+    session: SessionDep,
+    credential: Annotated[str, Form()] = "",
+    file: UploadFile | None = None,
+) -> HTMLResponse:
+    text = credential
+    if file is not None and file.filename:
+        text = (await file.read(MAX_UPLOAD_BYTES + 1)).decode("utf-8", errors="replace")
+    context: dict[str, Any] = {"texts": _outcome_texts(), "submitted": True}
+    if not text.strip() or len(text) > MAX_UPLOAD_BYTES:
+        context["error"] = _("Paste a credential (JSON) or choose its file.")
+        return render(request, "credentials/verify.html", context, status_code=422)
+    try:
+        document = json.loads(text)
+    except ValueError:
+        context["error"] = _("This is not JSON. A credential is a JSON file.")
+        return render(request, "credentials/verify.html", context, status_code=422)
+    context["check"] = check_stored_or_submitted(session, document)
+    return render(request, "credentials/verify.html", context)
+
+
+# --- the issuer's published documents ------------------------------------------------
+
+
+def _json(body: Any, media_type: str = "application/json") -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=2),
+        media_type=f"{media_type}; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/.well-known/did.json", dependencies=[public])
+def did_document(request: Request, session: SessionDep) -> Response:
+    """The issuer's did:web document: every key it ever signed with."""
+    issuer = issuer_for(request)
+    _publish_current(session, issuer)
+    document = keystore.did_document(issuer.did, keystore.published_keys(session))
+    return _json(document, "application/did+json")
+
+
+@router.get("/credentials/issuer", dependencies=[public])
+def issuer_profile(request: Request) -> Response:
+    """The issuer's Open Badges Profile."""
+    issuer = issuer_for(request)
+    return _json(
+        {
+            "@context": [
+                "https://www.w3.org/ns/credentials/v2",
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            ],
+            "id": issuer.did,
+            "type": ["Profile"],
+            "name": issuer.name,
+            "url": issuer.base_url,
+            "description": "D-Catalog: the catalog of recognised good deeds (ศูนย์รวมพฤติกรรมความดี)",
+        }
+    )
+
+
+@router.get("/credentials/keys", dependencies=[public])
+def issuer_keys(request: Request, session: SessionDep) -> Response:
+    """The issuer's public keys with their dates, current first."""
+    issuer = issuer_for(request)
+    _publish_current(session, issuer)
+    return _json(
+        {
+            "issuer": issuer.did,
+            "did_document": issuer.url("/.well-known/did.json"),
+            "keys": [
+                {
+                    "id": keystore.verification_method(issuer.did, key.public_key),
+                    "type": "Multikey",
+                    "publicKeyMultibase": key.public_key,
+                    "created": key.created_at.isoformat(),
+                    "retired": key.retired_at.isoformat() if key.retired_at else None,
+                }
+                for key in keystore.published_keys(session)
+            ],
+        }
+    )
+
+
+@router.get("/credentials/status/{number}", dependencies=[public])
+def status_list(request: Request, number: int, session: SessionDep) -> Response:
+    """A signed W3C Bitstring Status List credential (revocation)."""
+    document = credentials.status_list_document(session, issuer_for(request), number)
+    return Response(
+        json.dumps(document, ensure_ascii=False),
+        media_type="application/vc+ld+json; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def _publish_current(session: Session, issuer: Issuer) -> None:
+    """The key this process signs with is published before anyone asks for it."""
+    if issuer.private_key is not None:
+        keystore.publish(session, issuer.private_key.public_key())
+        session.commit()
