@@ -20,10 +20,10 @@ from dcatalog.benefits.models import Benefit, BenefitKind, BenefitStatus
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType
 from dcatalog.citizens import consent as consents
-from dcatalog.citizens.models import AccessLog, AccessOutcome
+from dcatalog.citizens.disclosure import checked_purpose, key_of, log_access
+from dcatalog.citizens.models import AccessOutcome
 from dcatalog.db import transactional, utcnow
 from dcatalog.identity.citizen_key import CitizenKeyer
-from dcatalog.identity.national_id import InvalidNationalId
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 
 
@@ -180,20 +180,9 @@ def check_eligibility(
     consent (and a guardian's for a minor); every check is in the access log."""
     if not actor.can(Scope.ELIGIBILITY_READ) or actor.agency_id is None:
         raise Forbidden("Eligibility checks need the permission eligibility:read.")
-    purpose = purpose.strip()
-    if not purpose or len(purpose) > 200:
-        raise ValidationProblem(
-            "Say why you check (it is shown to the citizen).",
-            errors=[FieldError("1 to 200 characters", pointer="#/purpose")],
-        )
+    purpose = checked_purpose(purpose)
     benefit = get(session, benefit_code)
-    try:
-        citizen_key = keyer.key(national_id)
-    except InvalidNationalId as exc:
-        raise ValidationProblem(
-            exc.message_en,
-            errors=[FieldError(exc.message_en, pointer="#/national_id", detail_th=exc.message_th)],
-        ) from exc
+    citizen_key = key_of(keyer, national_id)
     rule = rules.parse(benefit.rule)
     if not _consented(session, citizen_key, actor.agency_id, rule):
         check = Check(AccessOutcome.REFUSED, "no consent covering what the rule reads", None)
@@ -204,14 +193,5 @@ def check_eligibility(
         check = Check(AccessOutcome.ALLOWED, "", verdict)
     what = f"eligibility for {benefit.code}: "
     what += check.reason if check.verdict is None else ("met" if check.verdict.met else "not met")
-    session.add(
-        AccessLog(
-            citizen_key=citizen_key,
-            agency_id=actor.agency_id,
-            actor=actor.label,
-            purpose=purpose,
-            what=what,
-            outcome=check.outcome,
-        )
-    )
+    log_access(session, actor, citizen_key, purpose, what, check.outcome)
     return check

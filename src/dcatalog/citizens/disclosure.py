@@ -54,19 +54,8 @@ def read_record(
     """The part of a citizen's verified record this agency may see, for a purpose."""
     if not actor.can(Scope.CITIZENS_READ) or actor.agency_id is None:
         raise Forbidden("Reading a citizen's record needs the permission citizens:read.")
-    purpose = purpose.strip()
-    if not purpose or len(purpose) > 200:
-        raise ValidationProblem(
-            "Say why you read the record (it is shown to the citizen).",
-            errors=[FieldError("1 to 200 characters", pointer="#/purpose")],
-        )
-    try:
-        citizen_key = keyer.key(national_id)
-    except InvalidNationalId as exc:
-        raise ValidationProblem(
-            exc.message_en,
-            errors=[FieldError(exc.message_en, pointer="#/national_id", detail_th=exc.message_th)],
-        ) from exc
+    purpose = checked_purpose(purpose)
+    citizen_key = key_of(keyer, national_id)
 
     verified = list(
         session.scalars(
@@ -96,6 +85,41 @@ def read_record(
         what += f" (its own records only: {disclosure.reason})"
     else:
         what += f" ({', '.join(disclosure.scope)})"
+    log_access(session, actor, citizen_key, purpose, what, disclosure.outcome)
+    return disclosure
+
+
+def checked_purpose(purpose: str) -> str:
+    """Why a partner reads a record: required, since the citizen reads it."""
+    purpose = purpose.strip()
+    if not purpose or len(purpose) > 200:
+        raise ValidationProblem(
+            "Say why you read the record (it is shown to the citizen).",
+            errors=[FieldError("1 to 200 characters", pointer="#/purpose")],
+        )
+    return purpose
+
+
+def key_of(keyer: CitizenKeyer, national_id: str) -> str:
+    """The citizen key of an ID a partner sent, or a problem pointing at the ID."""
+    try:
+        return keyer.key(national_id)
+    except InvalidNationalId as exc:
+        raise ValidationProblem(
+            exc.message_en,
+            errors=[FieldError(exc.message_en, pointer="#/national_id", detail_th=exc.message_th)],
+        ) from exc
+
+
+def log_access(
+    session: Session,
+    actor: Actor,
+    citizen_key: str,
+    purpose: str,
+    what: str,
+    outcome: AccessOutcome,
+) -> None:
+    """One read of a citizen's record by someone else, in the caller's transaction."""
     session.add(
         AccessLog(
             citizen_key=citizen_key,
@@ -103,10 +127,9 @@ def read_record(
             actor=actor.label,
             purpose=purpose,
             what=what,
-            outcome=disclosure.outcome,
+            outcome=outcome,
         )
     )
-    return disclosure
 
 
 def access_log(session: Session, citizen_key: str, limit: int = 500) -> list[AccessLog]:
