@@ -4,7 +4,7 @@ Alembic compares with the migrations is complete."""
 from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.agencies.models import Agency
 from dcatalog.audit.models import AuditEvent
-from dcatalog.benefits.models import Benefit
+from dcatalog.benefits.models import Benefit, Claim
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.citizens.models import (
     AccessLog,
@@ -30,6 +30,7 @@ __all__ = [
     "Benefit",
     "Citizen",
     "CitizenSession",
+    "Claim",
     "Consent",
     "Deed",
     "DeedType",

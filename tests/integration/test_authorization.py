@@ -38,6 +38,7 @@ SAMPLE_PATH_VALUES = {
     "consent_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab613",
     "dispute_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab614",
     "request_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab615",
+    "claim_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab616",
     "credential_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab616",
     "short_id": "nosuchcred23",
 }

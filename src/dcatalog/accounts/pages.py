@@ -43,6 +43,7 @@ def scope_labels() -> dict[Scope, str]:
         Scope.ELIGIBILITY_READ: _("check eligibility, with the citizen's consent"),
         Scope.CATALOG_WRITE: _("draft and submit deed types"),
         Scope.CITIZENS_READ: _("read a citizen's record, as far as their consent allows"),
+        Scope.BENEFITS_REDEEM: _("redeem citizens' claim codes"),
     }
 
 

@@ -24,6 +24,7 @@ class Scope(StrEnum):
     DEEDS_WRITE = "deeds:write"
     DEEDS_VERIFY = "deeds:verify"
     ELIGIBILITY_READ = "eligibility:read"
+    BENEFITS_REDEEM = "benefits:redeem"  # a partner's counter redeems claim codes
     CITIZENS_READ = "citizens:read"  # a citizen's record, as far as their consent allows
     CATALOG_WRITE = "catalog:write"
     STAFF_MANAGE = "staff:manage"  # an agency's own staff and keys
@@ -52,10 +53,11 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.DEEDS_VERIFY,
             Scope.ELIGIBILITY_READ,
             Scope.CITIZENS_READ,
+            Scope.BENEFITS_REDEEM,
         }
     ),
     Role.RECORDER: frozenset({Scope.DEEDS_WRITE}),
-    Role.VERIFIER: frozenset({Scope.DEEDS_VERIFY, Scope.CITIZENS_READ}),
+    Role.VERIFIER: frozenset({Scope.DEEDS_VERIFY, Scope.CITIZENS_READ, Scope.BENEFITS_REDEEM}),
 }
 
 # What an agency may give its API keys: its systems act for the agency, never
@@ -67,5 +69,6 @@ API_KEY_SCOPES = frozenset(
         Scope.ELIGIBILITY_READ,
         Scope.CATALOG_WRITE,
         Scope.CITIZENS_READ,
+        Scope.BENEFITS_REDEEM,
     }
 )

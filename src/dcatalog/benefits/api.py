@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.benefits import service
+from dcatalog.benefits import claims, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 
@@ -84,3 +85,31 @@ def check(
             for f in (verdict.figures if verdict else [])
         ],
     )
+
+
+claims_router = APIRouter(prefix="/api/v1/claims", tags=["benefits"])
+REDEEM = require(Scope.BENEFITS_REDEEM)
+
+
+class RedeemIn(BaseModel):
+    code: str = Field(description="The 10-character code (or the QR code's text)")
+
+
+class RedeemOut(BaseModel):
+    outcome: Literal["redeemed", "used", "expired", "unknown"] = Field(
+        description="redeemed: now, by you; used: earlier (at `at`); expired; "
+        "unknown: no such code for your agency's benefits"
+    )
+    benefit: str | None
+    at: datetime | None
+
+
+@claims_router.post("/redeem", summary="Redeem a claim code once (race-safe)")
+def redeem(body: RedeemIn, database: DatabaseDep, actor: Annotated[Actor, REDEEM]) -> RedeemOut:
+    with database.write_session() as session:
+        found = claims.redeem(session, actor, body.code)
+        return RedeemOut(
+            outcome=found.outcome,
+            benefit=found.claim.benefit.code if found.claim else None,
+            at=found.at,
+        )

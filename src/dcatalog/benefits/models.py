@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dcatalog.agencies.models import Agency
@@ -64,3 +64,29 @@ class Benefit(Bilingual, Base):
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )
+
+
+class ClaimStatus(StrEnum):
+    ISSUED = "issued"  # the citizen holds a code to show
+    REDEEMED = "redeemed"  # the partner has used it: once, never again
+
+
+class Claim(Base):
+    """A citizen's claim of a benefit: a single-use redemption code (shown as a QR
+    code) that the partner redeems. It uses up the benefit's quota, never credits.
+    Only a digest of the code is kept, like any bearer secret."""
+
+    __tablename__ = "claim"
+    __table_args__ = (Index("ix_claim_benefit_citizen", "benefit_id", "citizen_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    benefit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("benefit.id"))
+    citizen_key: Mapped[str] = mapped_column(String(64))
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[ClaimStatus] = mapped_column(str_enum(ClaimStatus))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redeemed_by: Mapped[str | None] = mapped_column(String(300))
+
+    benefit: Mapped[Benefit] = relationship(lazy="joined")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from dcatalog.access import CurrentCitizen
 from dcatalog.agencies.service import list_active_agencies
 from dcatalog.benefits import service as benefits
+from dcatalog.benefits.models import BenefitKind
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, Virtue
@@ -86,7 +87,15 @@ def progress_lines(
                     % {"missing": _number(figure.missing), "unit": unit},
                 }
             )
-        lines.append({"benefit": item.benefit, "met": item.verdict.met, "steps": steps})
+        claimable = item.verdict.met and item.benefit.kind is not BenefitKind.THANKS
+        lines.append(
+            {
+                "benefit": item.benefit,
+                "met": item.verdict.met,
+                "steps": steps,
+                "claimable": claimable,
+            }
+        )
     return lines
 
 
