@@ -19,7 +19,7 @@ from sqlalchemy import Numeric, and_, case, cast, func, literal, or_, select, un
 from sqlalchemy.orm import Session
 
 from dcatalog.agencies.models import Agency
-from dcatalog.benefits.rules import Condition, Group, Rule, RuleError, conditions
+from dcatalog.benefits.rules import Condition, Rule, RuleError, conditions
 from dcatalog.calendars.periods import (
     MonthDay,
     PeriodKind,
@@ -258,6 +258,3 @@ def everyone(
     for row in session.execute(batch_query(session, rule, today, academic_start)):
         found[row[0]] = (bool(row[1]), [Decimal(str(v or 0)).quantize(_CENT) for v in row[2:]])
     return found
-
-
-__all__ = ["Figure", "Group", "Verdict", "Window", "batch_query", "evaluate", "everyone"]

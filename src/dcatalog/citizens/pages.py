@@ -52,11 +52,14 @@ def period_label(key: str) -> str:
 
 
 def progress_lines(
-    session: Session, citizen: CitizenPrincipal, today: date, academic_start: MonthDay
+    session: Session,
+    citizen: CitizenPrincipal,
+    names: dict[str, str],
+    today: date,
+    academic_start: MonthDay,
 ) -> list[dict[str, Any]]:
-    """Every benefit on offer, and in words how far the citizen is from it."""
-    lang = current_language()
-    names = subject_labels(session, lang)
+    """Every benefit on offer, and in words how far the citizen is from it
+    (``names``: subject labels, see ``subject_labels``)."""
     units = {
         f"type:{t.code}": unit_label(t.in_force.unit)
         for t in session.scalars(select(DeedType))
@@ -140,24 +143,29 @@ def my_good_deeds(
     lang = current_language()
     today = today_in_thailand()
     lines = record.deeds(session, citizen)
+    labels = subject_labels(session, lang)
+    totals = _totals(session, citizen)
     lifetime = sum(
         t.credits
-        for t in record.tallies(session, citizen)
-        if t.subject.startswith("virtue:") and t.period == "lifetime"
+        for tallies in totals["virtue_totals"].values()
+        for t in tallies
+        if t.period == "lifetime"
     )
     disputes = {d.deed_id: d for d in rights.disputes_of(session, citizen)}
     context = {
         "lines": lines,
         "lifetime_credits": lifetime,
-        "labels": subject_labels(session, lang),
+        "labels": labels,
         "period_label": period_label,
         "unit_label": unit_label,
         "status_labels": _status_labels(),
         "disputes": disputes,
         "is_minor": citizen.is_minor(today),
         "guardian": consents.guardian_consent(session, citizen.citizen_key),
-        "progress": progress_lines(session, citizen, today, settings.academic_year_start_month_day),
-        **_totals(session, citizen),
+        "progress": progress_lines(
+            session, citizen, labels, today, settings.academic_year_start_month_day
+        ),
+        **totals,
     }
     return render(request, "citizens/home.html", context)
 

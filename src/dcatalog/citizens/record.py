@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dcatalog.agencies.models import Agency
 from dcatalog.calendars.periods import MonthDay, Period, period_from_key
-from dcatalog.catalog.models import DeedTypeVersion, Virtue
+from dcatalog.catalog.models import DeedTypeVersion
 from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.problems import NotFound
@@ -57,10 +57,6 @@ def tallies(session: Session, citizen: CitizenPrincipal) -> list[Tally]:
         .order_by(Tally.subject, Tally.period)
     )
     return list(session.scalars(query))
-
-
-def virtue_names(session: Session, lang: str) -> dict[str, str]:
-    return {v.code: v.name(lang) for v in session.scalars(select(Virtue))}
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,6 @@ def subjects(deed_type_code: str, virtue_code: str) -> tuple[str, str]:
     return f"type:{deed_type_code}", f"virtue:{virtue_code}"
 
 
-def keys(deed: Counted, academic_start: MonthDay) -> Iterator[Key]:
-    periods = period_keys(deed.occurred_on, academic_start)
-    for subject in subjects(deed.deed_type_code, deed.virtue_code):
-        for period in periods:
-            yield deed.citizen_key, subject, period
-
-
 def aggregate(
     deeds: Iterable[Counted], academic_start: MonthDay, sign: int = 1
 ) -> dict[Key, Totals]:
