@@ -4,7 +4,7 @@ Alembic compares with the migrations is complete."""
 from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.agencies.models import Agency
 from dcatalog.audit.models import AuditEvent
-from dcatalog.benefits.models import Benefit, Claim
+from dcatalog.benefits.models import Award, Benefit, Claim
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.citizens.models import (
     AccessLog,
@@ -24,6 +24,7 @@ from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 __all__ = [
     "AccessLog",
     "Agency",
+    "Award",
     "ApiKey",
     "AuditEvent",
     "Base",

@@ -8,7 +8,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dcatalog.agencies.models import Agency
@@ -53,6 +65,9 @@ class Benefit(Bilingual, Base):
     per_citizen_limit: Mapped[int] = mapped_column(Integer, default=1)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    # A milestone: awarded by itself the moment a verified deed makes a citizen
+    # meet the rule, and withdrawn (with the reason) if that deed is revoked.
+    awarded_automatically: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(300))
@@ -88,5 +103,53 @@ class Claim(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redeemed_by: Mapped[str | None] = mapped_column(String(300))
+
+    benefit: Mapped[Benefit] = relationship(lazy="joined")
+
+
+class AwardStatus(StrEnum):
+    AWARDED = "awarded"
+    WITHDRAWN = "withdrawn"  # a deed behind it was revoked: the reason is kept
+
+
+class Award(Base):
+    """A milestone a citizen reached, awarded automatically in the transaction
+    that verified the deed (``deed_id``) that made the rule true. At most one
+    award in force per citizen and benefit; a withdrawn one stays, with its
+    reason, and reaching the milestone again makes a new award.
+
+    For the partner's ceremony the citizen may agree to be listed, under the name
+    they choose to give (``ceremony_name``; nothing else about them is shown).
+    """
+
+    __tablename__ = "award"
+    __table_args__ = (
+        Index(
+            "ux_award_in_force",
+            "benefit_id",
+            "citizen_key",
+            unique=True,
+            sqlite_where=text("status = 'awarded'"),
+            postgresql_where=text("status = 'awarded'"),
+        ),
+        Index("ix_award_citizen", "citizen_key"),
+        Index("ix_award_benefit_reached", "benefit_id", "reached_on"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    benefit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("benefit.id"))
+    citizen_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AwardStatus] = mapped_column(str_enum(AwardStatus))
+    deed_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the deed that reached it
+    reached_on: Mapped[date] = mapped_column(Date)  # the day that deed happened
+    province: Mapped[str] = mapped_column(String(5))  # where: ceremonies are regional
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    ceremony_name: Mapped[str | None] = mapped_column(String(200))  # None: not listed
+    ceremony_consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_over_by: Mapped[str | None] = mapped_column(String(300))
+    credential_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # its signed credential
 
     benefit: Mapped[Benefit] = relationship(lazy="joined")

@@ -46,6 +46,7 @@ def define(
     per_citizen_limit: int = 1,
     valid_from: date | None = None,
     valid_until: date | None = None,
+    awarded_automatically: bool = False,
 ) -> Benefit:
     """A new benefit (a draft until the programme office approves it)."""
     if not (actor.is_program_office or actor.acts_for(agency.id)):
@@ -59,6 +60,11 @@ def define(
         raise ValidationProblem(
             "The benefit ends before it starts.",
             errors=[FieldError("before valid_from", pointer="#/valid_until")],
+        )
+    if awarded_automatically and kind is not BenefitKind.RECOGNITION:
+        raise ValidationProblem(
+            "Only a recognition can be awarded automatically (a milestone).",
+            errors=[FieldError("needs kind recognition", pointer="#/awarded_automatically")],
         )
     benefit = Benefit(
         code=code,
@@ -76,6 +82,7 @@ def define(
         per_citizen_limit=per_citizen_limit,
         valid_from=valid_from,
         valid_until=valid_until,
+        awarded_automatically=awarded_automatically,
         created_by=actor.label,
     )
     session.add(benefit)
