@@ -16,6 +16,7 @@ from dcatalog.agencies import pages as agencies_pages
 from dcatalog.audit import pages as audit_pages
 from dcatalog.benefits import api as benefits_api
 from dcatalog.benefits import pages as benefits_pages
+from dcatalog.benefits import staff_pages as benefits_staff_pages
 from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
 from dcatalog.citizens import api as citizens_api
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(citizens_signin.router)
     app.include_router(citizens_pages.router)
     app.include_router(benefits_pages.router)
+    app.include_router(benefits_staff_pages.router)
     app.include_router(citizens_staff_pages.router)
     app.include_router(credentials_pages.router)
     app.include_router(agencies_pages.router)

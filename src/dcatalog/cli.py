@@ -129,6 +129,13 @@ def demo() -> None:
             f"born {born} (a made-up student with 30 volunteer hours).",
             highlight=False,
         )
+    if summary.donor:
+        national_id, born = summary.donor
+        out.print(
+            f"  or national ID {national_id}, born {born} (a made-up blood donor with "
+            "Red Cross milestones).",
+            highlight=False,
+        )
     else:
         out.print(
             "No demo sign-ins were made: set DCATALOG_DEMO=true to create them "

@@ -24,9 +24,9 @@ from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 __all__ = [
     "AccessLog",
     "Agency",
-    "Award",
     "ApiKey",
     "AuditEvent",
+    "Award",
     "Base",
     "Benefit",
     "Citizen",

@@ -1,5 +1,5 @@
 """Short-lived in-process copies of rows that change rarely but are read by every
-request on the hot path: the deed types in force, agencies, API keys.
+request on the hot path: the deed types in force, agencies, API keys, milestones.
 
 Why: recording one deed over the API used to read each of them again (a database
 round trip each, about a third of the request). A copy is a plain, immutable
@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
-WATCHED_TABLES = frozenset({"agency", "api_key", "deed_type", "deed_type_version"})
+WATCHED_TABLES = frozenset({"agency", "api_key", "benefit", "deed_type", "deed_type_version"})
 _MAX_ENTRIES = 10_000
 
 

@@ -51,7 +51,7 @@ def test_migrate_is_idempotent(env: dict[str, str]) -> None:
 def test_demo_loads_once_and_refreshes_after(env: dict[str, str]) -> None:
     first = run_cli("demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert "6 partner agencies added" in first.stdout
+    assert "7 partner agencies added" in first.stdout
     assert "6 deed types added" in first.stdout
     assert "http://127.0.0.1:8000" in first.stdout
     assert "DCATALOG_DEMO=true" in first.stdout  # no known passwords unless asked for
@@ -61,7 +61,7 @@ def test_demo_loads_once_and_refreshes_after(env: dict[str, str]) -> None:
     assert "office@pmdu.demo" in again.stdout
     engine = create_db_engine(env["DCATALOG_DATABASE_URL"])
     with engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(Agency)) == 6
+        assert conn.scalar(select(func.count()).select_from(Agency)) == 7
         assert conn.scalar(select(func.count()).select_from(DeedTypeVersion)) == 6
         assert conn.scalar(select(func.count()).select_from(StaffAccount)) == 7
     engine.dispose()

@@ -10,6 +10,7 @@ sums them as floating point, and 0.1 + 0.2 must still reach 0.3.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -120,41 +121,94 @@ def evaluate(
     session: Session, rule: Rule, citizen_key: str, today: date, academic_start: MonthDay
 ) -> Verdict:
     """Does this citizen meet the rule today, and with which figures."""
+    return evaluate_many(session, rule, {citizen_key: today}, academic_start)[citizen_key]
+
+
+_MANY_CHUNK = 500  # citizens per tally query when evaluating many at once
+
+
+def evaluate_many(
+    session: Session, rule: Rule, days: Mapping[str, date], academic_start: MonthDay
+) -> dict[str, Verdict]:
+    """``evaluate`` for many citizens, each on their own day (for milestones, the
+    day of the deed that may reach one). Tallies are read in chunks, one query
+    per chunk; the deeds only for the citizens a condition needs them for."""
     wanted = conditions(rule)
-    keys = {(c.subject, window(c, today, academic_start).key) for c in wanted if c.from_tallies}
-    tallies = {}
-    if keys:
+    subjects = {c.subject for c in wanted if c.from_tallies}
+    keys = list(days)
+    tallies: dict[tuple[str, str, str], Tally] = {}
+    for start in range(0, len(keys) if subjects else 0, _MANY_CHUNK):
         query = select(Tally).where(
-            Tally.citizen_key == citizen_key, Tally.subject.in_({s for s, _ in keys})
+            Tally.citizen_key.in_(keys[start : start + _MANY_CHUNK]), Tally.subject.in_(subjects)
         )
-        tallies = {(t.subject, t.period): t for t in session.scalars(query)}
-    deeds: list[Deed] = []
-    if any(not c.from_tallies for c in wanted):
-        deeds = list(
-            session.scalars(
-                select(Deed).where(
-                    Deed.citizen_key == citizen_key, Deed.status == DeedStatus.VERIFIED
+        tallies.update({(t.citizen_key, t.subject, t.period): t for t in session.scalars(query)})
+    agencies = _agency_ids(session, rule)
+    verdicts = {}
+    for citizen_key, today in days.items():
+        deeds: list[Deed] = []
+        if any(not c.from_tallies for c in wanted):
+            deeds = list(
+                session.scalars(
+                    select(Deed).where(
+                        Deed.citizen_key == citizen_key, Deed.status == DeedStatus.VERIFIED
+                    )
                 )
             )
+        figures: dict[Condition, Figure] = {}
+        for condition in wanted:
+            span = window(condition, today, academic_start)
+            if condition.from_tallies:
+                tally = tallies.get((citizen_key, condition.subject, span.key))
+                have = Decimal(getattr(tally, condition.measure)) if tally else Decimal(0)
+            else:
+                have = sum(
+                    (
+                        _measure(d, condition.measure)
+                        for d in deeds
+                        if _counts(d, condition, span, agencies)
+                    ),
+                    Decimal(0),
+                )
+            figures[condition] = Figure(condition, span, have.quantize(_CENT))
+        verdicts[citizen_key] = Verdict(_holds(rule, figures), list(figures.values()))
+    return verdicts
+
+
+def first_met(
+    session: Session,
+    rule: Rule,
+    citizen_key: str,
+    days: Iterable[date],
+    academic_start: MonthDay,
+) -> date | None:
+    """The first of ``days`` on which the rule held, counting only the deeds done
+    by then (read from the deeds: a lifetime tally cannot say "by then"). For a
+    milestone reached within a batch of several deeds of one citizen."""
+    deeds = list(
+        session.scalars(
+            select(Deed)
+            .where(Deed.citizen_key == citizen_key, Deed.status == DeedStatus.VERIFIED)
+            .order_by(Deed.occurred_on)
         )
+    )
     agencies = _agency_ids(session, rule)
-    figures: dict[Condition, Figure] = {}
-    for condition in wanted:
-        span = window(condition, today, academic_start)
-        if condition.from_tallies:
-            tally = tallies.get((condition.subject, span.key))
-            have = Decimal(getattr(tally, condition.measure)) if tally else Decimal(0)
-        else:
+    for day in sorted(set(days)):
+        done = [d for d in deeds if d.occurred_on <= day]
+        figures = {}
+        for condition in conditions(rule):
+            span = window(condition, day, academic_start)
             have = sum(
                 (
                     _measure(d, condition.measure)
-                    for d in deeds
+                    for d in done
                     if _counts(d, condition, span, agencies)
                 ),
                 Decimal(0),
             )
-        figures[condition] = Figure(condition, span, have.quantize(_CENT))
-    return Verdict(_holds(rule, figures), list(figures.values()))
+            figures[condition] = Figure(condition, span, have.quantize(_CENT))
+        if _holds(rule, figures):
+            return day
+    return None
 
 
 def _counts(deed: Deed, condition: Condition, span: Window, agencies: dict[str, uuid.UUID]) -> bool:
@@ -182,11 +236,20 @@ def _holds(rule: Rule, figures: dict[Condition, Figure]) -> bool:
 # --- the same rule as SQL, for everyone at once ---------------------------------------
 
 
-def batch_query(session: Session, rule: Rule, today: date, academic_start: MonthDay) -> Any:
+def batch_query(
+    session: Session,
+    rule: Rule,
+    today: date,
+    academic_start: MonthDay,
+    *,
+    citizen_keys: Any = None,
+) -> Any:
     """A query of (citizen_key, met, c0, c1, …) for every citizen with at least one
     counted deed that a condition looks at; c<i> is the figure of the i-th
     condition (in the order of ``conditions(rule)``). Citizens absent from it meet
-    no condition (every bound is above 0)."""
+    no condition (every bound is above 0). ``citizen_keys`` (a SELECT of keys, e.g.
+    from a temporary table, or a list) limits it to those citizens: a batch report
+    reads only the citizens it was asked about."""
     wanted = conditions(rule)
     agencies = _agency_ids(session, rule)
     spans = [window(c, today, academic_start) for c in wanted]
@@ -211,13 +274,17 @@ def batch_query(session: Session, rule: Rule, today: date, academic_start: Month
             deed_filters.append(hit)
     parts = []
     if tally_filters:
-        parts.append(select(Tally.citizen_key, *tally_columns).where(or_(*tally_filters)))
+        part = select(Tally.citizen_key, *tally_columns).where(or_(*tally_filters))
+        if citizen_keys is not None:
+            part = part.where(Tally.citizen_key.in_(citizen_keys))
+        parts.append(part)
     if deed_filters:
-        parts.append(
-            select(Deed.citizen_key, *deed_columns).where(
-                Deed.status == DeedStatus.VERIFIED, or_(*deed_filters)
-            )
+        part = select(Deed.citizen_key, *deed_columns).where(
+            Deed.status == DeedStatus.VERIFIED, or_(*deed_filters)
         )
+        if citizen_keys is not None:
+            part = part.where(Deed.citizen_key.in_(citizen_keys))
+        parts.append(part)
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("counted")
     sums = [
         func.round(cast(func.sum(rows.c[f"c{i}"]), Numeric(18, 2)), 2).label(f"c{i}")

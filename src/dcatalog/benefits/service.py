@@ -1,22 +1,43 @@
 """Benefits: defining and approving them, a citizen's progress toward each, and
-partners' eligibility checks (only with the citizen's consent, logged)."""
+partners' eligibility checks (only with the citizen's consent, logged).
+
+Lifecycle: an agency defines a draft, edits it, submits it; the programme office
+approves it (then it is offered) or sends it back with a note; the agency or the
+office retires an approved one (no longer offered; codes already issued can
+still be redeemed until they expire). A submitted draft keeps the status
+``draft``: whether it waits for the programme office, and the office's last
+note, are read from the benefit's own events in the audit trail (``review``),
+which every step writes in its own transaction anyway. That needs no column and
+no migration; if it ever should be a column, ``_reviews`` is the one place that
+reads it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency
 from dcatalog.audit import service as audit
+from dcatalog.audit.models import AuditEvent
 from dcatalog.benefits import rules
 from dcatalog.benefits.evaluation import Verdict, check_references, evaluate
-from dcatalog.benefits.models import Benefit, BenefitKind, BenefitStatus
+from dcatalog.benefits.models import (
+    Award,
+    AwardStatus,
+    Benefit,
+    BenefitKind,
+    BenefitStatus,
+    Claim,
+)
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType
 from dcatalog.citizens import consent as consents
@@ -49,13 +70,83 @@ def define(
     awarded_automatically: bool = False,
 ) -> Benefit:
     """A new benefit (a draft until the programme office approves it)."""
-    if not (actor.is_program_office or actor.acts_for(agency.id)):
+    if not _may_author(actor, agency.id):
         raise Forbidden("An agency defines its own benefits.")
-    parsed = rules.parse(rule)
-    check_references(session, parsed)
     code = code.strip().lower()
+    if not code or len(code) > 64:
+        raise ValidationProblem(
+            "A benefit's code has 1 to 64 characters.",
+            errors=[FieldError("1 to 64 characters", pointer="#/code")],
+        )
+    values = _checked(
+        session,
+        kind=kind,
+        rule=rule,
+        name_th=name_th,
+        name_en=name_en,
+        description_th=description_th,
+        description_en=description_en,
+        thanks_th=thanks_th,
+        thanks_en=thanks_en,
+        quota=quota,
+        per_citizen_limit=per_citizen_limit,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        awarded_automatically=awarded_automatically,
+    )
     if session.scalar(select(Benefit.id).where(Benefit.code == code)):
         raise Conflict(f"A benefit {code} exists already.")
+    benefit = Benefit(
+        code=code,
+        agency_id=agency.id,
+        status=BenefitStatus.DRAFT,
+        created_by=actor.label,
+        **values,
+    )
+    session.add(benefit)
+    audit.record(session, actor, "benefit.define", benefit, agency_id=agency.id)
+    return benefit
+
+
+def _may_author(actor: Actor, agency_id: uuid.UUID) -> bool:
+    """An agency's own benefits are drafted by its catalog writers (the programme
+    office may draft for any agency)."""
+    return actor.is_program_office or (actor.can(Scope.CATALOG_WRITE) and actor.acts_for(agency_id))
+
+
+def _checked(
+    session: Session,
+    *,
+    kind: BenefitKind,
+    rule: Any,
+    name_th: str,
+    name_en: str,
+    description_th: str,
+    description_en: str,
+    thanks_th: str,
+    thanks_en: str,
+    quota: int | None,
+    per_citizen_limit: int,
+    valid_from: date | None,
+    valid_until: date | None,
+    awarded_automatically: bool,
+) -> dict[str, Any]:
+    """A benefit's fields, checked (the rule first: ``RuleError`` says where and why)."""
+    parsed = rules.parse(rule)
+    check_references(session, parsed)
+    errors = [
+        FieldError("1 to 200 characters", pointer=f"#/{name}")
+        for name, value in (("name_th", name_th), ("name_en", name_en))
+        if not value.strip() or len(value) > 200
+    ]
+    if quota is not None and quota < 1:
+        errors.append(FieldError("at least 1, or none for no limit", pointer="#/quota"))
+    if per_citizen_limit < 1:
+        errors.append(FieldError("at least 1", pointer="#/per_citizen_limit"))
+    if errors:
+        raise ValidationProblem(
+            "Some fields of the benefit are not valid; see errors.", errors=errors
+        )
     if valid_from and valid_until and valid_until < valid_from:
         raise ValidationProblem(
             "The benefit ends before it starts.",
@@ -66,32 +157,25 @@ def define(
             "Only a recognition can be awarded automatically (a milestone).",
             errors=[FieldError("needs kind recognition", pointer="#/awarded_automatically")],
         )
-    benefit = Benefit(
-        code=code,
-        agency_id=agency.id,
-        kind=kind,
-        status=BenefitStatus.DRAFT,
-        name_th=name_th,
-        name_en=name_en,
-        description_th=description_th,
-        description_en=description_en,
-        thanks_th=thanks_th,
-        thanks_en=thanks_en,
-        rule=rules.to_json(parsed),
-        quota=quota,
-        per_citizen_limit=per_citizen_limit,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        awarded_automatically=awarded_automatically,
-        created_by=actor.label,
-    )
-    session.add(benefit)
-    audit.record(session, actor, "benefit.define", benefit, agency_id=agency.id)
-    return benefit
+    return {
+        "kind": kind,
+        "rule": rules.to_json(parsed),
+        "name_th": name_th.strip(),
+        "name_en": name_en.strip(),
+        "description_th": description_th,
+        "description_en": description_en,
+        "thanks_th": thanks_th,
+        "thanks_en": thanks_en,
+        "quota": quota,
+        "per_citizen_limit": per_citizen_limit,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "awarded_automatically": awarded_automatically,
+    }
 
 
 @transactional
-def approve(session: Session, actor: Actor, benefit: Benefit) -> Benefit:
+def approve(session: Session, actor: Actor, benefit: Benefit, note: str = "") -> Benefit:
     if not actor.can(Scope.CATALOG_APPROVE):
         raise Forbidden("Benefits are approved by the programme office.")
     if benefit.status is not BenefitStatus.DRAFT:
@@ -100,9 +184,260 @@ def approve(session: Session, actor: Actor, benefit: Benefit) -> Benefit:
     benefit.status = BenefitStatus.APPROVED
     benefit.decided_by, benefit.decided_at = actor.label, utcnow()
     audit.record(
-        session, actor, "benefit.approve", benefit, before=before, agency_id=benefit.agency_id
+        session,
+        actor,
+        "benefit.approve",
+        benefit,
+        before=before,
+        reason=note,
+        agency_id=benefit.agency_id,
     )
     return benefit
+
+
+@transactional
+def update_draft(session: Session, actor: Actor, benefit: Benefit, **fields: Any) -> Benefit:
+    """Change a draft (every field but the code and the agency). A draft with the
+    programme office waits for its decision first."""
+    _require_author(actor, benefit)
+    if benefit.status is not BenefitStatus.DRAFT:
+        raise Conflict(f"{benefit.code} is {benefit.status.value}: only a draft can be changed.")
+    if review(session, benefit).waiting:
+        raise Conflict(f"{benefit.code} is with the programme office; wait for its decision.")
+    current = {name: getattr(benefit, name) for name in _FIELDS}
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        raise TypeError(f"not a field of a benefit's draft: {sorted(unknown)}")
+    values = _checked(session, **{**current, **fields})
+    before = audit.snapshot(benefit)
+    for name, value in values.items():
+        setattr(benefit, name, value)
+    audit.record(
+        session, actor, "benefit.update", benefit, before=before, agency_id=benefit.agency_id
+    )
+    return benefit
+
+
+_FIELDS = (
+    "kind",
+    "rule",
+    "name_th",
+    "name_en",
+    "description_th",
+    "description_en",
+    "thanks_th",
+    "thanks_en",
+    "quota",
+    "per_citizen_limit",
+    "valid_from",
+    "valid_until",
+    "awarded_automatically",
+)
+
+
+@transactional
+def submit(session: Session, actor: Actor, benefit: Benefit) -> Benefit:
+    """Send a draft to the programme office for approval."""
+    _require_author(actor, benefit)
+    if benefit.status is not BenefitStatus.DRAFT:
+        raise Conflict(f"{benefit.code} is {benefit.status.value}, not a draft.")
+    if review(session, benefit).waiting:
+        raise Conflict(f"{benefit.code} is with the programme office already.")
+    audit.record(session, actor, "benefit.submit", benefit, agency_id=benefit.agency_id)
+    return benefit
+
+
+@transactional
+def send_back(session: Session, actor: Actor, benefit: Benefit, note: str) -> Benefit:
+    """Return a submitted draft to its agency, saying what to change."""
+    if not actor.can(Scope.CATALOG_APPROVE):
+        raise Forbidden("Benefits are reviewed by the programme office.")
+    if not note.strip():
+        raise ValidationProblem(
+            "Say what the agency should change.", errors=[FieldError("empty", pointer="#/note")]
+        )
+    if benefit.status is not BenefitStatus.DRAFT or not review(session, benefit).waiting:
+        raise Conflict(f"{benefit.code} is not waiting for a decision.")
+    audit.record(
+        session,
+        actor,
+        "benefit.send_back",
+        benefit,
+        reason=note.strip(),
+        agency_id=benefit.agency_id,
+    )
+    return benefit
+
+
+@transactional
+def retire(session: Session, actor: Actor, benefit: Benefit, reason: str) -> Benefit:
+    """No longer offered: nobody reaches or claims it from now on. Claims and awards
+    already made stay (a code issued can still be redeemed until it expires)."""
+    if not (actor.can(Scope.CATALOG_APPROVE) or _may_author(actor, benefit.agency_id)):
+        raise Forbidden("A benefit is retired by its agency or the programme office.")
+    if not reason.strip():
+        raise ValidationProblem(
+            "Say why it is retired.", errors=[FieldError("empty", pointer="#/reason")]
+        )
+    if benefit.status is not BenefitStatus.APPROVED:
+        raise Conflict(f"{benefit.code} is {benefit.status.value}: only an approved one retires.")
+    before = audit.snapshot(benefit)
+    benefit.status = BenefitStatus.RETIRED
+    audit.record(
+        session,
+        actor,
+        "benefit.retire",
+        benefit,
+        before=before,
+        reason=reason.strip(),
+        agency_id=benefit.agency_id,
+    )
+    return benefit
+
+
+def _require_author(actor: Actor, benefit: Benefit) -> None:
+    if not _may_author(actor, benefit.agency_id):
+        raise NotFound(f"Your agency has no benefit {benefit.code!r}.")
+
+
+# --- managing: what agencies and the programme office see -------------------------------
+
+
+@dataclass(frozen=True)
+class Review:
+    """Where a draft stands with the programme office."""
+
+    waiting_since: datetime | None = None  # submitted, no decision yet
+    note: str = ""  # what the office said when it last sent the draft back
+
+    @property
+    def waiting(self) -> bool:
+        return self.waiting_since is not None
+
+
+@dataclass(frozen=True)
+class Managed:
+    """A benefit as the people who manage it see it."""
+
+    benefit: Benefit
+    claims: int = 0  # issued or redeemed: what uses up the quota
+    awards: int = 0  # milestones awarded and in force
+    review: Review = field(default_factory=Review)
+
+
+_REVIEW_ACTIONS = ("benefit.submit", "benefit.send_back")
+
+
+def _reviews(session: Session, benefits: Collection[Benefit]) -> dict[uuid.UUID, Review]:
+    """The review of each draft, from its submit and send-back events (oldest
+    first; the last one says whether it waits)."""
+    drafts = {str(b.id): b.id for b in benefits if b.status is BenefitStatus.DRAFT}
+    if not drafts:
+        return {}
+    events = session.execute(
+        select(AuditEvent.entity_id, AuditEvent.action, AuditEvent.at, AuditEvent.reason)
+        .where(
+            AuditEvent.entity_type == Benefit.__tablename__,
+            AuditEvent.entity_id.in_(drafts),
+            AuditEvent.action.in_(_REVIEW_ACTIONS),
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    found: dict[uuid.UUID, Review] = {}
+    for entity_id, action, at, reason in events:
+        key = drafts[entity_id]
+        note = found.get(key, Review()).note
+        if action == "benefit.submit":
+            found[key] = Review(waiting_since=at, note=note)
+        else:
+            found[key] = Review(note=reason)
+    return found
+
+
+def review(session: Session, benefit: Benefit) -> Review:
+    return _reviews(session, [benefit]).get(benefit.id, Review())
+
+
+def get_own(session: Session, actor: Actor, code: str) -> Benefit:
+    """A benefit of the actor's agency, in any status (any agency's for the
+    programme office); another agency's are "not found": none of its business."""
+    benefit = session.scalar(select(Benefit).where(Benefit.code == code.strip().lower()))
+    if benefit is None or not (actor.is_program_office or actor.acts_for(benefit.agency_id)):
+        raise NotFound(f"Your agency has no benefit {code!r}.")
+    return benefit
+
+
+def _counted(session: Session, benefits: Sequence[Benefit]) -> list[Managed]:
+    ids = [b.id for b in benefits]
+    if not ids:
+        return []
+    claims = dict(
+        session.execute(
+            select(Claim.benefit_id, func.count(Claim.id))
+            .where(Claim.benefit_id.in_(ids))
+            .group_by(Claim.benefit_id)
+        ).all()
+    )
+    awards = dict(
+        session.execute(
+            select(Award.benefit_id, func.count(Award.id))
+            .where(Award.benefit_id.in_(ids), Award.status == AwardStatus.AWARDED)
+            .group_by(Award.benefit_id)
+        ).all()
+    )
+    reviews = _reviews(session, benefits)
+    return [
+        Managed(b, claims.get(b.id, 0), awards.get(b.id, 0), reviews.get(b.id, Review()))
+        for b in benefits
+    ]
+
+
+def managed(session: Session, actor: Actor) -> list[Managed]:
+    """The agency's own benefits (every agency's for the programme office), with
+    the claims and awards each has and where its draft stands."""
+    if not (actor.can(Scope.CATALOG_WRITE) or actor.can(Scope.CATALOG_APPROVE)):
+        raise Forbidden("This needs the permission catalog:write.")
+    query = select(Benefit).order_by(Benefit.code)
+    if not actor.is_program_office:
+        query = query.where(Benefit.agency_id == actor.agency_id)
+    return _counted(session, session.scalars(query).all())
+
+
+def managed_one(session: Session, actor: Actor, code: str) -> Managed:
+    return _counted(session, [get_own(session, actor, code)])[0]
+
+
+def waiting(session: Session, actor: Actor) -> list[Managed]:
+    """Drafts submitted to the programme office, the longest waiting first."""
+    if not actor.can(Scope.CATALOG_APPROVE):
+        raise Forbidden("This needs the permission catalog:approve.")
+    drafts = session.scalars(select(Benefit).where(Benefit.status == BenefitStatus.DRAFT)).all()
+    found = [m for m in _counted(session, drafts) if m.review.waiting]
+    return sorted(found, key=lambda m: (m.review.waiting_since, m.benefit.code))
+
+
+def history(session: Session, benefit: Benefit) -> list[AuditEvent]:
+    """What happened to a benefit, oldest first, as the audit trail has it."""
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == Benefit.__tablename__,
+            AuditEvent.entity_id == str(benefit.id),
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return list(session.scalars(query))
+
+
+def reached_through(session: Session, subjects: Collection[str], today: date) -> list[Benefit]:
+    """Benefits on offer whose rule reads any of these subjects (``type:<code>``,
+    ``virtue:<code>``): what a deed type leads to."""
+    wanted = set(subjects)
+    return [
+        b
+        for b in offered(session, today)
+        if wanted & {c.subject for c in rules.conditions(rules.parse(b.rule))}
+    ]
 
 
 def offered(session: Session, today: date) -> list[Benefit]:

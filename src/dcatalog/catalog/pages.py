@@ -13,6 +13,8 @@ from dcatalog.access import public, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of, list_active_agencies
+from dcatalog.benefits import service as benefits
+from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.catalog import service
 from dcatalog.catalog.models import DeedType, VerificationPolicy, VersionStatus
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
@@ -146,10 +148,12 @@ def catalog_entry(request: Request, code: str, session: SessionDep) -> HTMLRespo
     entry = service.get_public(session, code)
     version = entry.in_force
     assert version is not None
+    subjects = {f"type:{entry.code}", f"virtue:{version.virtue_code}"}
     context = {
         "entry": entry,
         "version": version,
         "recorders": _recorder_names(session, entry, version.recorders),
+        "leads_to": benefits.reached_through(session, subjects, today_in_thailand()),
         **_labels(),
     }
     return render(request, "catalog/detail.html", context)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
+from dcatalog.benefits import awards
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import record
 from dcatalog.citizens.disclosure import access_log
@@ -303,6 +304,7 @@ def erase(session: Session, actor: Actor, request_id: uuid.UUID) -> ErasureReque
     session.execute(update(Tally).where(Tally.citizen_key == old).values(citizen_key=new))
     session.execute(update(Dispute).where(Dispute.citizen_key == old).values(citizen_key=new))
     credentials.forget_holder(session, old, new)
+    awards.forget_holder(session, old, new)
     for table in (CitizenSession, Consent, AccessLog, GuardianConsent):
         session.execute(delete(table).where(table.citizen_key == old))
     session.execute(delete(Citizen).where(Citizen.citizen_key == old))

@@ -20,7 +20,7 @@ import secrets
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dcatalog.benefits.models import Award, AwardStatus, Benefit
 from dcatalog.calendars.buddhist_era import format_date
 from dcatalog.calendars.periods import MonthDay, PeriodKind, period_from_key
 from dcatalog.catalog.models import DeedType, Virtue
@@ -178,21 +179,15 @@ def issue_transcript(
         ):
             return existing
 
-    signing_key = issuer.signing_key()
-    publish(session, signing_key.public_key)
     days = sorted(line.deed.occurred_on for line in explanation.lines)
     bounds = explanation.period
     start = bounds.start or days[0]
     end = bounds.end or days[-1]
     period_text = period_names(period, academic_start)
     quantity = _number(explanation.quantity)
-    now = utcnow()
 
-    for _attempt in range(5):  # a random index or short id taken meanwhile: draw again
-        short_id = new_short_id()
-        number, index = _allocate_status_index(session)
-        credential_url = issuer.url(f"/c/{short_id}")
-        unsigned = _transcript_document(
+    def document(credential_url: str, status: StatusListPointer, now: datetime) -> dict[str, Any]:
+        return _transcript_document(
             issuer=issuer,
             credential_url=credential_url,
             subject=described,
@@ -204,13 +199,88 @@ def issue_transcript(
             start=start,
             end=end,
             issued_at=now,
-            status=StatusListPointer(status_list_url(issuer, number), index),
+            status=status,
+        )
+
+    return _sign_and_keep(
+        session,
+        issuer,
+        document,
+        citizen_key=citizen.citizen_key,
+        kind="transcript",
+        subject=subject,
+        period=period,
+        deed_ids=deed_ids,
+    )
+
+
+@transactional
+def issue_award(
+    session: Session, citizen: CitizenPrincipal, issuer: Issuer, award: Award
+) -> IssuedCredential:
+    """Sign the credential of a milestone award (once: asking again gives it back).
+    It rests on the award, not on single deeds: a revoked deed revokes it only if
+    the award is withdrawn (``benefits.awards.withdraw_unmet``)."""
+    if award.citizen_key != citizen.citizen_key:
+        raise NotFound("You have no such award.")
+    if award.status is not AwardStatus.AWARDED:
+        raise ValidationProblem("This award was withdrawn, so there is nothing to certify.")
+    if award.credential_id is not None:
+        existing = session.get(IssuedCredential, award.credential_id)
+        if existing is not None:
+            return existing
+    benefit = award.benefit
+
+    def document(credential_url: str, status: StatusListPointer, now: datetime) -> dict[str, Any]:
+        return _award_document(
+            issuer, credential_url, benefit, award, citizen.citizen_key, now, status
+        )
+
+    issued = _sign_and_keep(
+        session,
+        issuer,
+        document,
+        citizen_key=citizen.citizen_key,
+        kind="award",
+        subject=f"award:{benefit.code}"[:80],
+        period="lifetime",
+        deed_ids=[],
+    )
+    award.credential_id = issued.id
+    return issued
+
+
+DocumentMaker = Callable[[str, StatusListPointer, datetime], dict[str, Any]]
+
+
+def _sign_and_keep(
+    session: Session,
+    issuer: Issuer,
+    document: DocumentMaker,
+    *,
+    citizen_key: str,
+    kind: str,
+    subject: str,
+    period: str,
+    deed_ids: list[str],
+) -> IssuedCredential:
+    """Sign a new credential with a fresh short id and revocation entry, and keep it."""
+    signing_key = issuer.signing_key()
+    publish(session, signing_key.public_key)
+    now = utcnow()
+    for _attempt in range(5):  # a random index or short id taken meanwhile: draw again
+        short_id = new_short_id()
+        number, index = _allocate_status_index(session)
+        unsigned = document(
+            issuer.url(f"/c/{short_id}"),
+            StatusListPointer(status_list_url(issuer, number), index),
+            now,
         )
         signed = create_proof(unsigned, signing_key, SUITE, created=now)
         row = IssuedCredential(
             short_id=short_id,
-            citizen_key=citizen.citizen_key,
-            kind="transcript",
+            citizen_key=citizen_key,
+            kind=kind,
             subject=subject,
             period=period,
             deed_ids=deed_ids,
@@ -226,6 +296,45 @@ def issue_transcript(
             continue
         return row
     raise Conflict("Could not allocate a revocation entry; please try again.")
+
+
+def _award_document(
+    issuer: Issuer,
+    credential_url: str,
+    benefit: Benefit,
+    award: Award,
+    citizen_key: str,
+    issued_at: datetime,
+    status: StatusListPointer,
+) -> dict[str, Any]:
+    achievement = AchievementDefinition(
+        id=f"urn:dcatalog:benefit:{benefit.code}",
+        english_edition_id=f"urn:dcatalog:benefit:{benefit.code}:en",
+        achievement_type="Award",
+        name=Bilingual(benefit.name_th, benefit.name_en),
+        description=Bilingual(
+            benefit.description_th or benefit.name_th, benefit.description_en or benefit.name_en
+        ),
+        criteria=Bilingual(
+            f"มอบโดยอัตโนมัติเมื่อความดีที่ได้รับการยืนยันครบตามเกณฑ์ของ{benefit.agency.name_th} "
+            "หากความดีที่นับถูกเพิกถอนจนไม่ครบเกณฑ์ การมอบนี้และใบรับรองจะถูกเพิกถอน",
+            f"Awarded automatically when verified good deeds meet {benefit.agency.name_en}'s "
+            "criteria. If revoked deeds leave the criteria unmet, the award and this "
+            "credential are revoked.",
+        ),
+    )
+    document = open_badge_credential(
+        credential_id=credential_url,
+        issuer=IssuerProfile(id=issuer.did, name=issuer.name, url=issuer.base_url),
+        achievement=achievement,
+        recipient=hash_identity(citizen_key),
+        valid_from=issued_at,
+        status=status,
+    )
+    document["credentialSubject"]["activityEndDate"] = _day_end(award.reached_on)
+    if benefit.thanks_th:
+        document["description"] = f"{benefit.name_th}: {benefit.thanks_th}"
+    return document
 
 
 def _transcript_document(
@@ -368,6 +477,10 @@ def set_shared(
 
 
 # --- revocation -------------------------------------------------------------------
+
+
+def get_credential(session: Session, credential_id: uuid.UUID) -> IssuedCredential | None:
+    return session.get(IssuedCredential, credential_id)
 
 
 def revoke(session: Session, credential: IssuedCredential, reason: str) -> IssuedCredential:

@@ -26,6 +26,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import AgencyRef, agency_ref
 from dcatalog.audit import service as audit
+from dcatalog.benefits import awards
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolicy
 from dcatalog.catalog.service import may_record
@@ -478,12 +479,22 @@ def record(
         return outcomes
     if rows:
         bulk_insert(session, _DEED, rows)
-        tallies.apply(
-            session,
-            (counted(r) for r in rows if r["status"] is DeedStatus.VERIFIED),
-            rules.academic_start,
-        )
+        verified = [r for r in rows if r["status"] is DeedStatus.VERIFIED]
+        tallies.apply(session, (counted(r) for r in verified), rules.academic_start)
+        awards.award_reached(session, (reaching(r) for r in verified), rules.academic_start)
     return outcomes
+
+
+def reaching(deed: Deed | dict[str, Any]) -> awards.Reaching:
+    """What a milestone check needs of a just-counted deed."""
+    return awards.Reaching(
+        _field(deed, "id"),
+        _field(deed, "citizen_key"),
+        _field(deed, "deed_type_code"),
+        _field(deed, "virtue_code"),
+        _field(deed, "occurred_on"),
+        _field(deed, "province"),
+    )
 
 
 def counted(deed: Deed | dict[str, Any]) -> tallies.Counted:
@@ -585,6 +596,7 @@ def verify(
         audit.record(session, actor, "deed.verify", deed, before=before)
     session.flush()
     tallies.apply(session, [counted(d) for d in deeds], rules.academic_start)
+    awards.award_reached(session, [reaching(d) for d in deeds], rules.academic_start)
     return deeds
 
 
@@ -619,6 +631,15 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
     session.flush()
     tallies.apply(session, [was_counted], rules.academic_start, sign=-1)
     credentials.revoke_resting_on(session, deed, reason.strip())
+    awards.withdraw_unmet(
+        session,
+        actor,
+        deed.citizen_key,
+        deed.deed_type_code,
+        deed.virtue_code,
+        reason.strip(),
+        rules.academic_start,
+    )
     return deed
 
 

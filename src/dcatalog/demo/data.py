@@ -50,6 +50,13 @@ AGENCIES: list[dict[str, object]] = [
         "kind": AgencyKind.SCHOOL,
         "website": "",
     },
+    {
+        "code": "greenmart",
+        "name_th": "กรีนมาร์ท (ร้านค้าสมมติ)",
+        "name_en": "Greenmart (a fictional shop)",
+        "kind": AgencyKind.BUSINESS,
+        "website": "",
+    },
 ]
 
 
@@ -199,6 +206,12 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
         "agency": "thaihealth",
     },
     {
+        "email": "counter@greenmart.demo",
+        "display_name": "Greenmart counter",
+        "role": "verifier",
+        "agency": "greenmart",
+    },
+    {
         "email": "recorder@demouniv.demo",
         "display_name": "University recorder",
         "role": "recorder",
@@ -218,6 +231,18 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
 DEMO_STUDENT_ID = "1103700123458"
 DEMO_STUDENT_BORN = "2005-06-01"
 DEMO_STUDENT_HOURS = [8, 8, 8, 6]
+
+# A made-up regular donor: 17 whole-blood donations, 90 days apart, the last a
+# month ago — so the Red Cross milestones at 7 and 16 are awarded, and the fast
+# lane (3 in 365 days) is open. She asked to be listed at the 16 ceremony.
+DEMO_DONOR_ID = "3109900123453"
+DEMO_DONOR_BORN = "1990-03-15"
+DEMO_DONOR_DONATIONS = 17
+DEMO_DONOR_CEREMONY_NAME = "คุณมาลี ใจบุญ"
+
+# The Red Cross donation milestones (DESIGN.md §2): pins at each step, royally
+# bestowed at 36 and 108.
+RED_CROSS_MILESTONES = (7, 16, 24, 36, 48, 60, 72, 84, 96, 108)
 
 # Benefits of the first partners (their real rules, DESIGN.md §2). The new
 # borrowers' rule is illustrative: 18 hours in the last 365 days.
@@ -263,23 +288,6 @@ BENEFITS: list[dict[str, Any]] = [
         },
     },
     {
-        "agency": "redcross",
-        "code": "redcross.donor_7",
-        "kind": "recognition",
-        "name_th": "เข็มที่ระลึกบริจาคโลหิตครบ 7 ครั้ง",
-        "name_en": "Pin for 7 blood donations",
-        "description_th": "สภากาชาดไทยเชิดชูเกียรติผู้บริจาคโลหิตครบ 7 ครั้ง",
-        "description_en": "The Thai Red Cross honours donors who have given blood 7 times.",
-        "thanks_th": "ขอบคุณที่ให้โลหิต ให้ชีวิต",
-        "thanks_en": "Thank you for giving blood, and life.",
-        "rule": {
-            "deed_type": "redcross.blood_donation",
-            "measure": "count",
-            "period": "lifetime",
-            "at_least": 7,
-        },
-    },
-    {
         "agency": "thaihealth",
         "code": "thaihealth.challenge_30",
         "kind": "recognition",
@@ -296,5 +304,73 @@ BENEFITS: list[dict[str, Any]] = [
             "offset": 0,
             "at_least": 30,
         },
+        "awarded_automatically": True,
     },
+    {
+        "agency": "redcross",
+        "code": "redcross.donor_privilege",
+        "kind": "privilege",
+        "name_th": "ช่องบริการพิเศษสำหรับผู้บริจาคโลหิตประจำ",
+        "name_en": "Regular donors' fast lane",
+        "description_th": "ผู้บริจาคโลหิตอย่างน้อย 3 ครั้งใน 365 วันที่ผ่านมา รับบริการตรวจสุขภาพเบื้องต้นผ่านช่องบริการพิเศษที่ศูนย์บริการโลหิตแห่งชาติ",
+        "description_en": "Donors who gave blood at least 3 times in the last 365 days get a basic health check through the fast lane at the National Blood Centre.",
+        "thanks_th": "ขอบคุณที่ให้โลหิตอย่างสม่ำเสมอ",
+        "thanks_en": "Thank you for giving blood regularly.",
+        "rule": {
+            "deed_type": "redcross.blood_donation",
+            "measure": "count",
+            "period": "rolling_days",
+            "days": 365,
+            "at_least": 3,
+        },
+        "per_citizen_limit": 4,
+    },
+    {
+        "agency": "greenmart",
+        "code": "greenmart.volunteer_discount",
+        "kind": "privilege",
+        "name_th": "ส่วนลด 10% สำหรับจิตอาสา",
+        "name_en": "10% off for volunteers",
+        "description_th": "ร้านกรีนมาร์ทขอบคุณผู้มีชั่วโมงจิตอาสาอย่างน้อย 10 ชั่วโมงในปีนี้ ด้วยส่วนลด 10% หนึ่งครั้ง (100 สิทธิ์แรก)",
+        "description_en": "Greenmart thanks people with at least 10 volunteer hours this year with 10% off once (the first 100).",
+        "thanks_th": "ขอบคุณที่เป็นจิตอาสา กรีนมาร์ทขอเป็นส่วนหนึ่งในการขอบคุณ",
+        "thanks_en": "Thank you for volunteering: Greenmart would like to thank you too.",
+        "rule": {
+            "virtue": "volunteering",
+            "measure": "quantity",
+            "period": "calendar_year",
+            "offset": 0,
+            "at_least": 10,
+        },
+        "quota": 100,
+    },
+    *[
+        {
+            "agency": "redcross",
+            "code": f"redcross.donor_{times}",
+            "kind": "recognition",
+            "name_th": (
+                f"เข็มที่ระลึกพระราชทานบริจาคโลหิตครบ {times} ครั้ง"
+                if times in (36, 108)
+                else f"เข็มที่ระลึกบริจาคโลหิตครบ {times} ครั้ง"
+            ),
+            "name_en": (
+                f"Royally bestowed pin for {times} blood donations"
+                if times in (36, 108)
+                else f"Pin for {times} blood donations"
+            ),
+            "description_th": f"สภากาชาดไทยเชิดชูเกียรติผู้บริจาคโลหิตครบ {times} ครั้ง มอบในพิธีระดับภูมิภาค",
+            "description_en": f"The Thai Red Cross honours donors who have given blood {times} times, at regional ceremonies.",
+            "thanks_th": "ขอบคุณที่ให้โลหิต ให้ชีวิต",
+            "thanks_en": "Thank you for giving blood, and life.",
+            "rule": {
+                "deed_type": "redcross.blood_donation",
+                "measure": "count",
+                "period": "lifetime",
+                "at_least": times,
+            },
+            "awarded_automatically": True,
+        }
+        for times in RED_CROSS_MILESTONES
+    ],
 ]

@@ -20,7 +20,7 @@ from dcatalog.actors import SYSTEM, operator_for
 from dcatalog.agencies.models import Agency
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import Benefit, BenefitKind
+from dcatalog.benefits.models import Award, Benefit, BenefitKind
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import (
     DEFAULT_ACADEMIC_START,
@@ -32,7 +32,7 @@ from dcatalog.calendars.periods import (
 from dcatalog.catalog import service as catalog
 from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.schemas import DeedTypeFields, NewDeedType
-from dcatalog.db import transactional
+from dcatalog.db import transactional, utcnow
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import DeedStatus
 from dcatalog.demo.data import (
@@ -40,6 +40,10 @@ from dcatalog.demo.data import (
     BENEFITS,
     DEED_TYPES,
     DEMO_ACCOUNTS,
+    DEMO_DONOR_BORN,
+    DEMO_DONOR_CEREMONY_NAME,
+    DEMO_DONOR_DONATIONS,
+    DEMO_DONOR_ID,
     DEMO_PASSWORD,
     DEMO_STUDENT_BORN,
     DEMO_STUDENT_HOURS,
@@ -57,6 +61,7 @@ class DemoSummary:
     accounts: list[str] = field(default_factory=list)
     benefits_created: int = 0
     student: tuple[str, str] | None = None  # (national ID, birth date) for the demo sign-in
+    donor: tuple[str, str] | None = None  # the same for the demo blood donor
 
 
 @transactional
@@ -77,6 +82,7 @@ def load_demo(
         _load_accounts(session, summary)
         if keyer is not None:
             _load_student(session, keyer, academic_start, summary)
+            _load_donor(session, keyer, academic_start, summary)
     return summary
 
 
@@ -126,6 +132,44 @@ def _load_student(
         session, operator_for(get_agency(session, "korat_hospital").id), keyer, rules, [blood]
     )
     summary.student = (DEMO_STUDENT_ID, DEMO_STUDENT_BORN)
+
+
+def _load_donor(
+    session: Session, keyer: CitizenKeyer, academic_start: MonthDay, summary: DemoSummary
+) -> None:
+    """The demo donor's donations, recorded by the hospital: recording them awards
+    the Red Cross milestones she reaches, as it would for anyone. Her donor card
+    goes back four years, so the plausibility window is widened for it."""
+    today = today_in_thailand()
+    first = today - timedelta(days=30 + 90 * (DEMO_DONOR_DONATIONS - 1))
+    rules = deeds.Rules(
+        today=today, max_age_days=(today - first).days + 1, academic_start=academic_start
+    )
+    donations = [
+        deeds.DeedInput(
+            national_id=DEMO_DONOR_ID,
+            deed_type="redcross.blood_donation",
+            quantity=Decimal(1),
+            occurred_on=first + timedelta(days=90 * i),
+            province="TH-30",
+            evidence=f"Donor card 2565-0042 #{i + 1}",
+            external_id=f"demo-donor-blood-{i + 1}",
+        )
+        for i in range(DEMO_DONOR_DONATIONS)
+    ]
+    hospital = operator_for(get_agency(session, "korat_hospital").id)
+    deeds.record(session, hospital, keyer, rules, donations)
+    milestone = session.scalar(
+        select(Award)
+        .join(Benefit)
+        .where(Award.citizen_key == keyer.key(DEMO_DONOR_ID), Benefit.code == "redcross.donor_16")
+    )
+    if milestone is not None and milestone.ceremony_name is None:
+        milestone.ceremony_name, milestone.ceremony_consented_at = (
+            DEMO_DONOR_CEREMONY_NAME,
+            utcnow(),
+        )
+    summary.donor = (DEMO_DONOR_ID, DEMO_DONOR_BORN)
 
 
 def _load_agencies(session: Session, summary: DemoSummary) -> None:

@@ -1,0 +1,166 @@
+"""Staff pages for eligibility reports: upload a list, pick a benefit and an
+academic year, watch the job, download the result as CSV or XLSX."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from dcatalog.access import require
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.calendars.periods import academic_year
+from dcatalog.deeds.importing import FileProblem
+from dcatalog.problems import ValidationProblem
+from dcatalog.reports import jobs, service
+from dcatalog.web.csrf import csrf_protect
+from dcatalog.web.deps import DatabaseDep, SettingsDep
+from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
+from dcatalog.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+READ = require(Scope.ELIGIBILITY_READ)
+
+# An htmx event: the page then reloads its list of recent reports.
+REPORTS_CHANGED = "reports-changed"
+
+
+def report_status_labels() -> dict[str, str]:
+    return {
+        "queued": _("waiting to start"),
+        "running": _("in progress"),
+        "done": _("done"),
+        "failed": _("failed"),
+    }
+
+
+def report_failure(message: str) -> str:
+    """A failed report's message in the page's language."""
+    known = {
+        jobs.INTERRUPTED: _(
+            "The report was interrupted: the server stopped while it ran. Ask for it again."
+        ),
+        jobs.UNEXPECTED: _("An unexpected error stopped the report. Ask for it again."),
+    }
+    return known.get(message) or _("The file cannot be read: %(reason)s") % {"reason": message}
+
+
+def _context(**extra: Any) -> dict[str, Any]:
+    return {
+        "report_status_labels": report_status_labels(),
+        "report_failure": report_failure,
+        **extra,
+    }
+
+
+def _form_context(database: Any, settings: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
+    lang = current_language()
+    with database.session() as session:
+        benefits = [(b.code, f"{b.name(lang)} ({b.code})") for b in service.reportable(session, actor)]
+    current = academic_year(today_in_thailand(), settings.academic_year_start_month_day)
+    return _context(
+        benefit_options=benefits,
+        # The Fund's renewal asks about the year that ended: the default.
+        year_options=[current - n for n in range(1, 6)] + [current],
+        form={"academic_year": current - 1},
+        reports=jobs.recent(database, actor, jobs.folder(settings)),
+        **extra,
+    )
+
+
+@router.get("/staff/reports", response_class=HTMLResponse)
+def reports_page(
+    request: Request, database: DatabaseDep, settings: SettingsDep, actor: Annotated[Actor, READ]
+) -> HTMLResponse:
+    return render(
+        request, "staff/reports.html", _form_context(database, settings, actor)
+    )
+
+
+@router.post("/staff/reports", response_class=HTMLResponse)
+def start_report(
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, READ],
+    file: Annotated[UploadFile, File()],
+    benefit: Annotated[str, Form()],
+    academic_year: Annotated[int, Form()],
+    purpose: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        job = jobs.start(
+            database,
+            request.app.state.keyer,
+            actor,
+            file.file,
+            file.filename or "",
+            benefit_code=benefit,
+            academic_year=academic_year,
+            purpose=purpose,
+            language=current_language(),
+            today=today_in_thailand(),
+            academic_start=settings.academic_year_start_month_day,
+            base=jobs.folder(settings),
+            background=request.app.state.background,
+        )
+    except FileProblem as problem:
+        failed = _context(problem=ValidationProblem(report_failure(str(problem))))
+        return render(request, "staff/_report_result.html", failed, status_code=422)
+    except ValidationProblem as problem:
+        refused = ValidationProblem(_("The report cannot be made."), errors=problem.errors)
+        failed = _context(problem=refused)
+        return render(request, "staff/_report_result.html", failed, status_code=422)
+    if "hx-request" not in request.headers:  # a browser without scripts: the job's page
+        return RedirectResponse(f"/staff/reports/{job.id}", status_code=303)
+    view = jobs.view(database, actor, job.id, jobs.folder(settings))
+    context = _context(job=view)
+    response = render(request, "staff/_report_result.html", context, status_code=202)
+    response.headers["HX-Trigger"] = REPORTS_CHANGED
+    return response
+
+
+@router.get("/staff/reports/{report_id}", response_class=HTMLResponse)
+def report_job(
+    request: Request,
+    report_id: uuid.UUID,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, READ],
+) -> HTMLResponse:
+    view = jobs.view(database, actor, report_id, jobs.folder(settings))
+    context = _context(job=view)
+    if "hx-request" not in request.headers:
+        return render(request, "staff/report_job.html", context)
+    response = render(request, "staff/_report_result.html", context)  # the page polling
+    if not view.active:
+        response.headers["HX-Trigger"] = REPORTS_CHANGED
+    return response
+
+
+@router.get("/staff/reports/{report_id}/download")
+def download(
+    report_id: uuid.UUID,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, READ],
+    format: str = "xlsx",  # noqa: A002 (the query parameter's name)
+) -> Response:
+    path, name = jobs.result(database, actor, report_id, format, jobs.folder(settings))
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[format],
+        filename=name,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
