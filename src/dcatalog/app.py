@@ -15,6 +15,7 @@ from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
 from dcatalog.audit import pages as audit_pages
 from dcatalog.benefits import api as benefits_api
+from dcatalog.benefits import award_pages
 from dcatalog.benefits import pages as benefits_pages
 from dcatalog.benefits import staff_pages as benefits_staff_pages
 from dcatalog.catalog import api as catalog_api
@@ -38,6 +39,9 @@ from dcatalog.ops.observe import RequestObserver
 from dcatalog.ops.service import check_readiness
 from dcatalog.problems import NotFound
 from dcatalog.proposals import pages as proposals_pages
+from dcatalog.reports import api as reports_api
+from dcatalog.reports import jobs as report_jobs
+from dcatalog.reports import pages as reports_pages
 from dcatalog.web import pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if _check_database(database, keyer):
             _recover_imports(database, settings)
+            _recover_reports(database, settings)
         yield
         database.dispose()
 
@@ -98,16 +103,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(catalog_api.router)
     app.include_router(ops_api.router)
     app.include_router(credentials_api.router)
+    app.include_router(reports_api.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(citizens_signin.router)
     app.include_router(citizens_pages.router)
     app.include_router(benefits_pages.router)
     app.include_router(benefits_staff_pages.router)
+    app.include_router(award_pages.router)
     app.include_router(citizens_staff_pages.router)
     app.include_router(credentials_pages.router)
     app.include_router(agencies_pages.router)
     app.include_router(deeds_pages.router)
+    app.include_router(reports_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(proposals_pages.router)
     app.include_router(audit_pages.router)
@@ -141,3 +149,13 @@ def _recover_imports(database: Database, settings: Settings) -> None:
         import_jobs.recover(database, import_jobs.uploads_folder(settings))
     except (SQLAlchemyError, OSError) as exc:
         log.warning("could not check for interrupted imports", error=type(exc).__name__)
+
+
+def _recover_reports(database: Database, settings: Settings) -> None:
+    """Reports a process of this machine left running are marked failed, uploads no
+    report will read (national IDs in clear) and results past their retention are
+    deleted (see dcatalog.reports.jobs); a failure here must not stop the service."""
+    try:
+        report_jobs.recover(database, report_jobs.folder(settings))
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("could not check for interrupted reports", error=type(exc).__name__)

@@ -41,6 +41,8 @@ SAMPLE_PATH_VALUES = {
     "claim_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab616",
     "credential_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab616",
     "short_id": "nosuchcred23",
+    "report_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab617",
+    "award_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab617",
 }
 # Routes that change who the client is; their own tests cover them.
 SESSION_ROUTES = {
@@ -74,6 +76,8 @@ def _routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
         values = dict(SAMPLE_PATH_VALUES)
         if "catalog" in route.path or "deed-types" in route.path:
             values["code"] = "kys.volunteer_activity"
+        elif route.path.startswith(("/staff/benefits/", "/admin/benefits/")):
+            values["code"] = "kys.loan_renewal"  # a real one: its pages run, not only the guard
         path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, v=values: v[m.group(1)], route.path)
         for method in sorted(route.methods - {"HEAD"}):
             if (method, path) not in SESSION_ROUTES:

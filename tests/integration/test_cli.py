@@ -63,7 +63,7 @@ def test_demo_loads_once_and_refreshes_after(env: dict[str, str]) -> None:
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Agency)) == 7
         assert conn.scalar(select(func.count()).select_from(DeedTypeVersion)) == 6
-        assert conn.scalar(select(func.count()).select_from(StaffAccount)) == 7
+        assert conn.scalar(select(func.count()).select_from(StaffAccount)) == 8
     engine.dispose()
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from dcatalog.access import CurrentCitizen
 from dcatalog.agencies.service import list_active_agencies
+from dcatalog.benefits import awards
+from dcatalog.benefits import claims as benefit_claims
 from dcatalog.benefits import service as benefits
 from dcatalog.benefits.models import BenefitKind
 from dcatalog.calendars.buddhist_era import today_in_thailand
@@ -66,7 +68,9 @@ def progress_lines(
         if t.in_force is not None
     }
     lines = []
-    for item in benefits.progress(session, citizen.citizen_key, today, academic_start):
+    for item in _next_milestones_only(
+        benefits.progress(session, citizen.citizen_key, today, academic_start)
+    ):
         steps = []
         for figure in item.verdict.figures:
             condition = figure.condition
@@ -100,6 +104,28 @@ def progress_lines(
             }
         )
     return lines
+
+
+def _next_milestones_only(found: list[benefits.Progress]) -> list[benefits.Progress]:
+    """Of a ladder of milestones not reached yet (the Red Cross pins at 7, 16,
+    24 … donations), only the next step: the rest would bury the page."""
+    nearest: dict[frozenset[str], benefits.Progress] = {}
+    for item in found:
+        if item.benefit.awarded_automatically and not item.verdict.met:
+            ladder = frozenset(f.condition.subject for f in item.verdict.figures)
+            held = nearest.get(ladder)
+            if held is None or _bound(item) < _bound(held):
+                nearest[ladder] = item
+    keep = {id(item) for item in nearest.values()}
+    return [
+        item
+        for item in found
+        if not (item.benefit.awarded_automatically and not item.verdict.met) or id(item) in keep
+    ]
+
+
+def _bound(item: benefits.Progress) -> Decimal:
+    return sum((f.condition.at_least for f in item.verdict.figures), Decimal(0))
 
 
 def _number(value: Decimal) -> str:
@@ -165,6 +191,8 @@ def my_good_deeds(
         "progress": progress_lines(
             session, citizen, labels, today, settings.academic_year_start_month_day
         ),
+        "claims": benefit_claims.claims_of(session, citizen),  # "My claims": codes to show again
+        "awards": [a for a in awards.awards_of(session, citizen) if a.status.value == "awarded"],
         **totals,
     }
     return render(request, "citizens/home.html", context)

@@ -89,6 +89,12 @@ def _options(session: Session, citizen: Any) -> list[tuple[str, str]]:
 
 
 def _credential_label(credential: IssuedCredential, labels: dict[str, str]) -> str:
+    if credential.kind == "award":  # its document names the milestone, in Thai and English
+        document = credentials.signed_document(credential)
+        achievement = document["credentialSubject"]["achievement"]
+        if current_language() == "th":
+            return str(achievement["name"])
+        return str(achievement["related"][0]["name"])
     return (
         f"{labels.get(credential.subject, credential.subject)} · {period_label(credential.period)}"
     )

@@ -18,7 +18,7 @@ from dcatalog.catalog.service import may_record, search_public
 from dcatalog.deeds import jobs, service
 from dcatalog.deeds.api import rules_from
 from dcatalog.deeds.importing import FileProblem, parse_date, parse_quantity
-from dcatalog.geo.provinces import PROVINCES, province_name
+from dcatalog.geo.provinces import province_options
 from dcatalog.problems import FieldError, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
@@ -50,7 +50,7 @@ def _form_context(session: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
     ]
     return {
         "type_options": [(t.code, t.in_force.name(lang)) for t in kinds if t.in_force],
-        "province_options": [(code, province_name(code, lang)) for code in sorted(PROVINCES)],
+        "province_options": province_options(lang),
         "form": {},
         "deed_status_labels": deed_status_labels(),
         **extra,

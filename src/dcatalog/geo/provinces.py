@@ -101,3 +101,8 @@ def province_code(text: str) -> str | None:
 def province_name(code: str, lang: str = "th") -> str:
     thai, english = PROVINCES.get(code, (code, code))
     return thai if lang == "th" else english
+
+
+def province_options(lang: str = "th") -> list[tuple[str, str]]:
+    """(code, name) of every province, for a form's choice."""
+    return [(code, province_name(code, lang)) for code in sorted(PROVINCES)]

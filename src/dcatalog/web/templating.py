@@ -15,6 +15,7 @@ from dcatalog import __version__
 from dcatalog.access import current_actor
 from dcatalog.calendars import buddhist_era
 from dcatalog.calendars.buddhist_era import Style
+from dcatalog.geo.provinces import province_name
 from dcatalog.web import i18n
 from dcatalog.web.csrf import csrf_token
 
@@ -50,6 +51,7 @@ def build_environment() -> Environment:
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_datetime
     env.filters["number"] = _number
+    env.filters["province"] = lambda code: province_name(code, i18n.current_language())
     env.globals["pick"] = _pick
     env.globals["app_version"] = __version__
     env.globals["current_language"] = i18n.current_language
