@@ -20,7 +20,9 @@ from dcatalog.actors import operator_for
 from dcatalog.agencies.service import get_agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.cli import app as cli_app
+from dcatalog.config import Settings
 from dcatalog.credentials import keystore
+from dcatalog.credentials.certificate import render_pdf
 from dcatalog.credentials.cryptosuites import EDDSA_RDFC_2022
 from dcatalog.credentials.data_integrity import create_proof
 from dcatalog.credentials.keys import SigningKey
@@ -103,6 +105,26 @@ def test_verify_works_offline_given_the_key(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_verify_reads_the_credential_attached_to_a_pdf_certificate(tmp_path: Path) -> None:
+    """The paper certificate carries its proof: `dcatalog verify certificate.pdf`."""
+    key = Ed25519PrivateKey.generate()
+    public = encode_public_key(key.public_key())
+    document = a_credential(key)
+    pdf = render_pdf(document, "https://issuer.example/c/abcdefghjkmn", issued_at=datetime.now(UTC))
+    certificate = tmp_path / "certificate.pdf"
+    certificate.write_bytes(pdf)
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["verify", str(certificate), "--key", public, "--offline"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("valid")
+    assert "กิจกรรมจิตอาสา" in result.output
+    # A PDF that is not one of our certificates says so, and fails.
+    (tmp_path / "other.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    result = runner.invoke(cli_app, ["verify", str(tmp_path / "other.pdf"), "--offline"])
+    assert result.exit_code == 1
+    assert "PDF" in result.output
+
+
 def test_verify_online_reads_the_did_document_and_the_status_list(
     client: TestClient,
     session: Session,
@@ -175,3 +197,20 @@ def test_rotate_key(fresh_database_url: str, backend: str, tmp_path: Path) -> No
     assert "z3u2" not in dump
     for line in secrets_printed.splitlines():
         assert line.strip() not in dump
+
+
+def test_a_rotated_key_file_signs_without_a_restart(
+    client: TestClient,
+    student: str,  # noqa: F811
+    settings: Settings,
+) -> None:
+    """`dcatalog credentials rotate-key` replaces the key file; the running
+    service signs the next credential with the new key, and the older one still
+    verifies."""
+    first = ask(client, "type:")
+    keystore.write_key_file(settings, keystore.new_private_key())
+    second = ask(client, "virtue:")
+    assert first["proof"]["verificationMethod"] != second["proof"]["verificationMethod"]
+    for document in (first, second):
+        response = client.post("/api/v1/credentials/verify", json=signed(document))
+        assert response.json()["outcome"] == "valid", response.text

@@ -25,6 +25,7 @@ from weasyprint import HTML, Attachment, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
 from dcatalog.calendars.buddhist_era import BANGKOK, format_date
+from dcatalog.credentials.offline import ATTACHMENT_NAME
 from dcatalog.credentials.verification import attestation_of
 from dcatalog.web.templating import templates
 
@@ -85,7 +86,7 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
         credential_json = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
         attachment = Attachment(
             string=credential_json,
-            name="credential.json",
+            name=ATTACHMENT_NAME,
             description="Signed Open Badges 3.0 credential (W3C Verifiable Credential)",
             relationship="Source",
         )

@@ -8,6 +8,7 @@ revocation status is reported as not checked.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 
 import httpx2 as httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from dcatalog.credentials.errors import CredentialError
 from dcatalog.credentials.keys import KeyResolver, first_of, resolve_did_key
@@ -25,6 +28,7 @@ from dcatalog.credentials.verification import Check, check_credential, status_fr
 Fetch = Callable[[str], Any]  # URL → parsed JSON, or None
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 16 * 1024 * 1024
+ATTACHMENT_NAME = "credential.json"  # the signed credential inside a PDF certificate
 
 
 def fetch_json(url: str) -> Any:
@@ -47,7 +51,8 @@ def fetch_json(url: str) -> Any:
 
 
 def load_credential(source: str, fetch: Fetch) -> Any:
-    """The credential at ``source``: a file, or a URL (a ``/c/<id>`` page gives its
+    """The credential at ``source``: a JSON file, a PDF certificate (its attached
+    credential), or a URL (a ``/c/<id>`` page gives its
     ``credential.json``). Raises ``CredentialError`` when there is none."""
     if source.startswith(("https://", "http://")):
         found = fetch(source)
@@ -58,13 +63,29 @@ def load_credential(source: str, fetch: Fetch) -> Any:
         return found
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise CredentialError(f"cannot read {source}: {exc}") from exc
+    if data.startswith(b"%PDF"):
+        data = _attached_credential(data, source)
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise CredentialError(f"{source} is not JSON") from exc
+
+
+def _attached_credential(pdf: bytes, source: str) -> bytes:
+    """The signed credential our PDF certificates carry as ``credential.json``."""
+    try:
+        attachments = PdfReader(io.BytesIO(pdf)).attachments
+        found = attachments.get(ATTACHMENT_NAME)
+    except (PyPdfError, ValueError, KeyError) as exc:
+        raise CredentialError(f"cannot read the PDF {source}: {exc}") from exc
+    if not found:
+        raise CredentialError(
+            f"{source} is a PDF without an attached {ATTACHMENT_NAME}: not a D-Catalog certificate"
+        )
+    return found[0]
 
 
 def given_keys_resolver(keys: list[str]) -> KeyResolver:

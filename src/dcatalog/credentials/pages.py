@@ -46,19 +46,35 @@ MAX_UPLOAD_BYTES = 256 * 1024  # a credential is a few kilobytes
 
 
 def issuer_for(request: Request) -> Issuer:
-    """The issuer as this request sees it. The private key is loaded once per
-    app; a process without one (PostgreSQL, no ``DCATALOG_ISSUER_KEY``) still
-    verifies, but cannot sign."""
+    """The issuer as this request sees it. The private key is loaded once per app
+    and again when its key file changes (``dcatalog credentials rotate-key`` on
+    the embedded default takes effect without a restart); a process without a
+    key (PostgreSQL, no ``DCATALOG_ISSUER_KEY``) still verifies, but cannot sign."""
     settings = request.app.state.settings
     state = request.app.state
-    if not hasattr(state, "issuer_private_key"):
+    version = _key_file_version(settings)
+    if getattr(state, "issuer_key_version", None) != version or not hasattr(
+        state, "issuer_private_key"
+    ):
         try:
             state.issuer_private_key = keystore.load_private_key(settings)
         except (SecretUnavailable, CredentialError) as exc:
             log.warning("credentials cannot be signed", reason=str(exc))
             state.issuer_private_key = None
+        state.issuer_key_version = version
     base = settings.public_url or str(request.base_url).rstrip("/")
     return Issuer(base_url=base, name=settings.issuer_name, private_key=state.issuer_private_key)
+
+
+def _key_file_version(settings: Any) -> int | None:
+    """The key file's modification time (None when the key is a setting)."""
+    if settings.issuer_key is not None:
+        return None
+    try:
+        version: int = (settings.instance_dir / keystore.KEY_FILE).stat().st_mtime_ns
+    except OSError:
+        return None
+    return version
 
 
 def check_stored_or_submitted(session: Session, document: Any) -> Check:
