@@ -335,8 +335,8 @@ BENEFITS: list[dict[str, Any]] = [
         "description_en": "Greenmart thanks people with at least 10 volunteer hours this year with 10% off once (the first 100).",
         "thanks_th": "ขอบคุณที่เป็นจิตอาสา กรีนมาร์ทขอเป็นส่วนหนึ่งในการขอบคุณ",
         "thanks_en": "Thank you for volunteering: Greenmart would like to thank you too.",
-        "rule": {
-            "virtue": "volunteering",
+        "rule": {  # hours: a virtue's quantity would mix hours with donations
+            "deed_type": "kys.volunteer_activity",
             "measure": "quantity",
             "period": "calendar_year",
             "offset": 0,
