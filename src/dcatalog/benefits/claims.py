@@ -77,17 +77,9 @@ def claim(
     )
     if not verdict.met:
         raise Forbidden("You do not meet this benefit's rule yet.")
-    mine = session.scalar(
-        select(func.count(Claim.id)).where(
-            Claim.benefit_id == benefit.id, Claim.citizen_key == citizen.citizen_key
-        )
-    )
-    if (mine or 0) >= benefit.per_citizen_limit:
-        raise Conflict("You have claimed this benefit as many times as it allows.")
-    if benefit.quota is not None:
-        taken = session.scalar(select(func.count(Claim.id)).where(Claim.benefit_id == benefit.id))
-        if (taken or 0) >= benefit.quota:
-            raise Conflict("All of this benefit has been claimed: the quota is used up.")
+    full = no_room(session, benefit, citizen.citizen_key)
+    if full is not None:
+        raise Conflict(full)
     claim_id = new_id()
     found = Claim(
         id=claim_id,
@@ -100,6 +92,28 @@ def claim(
     session.add(found)
     session.flush()
     return found
+
+
+LIMIT_REACHED = "You have claimed this benefit as many times as it allows."
+QUOTA_USED_UP = "All of this benefit has been claimed: the quota is used up."
+
+
+def no_room(session: Session, benefit: Benefit, citizen_key: str) -> str | None:
+    """Why the citizen cannot claim ``benefit`` again (their limit, or the quota),
+    or None. ``claim`` asks it under the benefit's lock; pages ask it to hide a
+    button that could only fail."""
+    mine = session.scalar(
+        select(func.count(Claim.id)).where(
+            Claim.benefit_id == benefit.id, Claim.citizen_key == citizen_key
+        )
+    )
+    if (mine or 0) >= benefit.per_citizen_limit:
+        return LIMIT_REACHED
+    if benefit.quota is not None:
+        taken = session.scalar(select(func.count(Claim.id)).where(Claim.benefit_id == benefit.id))
+        if (taken or 0) >= benefit.quota:
+            return QUOTA_USED_UP
+    return None
 
 
 def claims_of(session: Session, citizen: CitizenPrincipal) -> list[Claim]:

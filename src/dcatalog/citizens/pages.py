@@ -95,12 +95,23 @@ def progress_lines(
                 }
             )
         claimable = item.verdict.met and item.benefit.kind is not BenefitKind.THANKS
+        full = (
+            benefit_claims.no_room(session, item.benefit, citizen.citizen_key)
+            if claimable
+            else None
+        )
         lines.append(
             {
                 "benefit": item.benefit,
                 "met": item.verdict.met,
                 "steps": steps,
-                "claimable": claimable,
+                "claimable": claimable and full is None,
+                "no_room": {
+                    benefit_claims.LIMIT_REACHED: _(
+                        "You have claimed it as many times as it allows."
+                    ),
+                    benefit_claims.QUOTA_USED_UP: _("All of it has been claimed: none is left."),
+                }.get(full or ""),
             }
         )
     return lines
