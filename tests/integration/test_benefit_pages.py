@@ -36,6 +36,8 @@ HOURS = {
         }
     ]
 }
+# The rule above in words, as the pages say it in English.
+IN_WORDS = "at least 20 hours · Volunteer activity (Student Loan Fund hours) · last academic year"
 
 
 def form(**overrides: object) -> dict[str, object]:
@@ -141,13 +143,17 @@ def test_the_live_check_explains_the_rule_or_the_mistake(kys_admin: TestClient) 
     )  # fmt: skip
     assert "Any one of these:" in words
     assert "All of these:" in words
-    assert "at least 20 hours · Volunteer activity (Student Loan Fund hours) · last academic year" in words
+    assert IN_WORDS in words
     assert "at least 3 records" in words
     assert "only deeds not recorded by" in words
+    mixed = {"virtue": "volunteering", "measure": "quantity", "period": "fiscal_year", "offset": -2, "at_least": 5}  # fmt: skip
+    assert "at least 5 · Volunteering · the fiscal year 2 years back" in check(mixed)
     mistake = check({"all": [{**HOURS["all"][0], "at_least": 0}]})
     assert "/all/0/at_least" in mistake
     assert "must be a number above 0" in mistake
     assert "write the rule as JSON" in check(" ")
+    assert "nests far too deeply" in check("[" * 19_000)
+    assert "at most 20000 characters" in check("[" * 20_001)
     # Without the CSRF token nothing is checked.
     assert kys_admin.post("/staff/benefits/rule-check", data={"rule": "{}"}).status_code == 403
 
@@ -163,11 +169,12 @@ def test_define_submit_approve_and_it_is_offered(
     assert drafted.status is BenefitStatus.DRAFT
     assert drafted.rule == HOURS
     page = kys_admin.get("/staff/benefits/kys.volunteer_thanks").text
-    assert "at least 20 hours · Volunteer activity (Student Loan Fund hours) · last academic year" in page
+    assert IN_WORDS in page
     assert "&#34;at_least&#34;: 20" in page  # the JSON too
     assert "kys.volunteer_thanks" in kys_admin.get("/staff/benefits").text
     # Not with the programme office until the agency submits it.
-    assert "kys.volunteer_thanks" not in office.get("/admin/benefits").text.split("Every benefit")[0]
+    waiting = office.get("/admin/benefits").text.split("Every benefit")[0]
+    assert "kys.volunteer_thanks" not in waiting
     assert "not submitted" in office.get("/admin/benefits/kys.volunteer_thanks").text
 
     submitted = post_form(kys_admin, "/staff/benefits/kys.volunteer_thanks/submit", {})
@@ -179,7 +186,7 @@ def test_define_submit_approve_and_it_is_offered(
     queue = office.get("/admin/benefits").text
     assert "kys.volunteer_thanks" in queue.split("Every benefit")[0]
     review = office.get("/admin/benefits/kys.volunteer_thanks").text
-    assert "at least 20 hours · Volunteer activity (Student Loan Fund hours) · last academic year" in review
+    assert IN_WORDS in review
     assert "kys.volunteer_thanks" not in offered_codes(session)
     approvals = events(session, "benefit.approve")
 
@@ -221,12 +228,16 @@ def test_sent_back_with_a_note_then_edited_and_resubmitted(
     assert "Nothing is waiting." in office.get("/admin/benefits").text
     # The agency changes the rule (a bad change is refused with its place) and resubmits.
     bad = {"all": [{**HOURS["all"][0], "offset": 1}]}  # type: ignore[dict-item]
-    refused = post_form(kys_admin, "/staff/benefits/kys.volunteer_thanks", form(rule=json.dumps(bad)))
+    refused = post_form(
+        kys_admin, "/staff/benefits/kys.volunteer_thanks", form(rule=json.dumps(bad))
+    )
     assert refused.status_code == 422
     assert "/all/0/offset" in refused.text
     assert benefit(session, "kys.volunteer_thanks").rule == HOURS  # type: ignore[union-attr]
     fixed = {"all": [{**HOURS["all"][0], "at_least": 36}]}  # type: ignore[dict-item]
-    saved = post_form(kys_admin, "/staff/benefits/kys.volunteer_thanks", form(rule=json.dumps(fixed)))
+    saved = post_form(
+        kys_admin, "/staff/benefits/kys.volunteer_thanks", form(rule=json.dumps(fixed))
+    )
     assert saved.status_code == 303
     assert benefit(session, "kys.volunteer_thanks").rule == fixed  # type: ignore[union-attr]
     assert events(session, "benefit.update") == 1
@@ -265,9 +276,7 @@ def test_retiring_takes_it_off_offer(
     assert events(session, "benefit.retire") == 2
 
 
-def test_quota_used_counts_claims(
-    app: FastAPI, office: TestClient, session: Session
-) -> None:
+def test_quota_used_counts_claims(app: FastAPI, office: TestClient, session: Session) -> None:
     redcross = staff(app, session, Role.AGENCY_ADMIN, "redcross")
     rule = {"deed_type": "redcross.blood_donation", "measure": "count", "period": "lifetime", "at_least": 1}  # fmt: skip
     created = define(redcross, name="voucher", kind="privilege", quota="3", rule=json.dumps(rule))
@@ -328,9 +337,8 @@ def test_who_may_do_what(app: FastAPI, session: Session, demo: None) -> None:
     assert benefit(session, "kys.volunteer_thanks") is None
     admin = staff(app, session, Role.AGENCY_ADMIN)
     assert admin.get("/admin/benefits").status_code == 403  # agencies don't approve
-    assert post_form(
-        admin, "/admin/benefits/kys.loan_renewal/decision", {"decision": "retire", "note": "x"}
-    ).status_code == 403
+    retire = {"decision": "retire", "note": "x"}
+    assert post_form(admin, "/admin/benefits/kys.loan_renewal/decision", retire).status_code == 403
     anonymous = TestClient(app, raise_server_exceptions=False)
     for path in ("/staff/benefits", "/staff/benefits/kys.loan_renewal", "/admin/benefits"):
         answer = anonymous.get(path, follow_redirects=False)

@@ -38,6 +38,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 WRITE = require(Scope.CATALOG_WRITE)
 APPROVE = require(Scope.CATALOG_APPROVE)
 
+MAX_RULE_TEXT = 20_000  # 20 conditions, indented, fit many times over
 RULE_EXAMPLE = {
     "all": [
         {
@@ -138,6 +139,7 @@ def rule_in_words(session: Session, rule: rules.Rule) -> dict[str, Any]:
             "what": names.get(part.subject, part.subject),
             "period": _period_words(part),
         }
+        text = " ".join(text.split())  # a virtue's quantity has no one unit: no gap left
         if part.recorded_by:
             text += " · " + _("only deeds recorded by %(agency)s") % {
                 "agency": agencies.get(part.recorded_by, part.recorded_by)
@@ -155,12 +157,16 @@ def _rule_from_text(text: str) -> Any:
     """The rule textarea as JSON; a syntax mistake is a ``RuleError`` like any other."""
     if not text.strip():
         raise rules.RuleError("", "write the rule as JSON")
+    if len(text) > MAX_RULE_TEXT:
+        raise rules.RuleError("", f"a rule has at most {MAX_RULE_TEXT} characters")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise rules.RuleError(
             "", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
+    except RecursionError as exc:  # "[[[[…": deeper than any rule may nest
+        raise rules.RuleError("", "nests far too deeply") from exc
 
 
 def rule_check(session: Session, text: str) -> dict[str, Any]:
