@@ -382,3 +382,124 @@ def http_command(
         f"ratio to the bare endpoint: {ratio:.2f} ({connections} connections, {workers} workers, PostgreSQL)"
     )
     console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
+
+
+@app.command("eligibility")
+def eligibility_command(
+    citizens: Annotated[int, typer.Option(help="Citizens loaded, all of them in the upload.")] = (
+        1_000_000
+    ),
+    chunk: Annotated[int | None, typer.Option(help="Rows per transaction of the report.")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the database (its URL is printed).")] = False,
+) -> None:
+    """The Student Loan Fund's eligibility report of every citizen, on PostgreSQL:
+    end to end with the CSV, then the XLSX of the same rows (see docs/benchmarks.md)."""
+    from benchmarks import eligibility
+    from dcatalog.reports import service
+
+    if chunk:
+        service.CHUNK = chunk
+    year = eligibility.current_year() - 1
+    folder = ROOT / "var" / "bench" / f"eligibility-{citizens}"
+    folder.mkdir(parents=True, exist_ok=True)
+    url = _new_database("postgresql", folder)
+    try:
+        engine = create_db_engine(url)
+        upgrade_engine(engine)
+        database = Database(engine)
+        with database.write_session() as session:
+            load_demo(session)
+        ids = list(eligibility.national_ids(citizens))
+        console.print(f"loading {citizens:,} citizens …")
+        eligibility.describe(console, eligibility.load(database, KEYER, ids, year))
+        rows = eligibility.write_upload(folder / "borrowers.csv", ids)
+        del ids
+        console.print(
+            f"report of {rows:,} rows for academic year {year} (chunks of {service.CHUNK:,}) …"
+        )
+        seconds, summary, timings = eligibility.report(
+            database, KEYER, folder / "borrowers.csv", folder / "report.csv", year
+        )
+        logged = eligibility.row_count(database, "access_log")
+        xlsx_seconds, xlsx_rows = eligibility.xlsx(folder / "report.csv", folder / "report.xlsx")
+        table = Table("step", "seconds", "rows/s")
+        table.add_row(
+            "report, end to end (CSV)", f"{seconds:.1f}", f"{summary.rows / seconds:,.0f}"
+        )
+        for name, part in timings.parts.items():
+            table.add_row(f"  of which {name}", f"{part:.1f}", "")
+        table.add_row(
+            "XLSX of the same rows", f"{xlsx_seconds:.1f}", f"{xlsx_rows / xlsx_seconds:,.0f}"
+        )
+        console.print(table)
+        console.print(
+            f"{summary.rows:,} rows: {summary.met:,} met, {summary.not_met:,} not met, "
+            f"{summary.refused:,} refused, {summary.invalid:,} invalid; {logged:,} access-log rows; "
+            f"target < 60 s: {'met' if seconds < 60 else 'MISSED'}"
+        )
+        console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
+        engine.dispose()
+    finally:
+        if keep:
+            console.print(f"kept {url}")
+        else:
+            _drop(url)
+
+
+@app.command("dashboard")
+def dashboard_command(
+    deeds: Annotated[int, typer.Option(help="Deeds loaded (all statuses).")] = 10_000_000,
+    citizens: Annotated[int, typer.Option(help="Citizens they belong to.")] = 1_000_000,
+    keep: Annotated[bool, typer.Option(help="Keep the database (its URL is printed).")] = False,
+    reuse: Annotated[
+        str, typer.Option(help="A database loaded by an earlier --keep run: skip the load.")
+    ] = "",
+) -> None:
+    """The programme dashboard on PostgreSQL: rollup rebuild, snapshot refresh, and
+    each view's answer time over many filters (see docs/benchmarks.md)."""
+    from benchmarks import dashboard
+    from dcatalog.config import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = reuse or _new_database("postgresql", Path(tmp))
+        try:
+            engine = create_db_engine(url)
+            database = Database(engine)
+            if not reuse:
+                upgrade_engine(engine)
+                with database.write_session() as session:
+                    load_demo(session)
+            settings = Settings(
+                database_url=url,
+                instance_dir=Path(tmp) / "var",
+                pepper="benchmark-pepper-0123456789abcdefghij",  # type: ignore[arg-type]
+                secret_key="benchmark-secret-0123456789abcdefghij",  # type: ignore[arg-type]  # noqa: S106
+                log_level="WARNING",
+            )
+            found = dashboard.run(
+                console,
+                database,
+                settings,
+                deeds=deeds,
+                people=citizens,
+                keyer=KEYER,
+                load_data=not reuse,
+            )
+            table = Table("view (service call or page)", "calls", "p50 ms", "p95 ms", "max ms")
+            for group in (found["views"], found["pages"]):
+                for name, values in group.items():
+                    p50, p95, most = dashboard.summary(values)
+                    table.add_row(name, str(len(values)), f"{p50:.1f}", f"{p95:.1f}", f"{most:.1f}")
+            console.print(table)
+            worst = max(dashboard.summary(v)[1] for v in found["pages"].values())
+            console.print(
+                f"target < 300 ms per view: {'met' if worst < 300 else 'MISSED'} "
+                f"(worst p95 of a page: {worst:.0f} ms)"
+            )
+            console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
+            engine.dispose()
+        finally:
+            if keep or reuse:
+                console.print(f"kept {url}")
+            else:
+                _drop(url)

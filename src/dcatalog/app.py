@@ -18,6 +18,8 @@ from dcatalog.benefits import api as benefits_api
 from dcatalog.benefits import award_pages
 from dcatalog.benefits import pages as benefits_pages
 from dcatalog.benefits import staff_pages as benefits_staff_pages
+from dcatalog.campaigns import api as campaigns_api
+from dcatalog.campaigns import pages as campaigns_pages
 from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
 from dcatalog.citizens import api as citizens_api
@@ -42,6 +44,8 @@ from dcatalog.proposals import pages as proposals_pages
 from dcatalog.reports import api as reports_api
 from dcatalog.reports import jobs as report_jobs
 from dcatalog.reports import pages as reports_pages
+from dcatalog.stats import pages as stats_pages
+from dcatalog.stats import report_pages as stats_report_pages
 from dcatalog.web import pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(ops_api.router)
     app.include_router(credentials_api.router)
     app.include_router(reports_api.router)
+    app.include_router(campaigns_api.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(citizens_signin.router)
@@ -118,7 +123,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(reports_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(proposals_pages.router)
+    app.include_router(campaigns_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(stats_pages.router)
+    app.include_router(stats_report_pages.router)
     app.include_router(_api_fallback())
     return app
 

@@ -27,6 +27,7 @@ from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import SecretUnavailable, instance_secret
 from dcatalog.problems import Problem
+from dcatalog.stats.cli import stats_app
 
 app = typer.Typer(
     name="dcatalog",
@@ -242,6 +243,7 @@ import_app = typer.Typer(help="Import bulk files.", no_args_is_help=True)
 tallies_app = typer.Typer(help="Tallies of verified deeds.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(tallies_app, name="tallies")
+app.add_typer(stats_app, name="stats")
 
 
 @import_app.command("deeds")
@@ -368,6 +370,104 @@ def tallies_check(
         f"[bold red]{len(found)} tallies differ from the deeds[/]; run `dcatalog tallies rebuild`."
     )
     raise typer.Exit(1)
+
+
+report_app = typer.Typer(
+    help="Reports: for partner agencies, and the national progress report.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("eligibility")
+def report_eligibility(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="A .csv or .xlsx file: national_id [, reference]."
+        ),
+    ],
+    agency: Annotated[str, typer.Option(help="Code of the agency asking (it owns the benefit).")],
+    benefit: Annotated[str, typer.Option(help="The agency's benefit, e.g. kys.loan_renewal.")],
+    academic_year: Annotated[
+        int, typer.Option(help="Buddhist Era year whose deeds count, e.g. 2568.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--out", help="Where to write the report: .csv or .xlsx.")
+    ],
+    purpose: Annotated[
+        str, typer.Option(help="Why (each citizen reads it in their access log).")
+    ] = "",
+    lang: Annotated[str, typer.Option(help="Language of the report: th or en.")] = "th",
+) -> None:
+    """Which of the listed citizens meet a benefit's rule for an academic year (with
+    their consent; every look-up is in their access log)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dcatalog.accounts.permissions import Scope
+    from dcatalog.actors import Actor
+    from dcatalog.agencies.service import get_agency
+    from dcatalog.calendars.buddhist_era import today_in_thailand
+    from dcatalog.deeds.jobs import count_rows
+    from dcatalog.reports import service as reports
+
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        fail("--out must end in .csv or .xlsx")
+    settings = get_settings()
+    keyer = CitizenKeyer(load_pepper(settings))
+    database = _database(settings)
+    today, start = today_in_thailand(), settings.academic_year_start_month_day
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with database.write_session() as session:
+            bind_pepper(session, keyer)
+            found = get_agency(session, agency)
+            # The operator at the console, acting for the agency with its read permission.
+            actor = Actor(
+                "system", "cli", "cli", found.id, None, frozenset({Scope.ELIGIBILITY_READ}), "CLI"
+            )
+            spec = reports.prepare(
+                session,
+                actor,
+                benefit_code=benefit,
+                academic_year_be=academic_year,
+                purpose=purpose,
+                language=lang,
+                today=today,
+                academic_start=start,
+            )
+            sink = reports.sink_for(output)
+            try:
+                with Progress(*columns, console=err) as bar:
+                    task = bar.add_task(f"Answering {file.name}", total=count_rows(file))
+                    summary = reports.build(
+                        session,
+                        actor,
+                        keyer,
+                        spec,
+                        file,
+                        [sink],
+                        today=today,
+                        academic_start=start,
+                        progress=lambda rows: bar.update(task, completed=rows),
+                    )
+                    bar.update(task, completed=summary.rows, total=summary.rows)
+            except BaseException:
+                sink.close()
+                output.unlink(missing_ok=True)  # never half a report
+                raise
+            sink.close()
+    finally:
+        database.dispose()
+    out.print(
+        f"{summary.rows} rows: {summary.met} met, {summary.not_met} not met, "
+        f"{summary.refused} without consent, {summary.invalid} invalid IDs "
+        f"(evaluated as on {spec.as_of.isoformat()}); written to {output}."
+    )
 
 
 credentials_app = typer.Typer(
@@ -579,3 +679,45 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(1)
+
+
+@report_app.command("progress")
+def report_progress(
+    period: Annotated[
+        str,
+        typer.Option(help="2570 (a fiscal year), 2570-Q1 (a quarter) or 2569-11 (a month), B.E."),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--out", help="The PDF to write (default: next to you).")
+    ] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="The XLSX to write (default: beside the PDF).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: th or en.")] = "th",
+) -> None:
+    """The progress report for the Prime Minister's office: the dashboard's figures
+    of a period as a PDF in Thai with charts and tables, and an XLSX."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dcatalog.stats import progress_report
+
+    key = progress_report.period_key(period)
+    settings = get_settings()
+    database = _database(settings)
+    names = {"figures": "Reading the figures", "pdf": "Typesetting the PDF", "xlsx": "XLSX"}
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    try:
+        with database.session() as session, Progress(*columns, console=err) as bar:
+            task = bar.add_task("Progress report", total=3)
+
+            def step(name: str, done: int, of: int) -> None:
+                bar.update(task, completed=done, total=of, description=names.get(name, name))
+
+            report, pdf, sheet = progress_report.build(session, key, lang, step)
+    finally:
+        database.dispose()
+    pdf_path = output or Path(f"{report.file_stem}.pdf")
+    xlsx_path = xlsx or pdf_path.with_suffix(".xlsx")
+    pdf_path.write_bytes(pdf)
+    xlsx_path.write_bytes(sheet)
+    out.print(f"Progress report {period} written to {pdf_path} and {xlsx_path}.")

@@ -5,6 +5,7 @@ from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.agencies.models import Agency
 from dcatalog.audit.models import AuditEvent
 from dcatalog.benefits.models import Award, Benefit, Claim
+from dcatalog.campaigns.models import Campaign
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.citizens.models import (
     AccessLog,
@@ -20,6 +21,8 @@ from dcatalog.db import Base
 from dcatalog.deeds.models import Deed, ImportJob, Tally
 from dcatalog.ops.models import InstanceMeta
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
+from dcatalog.reports.models import ReportJob
+from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup
 
 __all__ = [
     "AccessLog",
@@ -29,6 +32,7 @@ __all__ = [
     "Award",
     "Base",
     "Benefit",
+    "Campaign",
     "Citizen",
     "CitizenSession",
     "Claim",
@@ -46,7 +50,11 @@ __all__ = [
     "Proposal",
     "ProposalComment",
     "ProposalSupport",
+    "ReportJob",
     "StaffAccount",
+    "StatsCell",
+    "StatsRefresh",
+    "StatsRollup",
     "Tally",
     "Virtue",
     "WebSession",

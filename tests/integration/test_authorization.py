@@ -43,6 +43,7 @@ SAMPLE_PATH_VALUES = {
     "short_id": "nosuchcred23",
     "report_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab617",
     "award_id": "0197d9a0-5ba9-74f7-af76-efea6e9ab617",
+    "fmt": "pdf",
 }
 # Routes that change who the client is; their own tests cover them.
 SESSION_ROUTES = {
@@ -78,6 +79,8 @@ def _routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
             values["code"] = "kys.volunteer_activity"
         elif route.path.startswith(("/staff/benefits/", "/admin/benefits/")):
             values["code"] = "kys.loan_renewal"  # a real one: its pages run, not only the guard
+        elif route.path.startswith(("/staff/campaigns/", "/admin/campaigns/")):
+            values["code"] = "redcross.blood_drive"  # a demo campaign: its pages run too
         path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m, v=values: v[m.group(1)], route.path)
         for method in sorted(route.methods - {"HEAD"}):
             if (method, path) not in SESSION_ROUTES:

@@ -16,10 +16,11 @@ from dcatalog.access import CurrentCitizen, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.benefits import awards
+from dcatalog.campaigns import public as recognitions
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.pages import issuer_for
 from dcatalog.geo.provinces import province_name, province_options
-from dcatalog.problems import FieldError, Problem, ValidationProblem
+from dcatalog.problems import Conflict, FieldError, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep
 from dcatalog.web.i18n import current_language
@@ -70,6 +71,26 @@ def ceremony_choice(
     except ValidationProblem as problem:
         return _my_awards(request, citizen, database, problem=problem, status_code=problem.status)
     done = "listed" if listed else "unlisted"
+    return RedirectResponse(f"/me/awards?done={done}#a-{award_id}", status_code=303)
+
+
+@router.post("/me/awards/{award_id}/public")
+def public_choice(
+    request: Request,
+    award_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    shown: Annotated[bool, Form()] = False,
+    public_name: Annotated[str, Form()] = "",
+) -> Response:
+    """Show the award on the public thank-you page under a chosen name, or not
+    (dcatalog.campaigns.public)."""
+    try:
+        with database.write_session() as session:
+            recognitions.set_public_name(session, citizen, award_id, public_name if shown else None)
+    except (ValidationProblem, Conflict) as problem:
+        return _my_awards(request, citizen, database, problem=problem, status_code=problem.status)
+    done = "shown" if shown else "hidden"
     return RedirectResponse(f"/me/awards?done={done}#a-{award_id}", status_code=303)
 
 

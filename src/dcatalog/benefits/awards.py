@@ -295,11 +295,12 @@ def set_ceremony_name(
 
 def forget_holder(session: Session, citizen_key: str, pseudonym: str) -> None:
     """Erasure: awards move to the pseudonym (national counts stay right) and the
-    chosen ceremony names go."""
+    chosen ceremony and public names go."""
     for award in session.scalars(select(Award).where(Award.citizen_key == citizen_key)):
         award.citizen_key = pseudonym
         award.ceremony_name = None
         award.ceremony_consented_at = None
+        award.public_name, award.public_since = None, None  # off the public thank-you page
 
 
 # --- the partner's ceremony -----------------------------------------------------

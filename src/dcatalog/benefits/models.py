@@ -134,6 +134,13 @@ class Award(Base):
         ),
         Index("ix_award_citizen", "citizen_key"),
         Index("ix_award_benefit_reached", "benefit_id", "reached_on"),
+        # The public thank-you page reads the newest shown ones (dcatalog.campaigns.public).
+        Index(
+            "ix_award_public",
+            "public_since",
+            sqlite_where=text("public_name IS NOT NULL"),
+            postgresql_where=text("public_name IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -151,5 +158,9 @@ class Award(Base):
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handed_over_by: Mapped[str | None] = mapped_column(String(300))
     credential_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # its signed credential
+    # Shown on the public thank-you page only if the citizen chose it, under the name
+    # they chose (None: not shown, the default); see dcatalog.campaigns.public.
+    public_name: Mapped[str | None] = mapped_column(String(200))
+    public_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     benefit: Mapped[Benefit] = relationship(lazy="joined")

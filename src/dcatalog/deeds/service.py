@@ -38,6 +38,7 @@ from dcatalog.geo.provinces import province_code
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import InvalidNationalId, normalise
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.stats import rollups
 
 MAX_BATCH = 1000
 CitizenMemo = dict[str, "tuple[str, str] | InvalidNationalId"]
@@ -481,6 +482,7 @@ def record(
         bulk_insert(session, _DEED, rows)
         verified = [r for r in rows if r["status"] is DeedStatus.VERIFIED]
         tallies.apply(session, (counted(r) for r in verified), rules.academic_start)
+        rollups.apply(session, verified)
         awards.award_reached(session, (reaching(r) for r in verified), rules.academic_start)
     return outcomes
 
@@ -596,6 +598,7 @@ def verify(
         audit.record(session, actor, "deed.verify", deed, before=before)
     session.flush()
     tallies.apply(session, [counted(d) for d in deeds], rules.academic_start)
+    rollups.apply(session, deeds)
     awards.award_reached(session, [reaching(d) for d in deeds], rules.academic_start)
     return deeds
 
@@ -630,6 +633,7 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
     audit.record(session, actor, "deed.revoke", deed, before=before, reason=reason)
     session.flush()
     tallies.apply(session, [was_counted], rules.academic_start, sign=-1)
+    rollups.apply(session, [deed], sign=-1)
     credentials.revoke_resting_on(session, deed, reason.strip())
     awards.withdraw_unmet(
         session,

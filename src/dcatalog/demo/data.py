@@ -374,3 +374,43 @@ BENEFITS: list[dict[str, Any]] = [
         for times in RED_CROSS_MILESTONES
     ],
 ]
+
+# Campaigns of the first partners (approved, on the public thank-you page). Their
+# dates follow today (see dcatalog.demo.service._campaign_dates): "lent" is the
+# most recent Buddhist Lent, approximately (1 July – 31 October; the real dates
+# follow the lunar calendar), "recent" the 60 days before today to 30 days after.
+CAMPAIGNS: list[dict[str, Any]] = [
+    {
+        "agency": "thaihealth",
+        "name": "lent_abstention_drive",
+        "period": "lent",
+        "title_th": "งดเหล้าเข้าพรรษา",
+        "title_en": "Abstain from alcohol through Buddhist Lent",
+        "description_th": "ชวนคนไทยปฏิญาณงดเครื่องดื่มแอลกอฮอล์ตลอด 3 เดือนของช่วงเข้าพรรษา เพื่อสุขภาพของตัวเองและครอบครัว นับคนที่ทำได้สำเร็จ",
+        "description_en": "Inviting people to pledge not to drink alcohol for the three months of Buddhist Lent, for their own health and their families'. It counts the people who kept the pledge.",
+        "deed_types": ["thaihealth.lent_abstention"],
+        "provinces": [],
+        "goal_measure": "citizens",
+        "goal": 100,
+    },
+    {
+        "agency": "redcross",
+        "name": "blood_drive",
+        "period": "recent",
+        "title_th": "ให้เลือด ให้ชีวิต: ร่วมบริจาคโลหิตก่อนปีใหม่",
+        "title_en": "Give blood, give life: the year-end blood drive",
+        "description_th": "โลหิตสำรองมักขาดแคลนช่วงเทศกาล สภากาชาดไทยชวนผู้บริจาคในกรุงเทพฯ นครราชสีมา และเชียงใหม่ มาร่วมให้โลหิต",
+        "description_en": "Blood stocks run low over the holidays. The Thai Red Cross invites donors in Bangkok, Nakhon Ratchasima and Chiang Mai to give blood.",
+        "deed_types": ["redcross.blood_donation"],
+        "provinces": ["TH-10", "TH-30", "TH-50"],
+        "goal_measure": "count",
+        "goal": 40,
+    },
+]
+
+# Made-up people whose verified deeds of this year give the public figures
+# something to show: a figure counting fewer than 10 people is never published.
+DEMO_CROWD_SIZE = 30
+DEMO_CROWD_PROVINCES = ("TH-10", "TH-30", "TH-50", "TH-40", "TH-90")
+# The demo donor shows her 16-donation pin on the public thank-you page.
+DEMO_DONOR_PUBLIC_NAME = "มาลี ใจบุญ"

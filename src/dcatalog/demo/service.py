@@ -7,7 +7,7 @@ obeys the same rules and leaves the same audit trail as real use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -29,6 +29,9 @@ from dcatalog.calendars.periods import (
     academic_year,
     period_bounds,
 )
+from dcatalog.campaigns import service as campaigns
+from dcatalog.campaigns.models import Campaign
+from dcatalog.campaigns.schemas import NewCampaign
 from dcatalog.catalog import service as catalog
 from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.schemas import DeedTypeFields, NewDeedType
@@ -38,18 +41,23 @@ from dcatalog.deeds.models import DeedStatus
 from dcatalog.demo.data import (
     AGENCIES,
     BENEFITS,
+    CAMPAIGNS,
     DEED_TYPES,
     DEMO_ACCOUNTS,
+    DEMO_CROWD_PROVINCES,
+    DEMO_CROWD_SIZE,
     DEMO_DONOR_BORN,
     DEMO_DONOR_CEREMONY_NAME,
     DEMO_DONOR_DONATIONS,
     DEMO_DONOR_ID,
+    DEMO_DONOR_PUBLIC_NAME,
     DEMO_PASSWORD,
     DEMO_STUDENT_BORN,
     DEMO_STUDENT_HOURS,
     DEMO_STUDENT_ID,
 )
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.national_id import with_check_digit
 
 
 @dataclass
@@ -78,11 +86,14 @@ def load_demo(
     _load_agencies(session, summary)
     _load_deed_types(session, summary)
     _load_benefits(session, summary)
+    _load_campaigns(session)
     if with_accounts:
         _load_accounts(session, summary)
         if keyer is not None:
             _load_student(session, keyer, academic_start, summary)
             _load_donor(session, keyer, academic_start, summary)
+            _load_crowd(session, keyer, academic_start)
+            _share_donor_milestone(session, keyer)
     return summary
 
 
@@ -238,3 +249,131 @@ def _load_accounts(session: Session, summary: DemoSummary) -> None:
                 agency=get_agency(session, spec["agency"]) if spec["agency"] else None,
             )
         summary.accounts.append(spec["email"])
+
+
+# --- campaigns and the public thank-you page (dcatalog.campaigns) ------------------------
+
+
+def _campaign_dates(period: str, today: date) -> tuple[date, date]:
+    """ "lent": the Lent now under way, or the last one while the public page still
+    shows it (90 days), else this year's coming one; "recent": around today."""
+    if period != "lent":
+        return today - timedelta(days=60), today + timedelta(days=30)
+    this_year = (date(today.year, 7, 1), date(today.year, 10, 31))
+    last_end = date(today.year - 1, 10, 31)
+    if today < this_year[0] and today <= last_end + timedelta(days=campaigns.ENDED_SHOWN_DAYS - 1):
+        return date(today.year - 1, 7, 1), last_end
+    return this_year
+
+
+def _load_campaigns(session: Session) -> None:
+    today = today_in_thailand()
+    for spec in CAMPAIGNS:
+        agency = get_agency(session, spec["agency"])
+        if session.scalar(
+            select(Campaign.id).where(Campaign.code == f"{agency.code}.{spec['name']}")
+        ):
+            continue
+        starts_on, ends_on = _campaign_dates(spec["period"], today)
+        fields = {k: v for k, v in spec.items() if k not in ("agency", "period")}
+        created = campaigns.create(
+            session,
+            SYSTEM,
+            agency,
+            NewCampaign(**fields, starts_on=starts_on, ends_on=ends_on),
+        )
+        campaigns.submit(session, SYSTEM, created)
+        campaigns.approve(session, SYSTEM, created, note="demo data")
+
+
+def crowd_id(n: int) -> str:
+    """The made-up national ID of the demo crowd's person ``n`` (valid checksum)."""
+    return with_check_digit(f"19999{n:07d}")
+
+
+def _load_crowd(session: Session, keyer: CitizenKeyer, academic_start: MonthDay) -> None:
+    """This year's verified deeds of made-up people, so the public figures reach
+    the ten people below which nothing is published: volunteer hours (recorded and
+    verified by the university), blood donations (the hospital), active days and
+    the Lent pledge (ThaiHealth). Idempotent: the external ids stay the same."""
+    today = today_in_thailand()
+    first = date(today.year, 1, 1)
+    rules = deeds.Rules(today=today, max_age_days=730, academic_start=academic_start)
+
+    def when(days_ago: int) -> date:
+        return max(first, today - timedelta(days=days_ago))
+
+    def item(n: int, deed_type: str, quantity: int, day: date, key: str) -> deeds.DeedInput:
+        province = DEMO_CROWD_PROVINCES[n % len(DEMO_CROWD_PROVINCES)]
+        return deeds.DeedInput(
+            crowd_id(n), deed_type, Decimal(quantity), day, province, "", f"demo-crowd-{n}-{key}"
+        )
+
+    people = range(DEMO_CROWD_SIZE)
+    hours = [
+        item(n, "kys.volunteer_activity", 2 + n % 5, when(days), f"hours-{i}")
+        for n in people
+        if n < 24
+        for i, days in enumerate((7 + 3 * n, 40 + 2 * n))
+    ]
+    blood = [
+        deeds.DeedInput(
+            crowd_id(n),
+            "redcross.blood_donation",
+            Decimal(1),
+            when(2 + 2 * n),
+            ("TH-10", "TH-30", "TH-50")[n % 3] if n < 22 else "TH-40",
+            "",
+            f"demo-crowd-{n}-blood",
+        )
+        for n in people
+        if n < 26
+    ]
+    active = [
+        item(n, "thaihealth.activity_challenge", 1, today - timedelta(days=n + 3 * j), f"day-{j}")
+        for n in people
+        if n < 20
+        for j in range(3 + n % 6)
+        if today - timedelta(days=n + 3 * j) >= first
+    ]
+    lent_start, lent_end = _campaign_dates("lent", today)
+    pledges = (
+        [
+            item(
+                n,
+                "thaihealth.lent_abstention",
+                1,
+                max(lent_start, min(today, lent_end) - timedelta(days=n % 10)),
+                "lent",
+            )
+            for n in people
+            if n < 18
+        ]
+        if lent_start <= today
+        else []
+    )
+    for agency_code, items in (
+        ("demouniv", hours),
+        ("korat_hospital", blood),
+        ("thaihealth", active + pledges),
+    ):
+        actor = operator_for(get_agency(session, agency_code).id)
+        outcomes = deeds.record(session, actor, keyer, rules, items)
+        pending = [
+            o.deed["id"]
+            for o in outcomes
+            if o.deed is not None and o.deed["status"] is DeedStatus.PENDING
+        ]
+        if pending:
+            deeds.verify(session, actor, rules, pending)
+
+
+def _share_donor_milestone(session: Session, keyer: CitizenKeyer) -> None:
+    """The demo donor shows her 16-donation pin on the public thank-you page."""
+    milestone = session.scalar(
+        select(Award)
+        .join(Benefit)
+        .where(Award.citizen_key == keyer.key(DEMO_DONOR_ID), Benefit.code == "redcross.donor_16")
+    )
+    if milestone is not None and milestone.public_name is None:
+        milestone.public_name, milestone.public_since = DEMO_DONOR_PUBLIC_NAME, utcnow()

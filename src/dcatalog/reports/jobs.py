@@ -45,7 +45,7 @@ from dcatalog.deeds.jobs import _runner_died as runner_died
 from dcatalog.deeds.jobs import _save as save_upload
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.logs import get_logger, redact
-from dcatalog.problems import Forbidden, NotFound
+from dcatalog.problems import Forbidden, NotFound, Problem
 from dcatalog.reports import service
 from dcatalog.reports.models import ReportJob, ReportStatus
 
@@ -57,6 +57,10 @@ RETENTION = timedelta(days=30)  # results are deleted this long after they were 
 RECENT = 10  # reports listed on the page
 SUFFIXES = (".csv", ".txt", ".xlsx")
 FORMATS = ("csv", "xlsx")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 _ACTIVE = (ReportStatus.QUEUED, ReportStatus.RUNNING)
 
 # Failure messages of our own (the pages translate them); a file's problem is
@@ -257,7 +261,7 @@ def run(
         for part in partials:
             _private_file(part)
         csv_part, xlsx_part = partials
-        sinks = [service.CsvSink.to_path(csv_part), service.XlsxSink(xlsx_part)]
+        sinks: list[service.Sink] = [service.CsvSink.to_path(csv_part), service.XlsxSink(xlsx_part)]
         try:
             with database.write_session() as session:
                 summary = service.build(
@@ -279,6 +283,8 @@ def run(
         _finish_done(database, job_id, summary, _download_name(spec))
     except FileProblem as problem:
         _finish_failed(database, job_id, str(problem).replace(upload.name, file_name))
+    except Problem as problem:  # e.g. the benefit was retired since the job started
+        _finish_failed(database, job_id, problem.detail)
     except Exception:
         log.exception("report failed", job_id=str(job_id))
         _finish_failed(database, job_id, UNEXPECTED)
@@ -466,7 +472,9 @@ def result(
         job = _own(session, actor, job_id)
     path = result_path(base, job.id, fmt)
     if job.status is not ReportStatus.DONE or not path.exists():
-        raise NotFound("This report has no result (not finished, failed, or deleted after 30 days).")
+        raise NotFound(
+            "This report has no result (not finished, failed, or deleted after 30 days)."
+        )
     return path, f"{job.result_name}.{fmt}"
 
 

@@ -14,6 +14,8 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import academic_year
+from dcatalog.config import Settings
+from dcatalog.db import Database
 from dcatalog.deeds.importing import FileProblem
 from dcatalog.problems import ValidationProblem
 from dcatalog.reports import jobs, service
@@ -47,7 +49,7 @@ def report_failure(message: str) -> str:
         ),
         jobs.UNEXPECTED: _("An unexpected error stopped the report. Ask for it again."),
     }
-    return known.get(message) or _("The file cannot be read: %(reason)s") % {"reason": message}
+    return known.get(message) or _("The report could not be made: %(reason)s") % {"reason": message}
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -58,15 +60,19 @@ def _context(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _form_context(database: Any, settings: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
+def _form_context(
+    database: Database, settings: Settings, actor: Actor, **extra: Any
+) -> dict[str, Any]:
     lang = current_language()
     with database.session() as session:
-        benefits = [(b.code, f"{b.name(lang)} ({b.code})") for b in service.reportable(session, actor)]
+        benefits = [
+            (b.code, f"{b.name(lang)} ({b.code})") for b in service.reportable(session, actor)
+        ]
     current = academic_year(today_in_thailand(), settings.academic_year_start_month_day)
     return _context(
         benefit_options=benefits,
+        year_options=list(range(current, current - 6, -1)),
         # The Fund's renewal asks about the year that ended: the default.
-        year_options=[current - n for n in range(1, 6)] + [current],
         form={"academic_year": current - 1},
         reports=jobs.recent(database, actor, jobs.folder(settings)),
         **extra,
@@ -77,9 +83,7 @@ def _form_context(database: Any, settings: Any, actor: Actor, **extra: Any) -> d
 def reports_page(
     request: Request, database: DatabaseDep, settings: SettingsDep, actor: Annotated[Actor, READ]
 ) -> HTMLResponse:
-    return render(
-        request, "staff/reports.html", _form_context(database, settings, actor)
-    )
+    return render(request, "staff/reports.html", _form_context(database, settings, actor))
 
 
 @router.post("/staff/reports", response_class=HTMLResponse)
@@ -149,18 +153,12 @@ def download(
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, READ],
-    format: str = "xlsx",  # noqa: A002 (the query parameter's name)
+    format: str = "xlsx",
 ) -> Response:
     path, name = jobs.result(database, actor, report_id, format, jobs.folder(settings))
     return FileResponse(
         path,
-        media_type=MEDIA_TYPES[format],
+        media_type=jobs.MEDIA_TYPES[format],
         filename=name,
         headers={"Cache-Control": "no-store"},
     )
-
-
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}

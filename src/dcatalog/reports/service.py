@@ -14,9 +14,10 @@ The consent rules are those of one eligibility check
 chunks of ``CHUNK`` rows and each chunk is answered in one transaction with a
 handful of queries joined to a temporary table of the chunk's citizen keys
 (active consents, birth dates, guardians' consents, and the rule itself compiled
-to SQL by ``batch_query``), then its access-log lines are written in one bulk
-insert (PostgreSQL ``COPY``). Every citizen looked up is in the access log, with
-the purpose and whether the read was allowed or refused.
+to SQL by ``batch_query``), then its access-log lines are written by bulk insert
+(PostgreSQL ``COPY``). Every citizen looked up is in the access log, with the
+purpose and whether the read was allowed or refused. docs/benchmarks.md has what
+this costs for a million rows.
 
 "For an academic year": the partner names the academic year whose deeds count.
 The rule is evaluated on the day that makes its academic-year conditions land on
@@ -27,6 +28,9 @@ academic year is refused with the reason.
 from __future__ import annotations
 
 import csv
+import json
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from sqlalchemy import Column, MetaData, String, Table, select, text
+from sqlalchemy import Column, MetaData, String, Table, Text, cast, select, text
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Scope
@@ -57,10 +61,17 @@ from dcatalog.identity.national_id import InvalidNationalId, normalise
 from dcatalog.logs import redact
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
 
-CHUNK = 50_000  # rows answered per transaction
+# Rows answered per transaction. At national scale each chunk scans the consents,
+# citizens and tallies once (PostgreSQL joins a big chunk by hashing; probing the
+# indexes key by key costs more), so big chunks are faster: 1,000,000 rows in two
+# take about 45 s, in four about 58 s (docs/benchmarks.md), for about 0.9 GB and
+# 0.7 GB of memory at the peak. SQLite holds its one write lock for a chunk:
+# smaller ones there.
+CHUNK = 500_000
+SQLITE_CHUNK = 20_000
 MAX_ROWS = 1_048_575  # an Excel sheet holds 1,048,576 rows, the heading included
 LANGUAGES = ("th", "en")
-_ID_HEADINGS = {"national_id", "nationalid", "id", *THAI_HEADINGS["national_id"]}
+_ID_HEADINGS = {"national_id", *THAI_HEADINGS["national_id"]}
 _REFERENCE_HEADINGS = {
     "reference",
     "ref",
@@ -73,16 +84,15 @@ _REFERENCE_HEADINGS = {
     "รหัสผู้กู้",
 }
 _REFERENCE_LENGTH = 100
+_FORMULA = ("=", "+", "-", "@")
+_LOG_SLICE = 50_000  # access-log lines per bulk insert
 _CENT = Decimal("0.01")
 
 # The keys of the chunk being answered: the queries join it, so that thousands of
 # keys cost no parameters (SQLite takes at most 32,766) and PostgreSQL plans one join.
-_KEYS = Table(
-    "report_key",
-    MetaData(),
-    Column("citizen_key", String(64), primary_key=True),
-    prefixes=["TEMPORARY"],
-)
+# No primary key: the keys are distinct already, and its index would triple the
+# time to fill the table.
+_KEYS = Table("report_key", MetaData(), Column("citizen_key", String(64)), prefixes=["TEMPORARY"])
 _ACCESS_LOG: Table = AccessLog.__table__  # type: ignore[assignment]
 
 
@@ -140,7 +150,9 @@ def as_of(rule: rules.Rule, year: int, academic_start: MonthDay) -> date:
             "เกณฑ์ของสิทธิ์นี้นับหลายปีการศึกษาพร้อมกัน จึงออกรายงานสำหรับปีการศึกษาเดียวไม่ได้",
         )
     (offset,) = offsets
-    return period_bounds(PeriodKind.ACADEMIC_YEAR, year - offset, academic_start).start  # type: ignore[return-value]
+    first_day = period_bounds(PeriodKind.ACADEMIC_YEAR, year - offset, academic_start).start
+    assert first_day is not None  # an academic year has bounds
+    return first_day
 
 
 def reportable(session: Session, actor: Actor) -> list[Benefit]:
@@ -243,6 +255,13 @@ class XlsxSink:
         self._book.save(self._path)
 
 
+def sink_for(path: Path) -> Sink:
+    """A sink writing the file at ``path``, CSV or XLSX by its suffix."""
+    if path.suffix.lower() == ".xlsx":
+        return XlsxSink(path)
+    return CsvSink.to_path(path)
+
+
 def _text(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")  # 36.00 → 36, 12.50 → 12.5
@@ -259,15 +278,6 @@ class Summary:
     not_met: int = 0
     refused: int = 0  # no consent covering the rule, or a minor without a guardian's
     invalid: int = 0  # not a national ID
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "rows": self.rows,
-            "met": self.met,
-            "not_met": self.not_met,
-            "refused": self.refused,
-            "invalid": self.invalid,
-        }
 
 
 @dataclass(slots=True)
@@ -374,6 +384,18 @@ class _Answer:
     figures: tuple[Decimal, ...] = ()
 
 
+_REFUSED = _Answer(NO_CONSENT)
+_REFUSED_MINOR = _Answer(MINOR)
+
+
+def _cents(value: Any) -> Decimal:
+    """A figure as the evaluator gives it (PostgreSQL sends it rounded already;
+    SQLite sums quantities as floating point)."""
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+        return value
+    return Decimal(str(value or 0)).quantize(_CENT)
+
+
 @dataclass
 class _Context:
     session: Session
@@ -383,6 +405,14 @@ class _Context:
     today: date
     academic_start: MonthDay
     zeros: tuple[Decimal, ...] = field(default=())
+    _scopes: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def scope_of(self, json_text: str) -> frozenset[str]:
+        """A consent's scope from its JSON text (decoded once per distinct text)."""
+        known = self._scopes.get(json_text)
+        if known is None:
+            known = self._scopes[json_text] = frozenset(json.loads(json_text))
+        return known
 
 
 def build(
@@ -421,7 +451,10 @@ def build(
     )
     words = _WORDS[spec.language]
     summary = Summary()
-    for chunk in _chunks(source, id_column, reference_column, keyer, summary):
+    size = CHUNK if session.get_bind().dialect.name == "postgresql" else min(CHUNK, SQLITE_CHUNK)
+    chunks = _chunks(source, id_column, reference_column, keyer, size)
+    for chunk in _read_ahead(chunks):
+        summary.rows += len(chunk)
         answers = _answer(context, {r.key for r in chunk if r.key is not None})
         for row in chunk:
             out = _output(row, answers, context.zeros, words, spec.language, summary)
@@ -458,20 +491,24 @@ def _chunks(
     id_column: int,
     reference_column: int | None,
     keyer: CitizenKeyer,
-    summary: Summary,
+    size: int,
 ) -> Iterator[list[_Row]]:
     chunk: list[_Row] = []
+    rows = 0
     for number, cells in enumerate(source, start=2):
         if not any(c.strip() for c in cells):
             continue  # blank lines are not rows
-        summary.rows += 1
-        if summary.rows > MAX_ROWS:
+        rows += 1
+        if rows > MAX_ROWS:
             raise FileProblem(f"the file has more than {MAX_ROWS:,} rows: split it")
         width = len(cells)
         reference = ""
         if reference_column is not None and reference_column < width:
-            # A reference is the partner's own number, but an ID typed into it is redacted.
+            # A reference is the partner's own number, but an ID typed into it is redacted,
+            # and one that Excel would run as a formula (=, +, -, @) is quoted.
             reference = redact(cells[reference_column].strip())[:_REFERENCE_LENGTH]
+            if reference.startswith(_FORMULA):
+                reference = "'" + reference
         row = _Row(number, reference)
         try:
             digits = normalise(cells[id_column] if id_column < width else "")
@@ -480,18 +517,58 @@ def _chunks(
         else:
             row.key, row.masked = keyer.key_of_digits(digits), _masked(digits)
         chunk.append(row)
-        if len(chunk) >= CHUNK:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
 
 
+_END = object()
+
+
+def _read_ahead(chunks: Iterator[list[_Row]]) -> Iterator[list[_Row]]:
+    """The chunks, the next one read and keyed in a thread while the caller answers
+    this one: Python keys IDs while the database works (on the other core), which
+    saves about a tenth of a national report. At most one chunk waits."""
+    waiting: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False  # the caller gave up (an error): stop reading
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                if not hand_over(chunk):
+                    return
+            hand_over(_END)
+        except BaseException as exc:  # a FileProblem, say: raised where it is awaited
+            hand_over(exc)
+
+    reader = threading.Thread(target=read, name="dcatalog-report-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := waiting.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
 def _fill_keys(session: Session, keys: set[str]) -> None:
     """The temporary table of keys holds exactly ``keys`` (in this transaction)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     session.execute(
-        text("CREATE TEMPORARY TABLE IF NOT EXISTS report_key (citizen_key VARCHAR(64) PRIMARY KEY)")
+        text("CREATE TEMPORARY TABLE IF NOT EXISTS report_key (citizen_key VARCHAR(64))")
     )
     session.execute(text("TRUNCATE report_key" if postgresql else "DELETE FROM report_key"))
     bulk_insert(session, _KEYS, [{"citizen_key": key} for key in keys])
@@ -508,22 +585,33 @@ def _answer(context: _Context, keys: set[str]) -> dict[str, _Answer]:
     if not keys:
         return answers
     with transaction(session):
+        if session.get_bind().dialect.name == "postgresql":
+            # Hash joins and sorts of a big chunk fit in memory instead of spilling
+            # to disk (the default 4 MB halves the speed); for this transaction only.
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
         _fill_keys(session, keys)
         in_chunk = select(_KEYS.c.citizen_key)
-        scopes: dict[str, tuple[set[str], bool]] = {}
-        active = select(Consent.citizen_key, Consent.scope, Consent.includes_health).where(
+        # The scope comes as its JSON text: a report meets the same few scopes again
+        # and again, and decoding each row's JSON cost more than the whole query.
+        active = select(
+            Consent.citizen_key, cast(Consent.scope, Text), Consent.includes_health
+        ).where(
             Consent.agency_id == spec.agency_id,
             Consent.withdrawn_at.is_(None),
             Consent.citizen_key.in_(in_chunk),
         )
+        held: dict[str, tuple[frozenset[str], bool]] = {}
         for key, scope, includes_health in session.execute(active):
-            held = scopes.setdefault(key, (set(), False))
-            held[0].update(scope)
-            scopes[key] = (held[0], held[1] or includes_health)
+            subjects = context.scope_of(scope)
+            if key in held:  # several active consents: together they cover more
+                before, health = held[key]
+                held[key] = (before | subjects, health or includes_health)
+            else:
+                held[key] = (subjects, includes_health)
         consenting = {
             key
-            for key, (scope, includes_health) in scopes.items()
-            if context.consent_rule.covers(frozenset(scope), includes_health)
+            for key, (subjects, includes_health) in held.items()
+            if context.consent_rule.covers(subjects, includes_health)
         }
         # Minors, as consents.needs_guardian sees them on the day of the report.
         born_after = date(context.today.year - AGE_OF_MAJORITY - 1, 1, 1)
@@ -538,7 +626,7 @@ def _answer(context: _Context, keys: set[str]) -> dict[str, _Answer]:
             minors -= set(session.scalars(guarded))
         allowed = consenting - minors
         for key in keys - allowed:
-            answers[key] = _Answer(NO_CONSENT if key not in consenting else MINOR)
+            answers[key] = _REFUSED_MINOR if key in consenting else _REFUSED
         if allowed:
             _fill_keys(session, allowed)  # the rule reads only the allowed citizens
             query = batch_query(
@@ -549,9 +637,7 @@ def _answer(context: _Context, keys: set[str]) -> dict[str, _Answer]:
                 citizen_keys=select(_KEYS.c.citizen_key),
             )
             for key, met, *figures in session.execute(query):
-                answers[key] = _Answer(
-                    "", bool(met), tuple(Decimal(str(v or 0)).quantize(_CENT) for v in figures)
-                )
+                answers[key] = _Answer("", bool(met), tuple(map(_cents, figures)))
             absent = _Answer("", False, context.zeros)  # no counted deed: nothing met
             for key in allowed - answers.keys():
                 answers[key] = absent
@@ -562,21 +648,27 @@ def _answer(context: _Context, keys: set[str]) -> dict[str, _Answer]:
 def _log(context: _Context, answers: dict[str, _Answer]) -> None:
     actor, spec = context.actor, context.spec
     now = utcnow()
-    what = f"eligibility for {spec.benefit_code} (report, academic year {spec.academic_year}): "
-    lines = [
-        {
-            "id": new_id(),
-            "citizen_key": key,
-            "agency_id": actor.agency_id,
-            "actor": actor.label,
-            "purpose": spec.purpose,
-            "what": what + (answer.refused or ("met" if answer.met else "not met")),
-            "outcome": AccessOutcome.REFUSED if answer.refused else AccessOutcome.ALLOWED,
-            "at": now,
-        }
-        for key, answer in answers.items()
-    ]
-    bulk_insert(context.session, _ACCESS_LOG, lines)
+    head = f"eligibility for {spec.benefit_code} (report, academic year {spec.academic_year}): "
+    what = {reason: head + reason for reason in ("met", "not met", NO_CONSENT, MINOR)}
+    # In key order: the log's index on the citizen key is then filled page by page
+    # rather than at random. In slices, so that a big chunk's lines never all wait
+    # in memory at once.
+    ordered = sorted(answers.items())
+    for start in range(0, len(ordered), _LOG_SLICE):
+        lines = [
+            {
+                "id": new_id(),
+                "citizen_key": key,
+                "agency_id": actor.agency_id,
+                "actor": actor.label,
+                "purpose": spec.purpose,
+                "what": what[answer.refused or ("met" if answer.met else "not met")],
+                "outcome": AccessOutcome.REFUSED if answer.refused else AccessOutcome.ALLOWED,
+                "at": now,
+            }
+            for key, answer in ordered[start : start + _LOG_SLICE]
+        ]
+        bulk_insert(context.session, _ACCESS_LOG, lines)
 
 
 def _output(
@@ -596,7 +688,15 @@ def _output(
     answer = answers[row.key]
     if answer.refused:
         summary.refused += 1
-        return [row.number, row.reference, row.masked, words["no"], *blanks, "", words[answer.refused]]
+        return [
+            row.number,
+            row.reference,
+            row.masked,
+            words["no"],
+            *blanks,
+            "",
+            words[answer.refused],
+        ]
     if answer.met:
         summary.met += 1
     else:

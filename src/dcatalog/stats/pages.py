@@ -1,0 +1,330 @@
+"""The programme office's dashboard (/admin/dashboard): filters, totals, a trend,
+bars by virtue, a choropleth map of the provinces and every table as CSV. Thin:
+the figures, already suppressed, come from ``dcatalog.stats.service``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from dcatalog.access import require
+from dcatalog.accounts.permissions import Scope
+from dcatalog.actors import Actor
+from dcatalog.catalog.pages import unit_label
+from dcatalog.geo.provinces import PROVINCES, province_name
+from dcatalog.problems import ValidationProblem
+from dcatalog.stats import charts, jobs, periods, service, thailand_map
+from dcatalog.stats.service import Figure, Filters, GroupBy, Labels, Table
+from dcatalog.web.csrf import csrf_protect
+from dcatalog.web.deps import DatabaseDep, SessionDep
+from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
+from dcatalog.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+READ = require(Scope.AUDIT_READ)  # the programme office and auditors; no agency holds it
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    label: str
+    cells: dict[str, str]
+    hidden: bool
+
+
+def _number(value: int | Decimal | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        return f"{value:,f}" if value != value.to_integral_value() else f"{int(value):,}"
+    return f"{value:,}"
+
+
+def columns(table: Table) -> list[Column]:
+    found = [
+        Column("deeds", _("Verified deeds")),
+        Column("hours", _("Hours")),
+        Column("donations", _("Donations")),
+        Column("citizens", _("Citizens taking part")),
+        Column("credits", _("Credits")),
+    ]
+    if table.group_by == "deed_type":
+        found.insert(1, Column("quantity", _("Quantity")))
+    if table.claims_apply:
+        found += [Column("claims", _("Benefits claimed")), Column("claimants", _("Claimants"))]
+    return found
+
+
+def _cells(figure: Figure, cols: list[Column], units: str = "") -> dict[str, str]:
+    cells = {}
+    for col in cols:
+        if col.key in ("claims", "claimants"):
+            shown = figure.claims_shown_as or _number(getattr(figure, col.key))
+        else:
+            shown = figure.shown_as or _number(getattr(figure, col.key))
+            if col.key == "quantity" and units and not figure.hidden:
+                shown = f"{shown} {units}"
+        cells[col.key] = shown
+    return cells
+
+
+def label_of(group_by: GroupBy, code: str, names: Labels, lang: str) -> str:
+    if group_by == "month":
+        return periods.label(code, lang)
+    if group_by == "province":
+        return province_name(code, lang)
+    found = {"virtue": names.virtues, "deed_type": names.deed_types, "agency": names.agencies}[
+        group_by
+    ]
+    return found.get(code, code)
+
+
+def rows_of(table: Table, names: Labels, lang: str) -> list[Row]:
+    cols = columns(table)
+    found = []
+    for figure in table.rows:
+        unit = unit_label(names.units[figure.value]) if figure.value in names.units else ""
+        found.append(
+            Row(
+                figure.value,
+                label_of(table.group_by, figure.value, names, lang),
+                _cells(figure, cols, unit if table.group_by == "deed_type" else ""),
+                figure.hidden,
+            )
+        )
+    if table.group_by not in ("month",):
+        order = list(names.virtues) if table.group_by == "virtue" else []
+        found.sort(key=lambda r: (order.index(r.code) if r.code in order else len(order), r.label))
+    return found
+
+
+def _filters(
+    session: Session, period: str, virtue: str, deed_type: str, agency: str, province: str
+) -> Filters:
+    return Filters(
+        period.strip() or service.default_period(session),
+        virtue.strip(),
+        deed_type.strip(),
+        agency.strip(),
+        province.strip().upper(),
+    )
+
+
+def _query(filters: Filters) -> str:
+    return urlencode({"period": filters.period, **{k: v for k, v in filters.values().items() if v}})
+
+
+def _map(table: Table, lang: str) -> dict[str, Any]:
+    by_code = {f.value: f for f in table.rows}
+    shown = [f.citizens for f in table.rows if f.citizens is not None]
+    legend = charts.classes([v for v in shown if v is not None])
+    provinces = []
+    for map_id, code in thailand_map.ISO_CODE.items():
+        figure = by_code.get(code, Figure(code))
+        text = figure.shown_as or _number(figure.citizens)
+        provinces.append(
+            {
+                "id": map_id,
+                "code": code,
+                "fill": charts.colour(figure.citizens, legend),
+                "hidden": figure.hidden,
+                "title": f"{province_name(code, lang)}: {text}",
+            }
+        )
+    return {
+        "provinces": provinces,
+        "legend": legend,
+        "href": f"/static/{thailand_map.MAP_FILE}",
+        "view_box": thailand_map.VIEW_BOX,
+        "water": [f"/static/{thailand_map.MAP_FILE}#{w}" for w in thailand_map.WATER],
+    }
+
+
+def _year_of(period: str) -> int:
+    parsed = periods.parse(period)
+    return parsed.fiscal_year if parsed is not None else 0
+
+
+def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> dict[str, Any]:
+    names = service.labels(session, lang)
+    tables = {}
+    for name, table in data.tables.items():
+        tables[name] = {
+            "columns": columns(table),
+            "rows": rows_of(table, names, lang),
+            "total": _cells(table.total, columns(table)),
+            "csv": f"/admin/dashboard.csv?table={name}&{_query(data.filters)}",
+        }
+    month = data.tables["month"]
+    trend = charts.columns(
+        [
+            charts.Item(
+                periods.month_name(f.value, lang),
+                f.deeds,
+                f.shown_as,
+                periods.year_of(f.value, lang) if n == 0 or f.value.endswith("-01") else "",
+            )
+            for n, f in enumerate(month.rows)
+        ]
+    )
+    by_virtue = sorted(
+        data.tables["virtue"].rows,
+        key=lambda f: list(names.virtues).index(f.value) if f.value in names.virtues else 99,
+    )
+    virtue_bars = charts.rows(
+        [charts.Item(names.virtues.get(f.value, f.value), f.deeds, f.shown_as) for f in by_virtue]
+    )
+    chosen = data.filters
+    return {
+        "data": data,
+        "filters": chosen,
+        "query": _query(chosen),
+        "tables": tables,
+        "trend": trend,
+        "virtue_bars": virtue_bars,
+        "map": _map(data.tables["province"], lang),
+        "totals": _cells(data.total, columns(data.tables["month"])),
+        "total_columns": columns(data.tables["month"]),
+        "period_label": periods.label(chosen.period, lang),
+        "period_options": [(key, periods.label(key, lang)) for key in data.periods],
+        "year_options": [
+            (f"fy:{y}", periods.label(f"fy:{y}", lang))
+            for y in sorted({*data.fiscal_years, _year_of(chosen.period)}, reverse=True)
+        ],
+        "virtue_options": list(names.virtues.items()),
+        "deed_type_options": list(names.deed_types.items()),
+        "agency_options": list(names.agencies.items()),
+        "province_options": [(c, province_name(c, lang)) for c in sorted(PROVINCES)],
+        "attribution": thailand_map.ATTRIBUTION,
+        "licence_url": thailand_map.LICENCE_URL,
+    }
+
+
+@router.get("/admin/dashboard", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    actor: Annotated[Actor, READ],
+    period: Annotated[str, Query(max_length=16)] = "",
+    virtue: Annotated[str, Query(max_length=32)] = "",
+    deed_type: Annotated[str, Query(max_length=64)] = "",
+    agency: Annotated[str, Query(max_length=32)] = "",
+    province: Annotated[str, Query(max_length=5)] = "",
+) -> HTMLResponse:
+    lang = current_language()
+    filters = _filters(session, period, virtue, deed_type, agency, province)
+    problem = None
+    try:
+        data = service.dashboard(session, filters)
+    except ValidationProblem as found:
+        problem = found
+        data = service.dashboard(session, Filters(service.default_period(session)))
+    context = {**dashboard_context(session, data, lang), "problem": problem}
+    partial = (
+        "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
+    )
+    name = "admin/dashboard_body.html" if partial else "admin/dashboard.html"
+    response = render(request, name, context, status_code=problem.status if problem else 200)
+    if partial:  # the address bar keeps the filters chosen, without the empty ones
+        response.headers["HX-Push-Url"] = f"/admin/dashboard?{_query(data.filters)}"
+    return response
+
+
+@router.get("/admin/dashboard.csv")
+def dashboard_csv(
+    session: SessionDep,
+    actor: Annotated[Actor, READ],
+    table: Annotated[GroupBy, Query()],
+    period: Annotated[str, Query(max_length=16)] = "",
+    virtue: Annotated[str, Query(max_length=32)] = "",
+    deed_type: Annotated[str, Query(max_length=64)] = "",
+    agency: Annotated[str, Query(max_length=32)] = "",
+    province: Annotated[str, Query(max_length=5)] = "",
+) -> Response:
+    """One table as CSV (UTF-8 with a BOM, so that Excel reads the Thai), hidden
+    figures as in the page: "<10" or "x"."""
+    lang = current_language()
+    filters = _filters(session, period, virtue, deed_type, agency, province)
+    found = service.figures(session, filters, table)
+    names = service.labels(session, lang)
+    cols = columns(found)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["code", "name", *(c.key for c in cols), "period", "figures_as_of"])
+    as_of = service.freshness(session).as_of
+    stamp = as_of.isoformat(timespec="seconds") if as_of else ""
+
+    def plain(figure: Figure) -> list[str]:
+        values = []
+        for col in cols:
+            if col.key in ("claims", "claimants"):
+                values.append(figure.claims_shown_as or service.as_text(getattr(figure, col.key)))
+            else:
+                values.append(figure.shown_as or service.as_text(getattr(figure, col.key)))
+        return values
+
+    for row in rows_of(found, names, lang):
+        figure = next(f for f in found.rows if f.value == row.code)
+        writer.writerow([row.code, row.label, *plain(figure), filters.period, stamp])
+    writer.writerow(["total", _("Total"), *plain(found.total), filters.period, stamp])
+    filename = f"dashboard-{table}-{filters.period.replace(':', '')}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/admin/dashboard/freshness", response_class=HTMLResponse)
+def freshness(
+    request: Request,
+    session: SessionDep,
+    actor: Annotated[Actor, READ],
+    since: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    """What the page polls while a refresh runs: when it is over, the page reloads."""
+    fresh = service.freshness(session)
+    response = render(
+        request, "admin/dashboard_freshness.html", {"freshness": fresh, "query": request.url.query}
+    )
+    as_of = fresh.as_of.isoformat() if fresh.as_of else ""
+    if fresh.running_since is None and as_of != since:
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@router.post("/admin/dashboard/refresh")
+def refresh(
+    request: Request,
+    database: DatabaseDep,
+    actor: Annotated[Actor, READ],
+    scope: Annotated[str, Form(pattern="^(changed|all)$")],
+    back: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """Start a refresh of the figures in the background (changed fiscal years, or all)."""
+    jobs.start(
+        database,
+        actor,
+        everything=scope == "all",
+        background=request.app.state.background,
+    )
+    # Back to the same filters; only our own query strings are followed.
+    query = back if back and "://" not in back and not back.startswith("/") else ""
+    return RedirectResponse(f"/admin/dashboard?{query}", status_code=303)
