@@ -426,8 +426,8 @@ def eligibility_command(
         table.add_row(
             "report, end to end (CSV)", f"{seconds:.1f}", f"{summary.rows / seconds:,.0f}"
         )
-        for name, part in timings.parts.items():
-            table.add_row(f"  of which {name}", f"{part:.1f}", "")
+        for name, part in timings.rows(seconds):
+            table.add_row(f"  {name}", f"{part:.1f}", "")
         table.add_row(
             "XLSX of the same rows", f"{xlsx_seconds:.1f}", f"{xlsx_rows / xlsx_seconds:,.0f}"
         )

@@ -494,7 +494,7 @@ def test_the_refresh_button(app: FastAPI, session: Session, demo: None) -> None:
     client = TestClient(app)
     sign_in(client, make_account(session, Role.PROGRAM_ADMIN).email)
     before = client.get("/admin/dashboard")
-    assert "No figures yet" in before.text
+    assert "ยังไม่มีตัวเลข" in before.text  # "No figures yet"
     token = csrf_from(client, "/admin/dashboard")
     refused = client.post("/admin/dashboard/refresh", data={"scope": "all"})
     assert refused.status_code == 403  # no CSRF token
@@ -509,7 +509,7 @@ def test_the_refresh_button(app: FastAPI, session: Session, demo: None) -> None:
     assert refreshed.status.value == "done"
     assert refreshed.started_by.startswith("staff:")
     after = client.get(done.headers["location"])
-    assert "Figures as of" in after.text
+    assert "ตัวเลข ณ" in after.text  # "Figures as of"
     assert ">12<" in after.text
     poll = client.get("/admin/dashboard/freshness?since=")
     assert poll.headers.get("HX-Refresh") == "true"  # a newer snapshot than the page's

@@ -111,12 +111,12 @@ def start(
     """Save the upload, create its job (audited) and start importing it in the background."""
     if not actor.can(Scope.DEEDS_WRITE) or actor.agency_id is None:
         raise Forbidden("Importing deeds needs the permission deeds:write of an agency.")
-    name = _display_name(file_name)
+    name = display_name(file_name)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise FileProblem("use a .csv (UTF-8) or .xlsx file")
     job_id = new_id()
-    path = _save(upload, folder, job_id, suffix)
+    path = save_upload(upload, folder, job_id, suffix)
     try:
         with database.write_session() as session:
             job = _create(
@@ -141,13 +141,13 @@ def start(
     return job
 
 
-def _display_name(file_name: str) -> str:
+def display_name(file_name: str) -> str:
     # Only the name (a browser may send a path); never a national ID, even in a name.
     name = redact(Path(file_name.replace("\\", "/")).name.strip())[-255:]
     return name or "upload.csv"
 
 
-def _save(upload: IO[bytes], folder: Path, job_id: uuid.UUID, suffix: str) -> Path:
+def save_upload(upload: IO[bytes], folder: Path, job_id: uuid.UUID, suffix: str) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"{job_id}{suffix}"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -487,14 +487,14 @@ def recover(database: Database, folder: Path) -> int:
         active = session.execute(
             select(ImportJob.id, ImportJob.runner).where(ImportJob.status.in_(_ACTIVE))
         ).all()
-    dead = [job_id for job_id, runner in active if _runner_died(job_id, runner, host)]
+    dead = [job_id for job_id, runner in active if runner_died(job_id, runner, host)]
     if dead:
         _mark_interrupted(database, dead)
     _remove_leftovers(database, folder, {job_id for job_id, _ in active} - set(dead))
     return len(dead)
 
 
-def _runner_died(job_id: uuid.UUID, runner: str, host: str) -> bool:
+def runner_died(job_id: uuid.UUID, runner: str, host: str) -> bool:
     name, _, pid_text = runner.rpartition(":")
     if name != host or not pid_text.isdigit():
         return False  # another machine's: the read-time timeout covers it

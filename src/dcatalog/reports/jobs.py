@@ -39,10 +39,15 @@ from dcatalog.calendars.periods import MonthDay
 from dcatalog.config import Settings
 from dcatalog.db import Database, new_id, transaction, transactional, utcnow
 from dcatalog.deeds.importing import FileProblem
-from dcatalog.deeds.jobs import Background, count_rows, in_thread, this_runner
-from dcatalog.deeds.jobs import _display_name as display_name
-from dcatalog.deeds.jobs import _runner_died as runner_died
-from dcatalog.deeds.jobs import _save as save_upload
+from dcatalog.deeds.jobs import (
+    Background,
+    count_rows,
+    display_name,
+    in_thread,
+    runner_died,
+    save_upload,
+    this_runner,
+)
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.logs import get_logger, redact
 from dcatalog.problems import Forbidden, NotFound, Problem
