@@ -128,3 +128,44 @@ def test_a_benefit_with_a_bad_rule_is_refused(session: Session, student: None) -
 def test_only_approved_open_benefits_are_offered(session: Session, student: None) -> None:
     offered = {b.code for b in benefits.offered(session, today_in_thailand())}
     assert {"kys.loan_renewal", "redcross.donor_7", "thaihealth.challenge_30"} <= offered
+
+
+def test_the_eligibility_page_answers_with_consent_and_the_citizen_sees_it(
+    client: TestClient, session: Session, student: None
+) -> None:
+    from datetime import date
+
+    from dcatalog.accounts.permissions import Role
+    from tests.factories import make_account, post_form, sign_in
+
+    officer = make_account(session, Role.VERIFIER, get_agency(session, "kys"))
+    officer.role = Role.AGENCY_ADMIN  # eligibility:read is the agency admin's
+    session.flush()
+    staff = TestClient(client.app)
+    sign_in(staff, officer.email)
+    form = {"national_id": DEMO_STUDENT_ID, "benefit": "kys.loan_renewal", "purpose": "ต่อสัญญา"}
+    refused = post_form(staff, "/staff/eligibility", form, page="/staff/eligibility")
+    assert refused.status_code == 200
+    assert 'data-outcome="refused"' in refused.text
+    assert DEMO_STUDENT_ID not in refused.text  # the ID is never echoed back
+    somsri = sign_in_citizen(
+        client, session, DEMO_STUDENT_ID, born_on=date.fromisoformat(DEMO_STUDENT_BORN)
+    )
+    consent.grant(
+        session, somsri, agency_code="kys", purpose="renewal", scope=["virtue:volunteering"]
+    )
+    allowed = post_form(staff, "/staff/eligibility", form, page="/staff/eligibility")
+    assert 'data-outcome="allowed"' in allowed.text
+    assert ">30<" in allowed.text  # the hours she has
+    assert ">36<" in allowed.text  # and needs
+    log = disclosure.access_log(session, somsri.citizen_key)
+    assert [entry.outcome.value for entry in log] == ["allowed", "refused"]
+    assert all(entry.purpose == "ต่อสัญญา" for entry in log)
+    bad = post_form(
+        staff, "/staff/eligibility", {**form, "national_id": "123"}, page="/staff/eligibility"
+    )
+    assert bad.status_code == 422
+    # A recorder may not check.
+    recorder = TestClient(client.app)
+    sign_in(recorder, make_account(session, Role.RECORDER, get_agency(session, "kys")).email)
+    assert recorder.get("/staff/eligibility").status_code == 403

@@ -12,15 +12,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dcatalog.access import CurrentCitizen, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.benefits import claims
+from dcatalog.benefits import claims, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.citizens.pages import period_label, subject_labels
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.i18n import current_language
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 REDEEM = require(Scope.BENEFITS_REDEEM)
+CHECK = require(Scope.ELIGIBILITY_READ)
 
 
 def qr_data_uri(text: str) -> str:
@@ -78,3 +81,56 @@ def redeem(
             context["problem"] = problem
             return render(request, "benefits/redeem.html", context, problem.status)
         return render(request, "benefits/redeem.html", context)
+
+
+# --- a partner's eligibility check (the page beside POST /api/v1/eligibility) ------
+
+
+def _check_context(session: Any, form: dict[str, str], **extra: Any) -> dict[str, Any]:
+    lang = current_language()
+    offered = service.offered(session, today_in_thailand())
+    return {
+        "benefits": [(b.code, f"{b.name(lang)} · {b.agency.name(lang)}") for b in offered],
+        "form": form,
+        "labels": subject_labels(session, lang),
+        "period_label": period_label,
+        **extra,
+    }
+
+
+@router.get("/staff/eligibility", response_class=HTMLResponse)
+def eligibility_form(
+    request: Request, session: SessionDep, actor: Annotated[Actor, CHECK]
+) -> HTMLResponse:
+    return render(request, "benefits/eligibility.html", _check_context(session, {}))
+
+
+@router.post("/staff/eligibility", response_class=HTMLResponse)
+def eligibility_check(
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, CHECK],
+    national_id: Annotated[str, Form()],
+    benefit: Annotated[str, Form()],
+    purpose: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    form = {"benefit": benefit, "purpose": purpose}  # the ID is never echoed back
+    with database.write_session() as session:
+        try:
+            found = service.check_eligibility(
+                session,
+                actor,
+                request.app.state.keyer,
+                national_id=national_id,
+                benefit_code=benefit,
+                purpose=purpose,
+                today=today_in_thailand(),
+                academic_start=settings.academic_year_start_month_day,
+            )
+        except Problem as problem:
+            session.rollback()
+            context = _check_context(session, form, problem=problem)
+            return render(request, "benefits/eligibility.html", context, problem.status)
+        context = _check_context(session, form, check=found, benefit=service.get(session, benefit))
+        return render(request, "benefits/eligibility.html", context)
