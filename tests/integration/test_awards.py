@@ -186,6 +186,7 @@ def test_revoking_the_deed_withdraws_the_award_and_its_credential_with_the_reaso
     award = awards_of(session, 4)["redcross.donor_7"]
     citizen = sign_in_citizen(client, session, national_id(4), born_on=date(1990, 1, 1))
     post_form(client, f"/me/awards/{award.id}/credential", {}, page="/me/awards")
+    awards.set_ceremony_name(session, citizen, award.id, "คุณสี่")
     session.refresh(award)
     assert award.credential_id is not None
     credential = credentials.get_credential(session, award.credential_id)
@@ -202,6 +203,7 @@ def test_revoking_the_deed_withdraws_the_award_and_its_credential_with_the_reaso
     assert award.status is AwardStatus.WITHDRAWN
     assert award.withdrawal_reason == reason
     assert award.withdrawn_at is not None
+    assert award.ceremony_name is None  # nothing left to call out at a ceremony
     session.refresh(credential)
     assert credential.revoked
     assert credential.revocation_reason == reason

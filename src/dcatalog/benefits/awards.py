@@ -238,6 +238,9 @@ def withdraw_unmet(
         before = audit.snapshot(award)
         award.status, award.withdrawn_at = AwardStatus.WITHDRAWN, utcnow()
         award.withdrawal_reason = reason
+        # Nothing left to show or call out: the public and ceremony choices go too.
+        award.public_name = award.public_since = None
+        award.ceremony_name = award.ceremony_consented_at = None
         audit.record(
             session,
             actor,
