@@ -34,7 +34,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
 from dcatalog.benefits import rules
-from dcatalog.benefits.evaluation import evaluate, evaluate_many, first_met
+from dcatalog.benefits.evaluation import evaluate, evaluate_many, first_met, read_tallies
 from dcatalog.benefits.models import Award, AwardStatus, Benefit, BenefitStatus
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import MonthDay
@@ -118,21 +118,28 @@ def award_reached(
     if not found:
         return []
     deeds = [d for d in counted if any(m.reads(d.deed_type_code, d.virtue_code) for m in found)]
+    if not deeds:
+        return []
+    # Two queries for all the milestones: who holds which already, and the
+    # citizens' tallies of every subject the milestones read.
+    citizens = sorted({d.citizen_key for d in deeds})
+    held = _held(session, [m.id for m in found], citizens)
+    subjects = {c.subject for m in found for c in rules.conditions(m.rule) if c.from_tallies}
+    tallies = read_tallies(session, subjects, citizens)
     written: list[dict[str, Any]] = []
     for milestone in found:
         mine: dict[str, list[Reaching]] = {}  # per citizen, the deeds it reads
         for deed in deeds:
             if milestone.reads(deed.deed_type_code, deed.virtue_code):
                 mine.setdefault(deed.citizen_key, []).append(deed)
-        if not mine:
-            continue
-        holders = _holders(session, milestone.id, list(mine))
         days = {
             key: max(d.occurred_on for d in found_deeds)
             for key, found_deeds in mine.items()
-            if key not in holders
+            if (milestone.id, key) not in held
         }
-        verdicts = evaluate_many(session, milestone.rule, days, academic_start)
+        if not days:
+            continue
+        verdicts = evaluate_many(session, milestone.rule, days, academic_start, tallies)
         rows = []
         for key, verdict in verdicts.items():
             if not verdict.met:
@@ -180,15 +187,18 @@ def _award_row(milestone: Milestone, deed: Reaching) -> dict[str, Any]:
     }
 
 
-def _holders(session: Session, benefit_id: uuid.UUID, keys: Sequence[str]) -> set[str]:
-    held: set[str] = set()
+def _held(
+    session: Session, benefit_ids: Sequence[uuid.UUID], keys: Sequence[str]
+) -> set[tuple[uuid.UUID, str]]:
+    """(milestone, citizen) pairs with an award in force."""
+    held: set[tuple[uuid.UUID, str]] = set()
     for start in range(0, len(keys), _CHUNK):
-        query = select(Award.citizen_key).where(
-            Award.benefit_id == benefit_id,
+        query = select(Award.benefit_id, Award.citizen_key).where(
+            Award.benefit_id.in_(benefit_ids),
             Award.status == AwardStatus.AWARDED,
             Award.citizen_key.in_(keys[start : start + _CHUNK]),
         )
-        held.update(session.scalars(query))
+        held.update((benefit_id, key) for benefit_id, key in session.execute(query))
     return held
 
 

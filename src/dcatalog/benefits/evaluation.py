@@ -10,7 +10,7 @@ sums them as floating point, and 0.1 + 0.2 must still reach 0.3.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -127,21 +127,35 @@ def evaluate(
 _MANY_CHUNK = 500  # citizens per tally query when evaluating many at once
 
 
+TallyIndex = dict[tuple[str, str, str], Tally]  # (citizen_key, subject, period) → tally
+
+
+def read_tallies(session: Session, subjects: Iterable[str], keys: Sequence[str]) -> TallyIndex:
+    """The tallies of these citizens and subjects, in chunks of citizens (one query each)."""
+    wanted = set(subjects)
+    found: TallyIndex = {}
+    for start in range(0, len(keys) if wanted else 0, _MANY_CHUNK):
+        query = select(Tally).where(
+            Tally.citizen_key.in_(keys[start : start + _MANY_CHUNK]), Tally.subject.in_(wanted)
+        )
+        found.update({(t.citizen_key, t.subject, t.period): t for t in session.scalars(query)})
+    return found
+
+
 def evaluate_many(
-    session: Session, rule: Rule, days: Mapping[str, date], academic_start: MonthDay
+    session: Session,
+    rule: Rule,
+    days: Mapping[str, date],
+    academic_start: MonthDay,
+    tallies: TallyIndex | None = None,
 ) -> dict[str, Verdict]:
     """``evaluate`` for many citizens, each on their own day (for milestones, the
-    day of the deed that may reach one). Tallies are read in chunks, one query
-    per chunk; the deeds only for the citizens a condition needs them for."""
+    day of the deed that may reach one). Tallies are read in chunks (or given,
+    read once for several rules); the deeds only for the citizens a condition
+    needs them for."""
     wanted = conditions(rule)
-    subjects = {c.subject for c in wanted if c.from_tallies}
-    keys = list(days)
-    tallies: dict[tuple[str, str, str], Tally] = {}
-    for start in range(0, len(keys) if subjects else 0, _MANY_CHUNK):
-        query = select(Tally).where(
-            Tally.citizen_key.in_(keys[start : start + _MANY_CHUNK]), Tally.subject.in_(subjects)
-        )
-        tallies.update({(t.citizen_key, t.subject, t.period): t for t in session.scalars(query)})
+    if tallies is None:
+        tallies = read_tallies(session, (c.subject for c in wanted if c.from_tallies), list(days))
     agencies = _agency_ids(session, rule)
     verdicts = {}
     for citizen_key, today in days.items():
