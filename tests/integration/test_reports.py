@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import socket
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
@@ -564,7 +565,7 @@ def test_a_job_left_by_a_dead_process_ends_failed_and_its_upload_goes(
         jobs._LIVE.pop(job.id, None)
     with database.write_session() as session:
         stored = session.get_one(ReportJob, job.id)
-        stored.runner = f"{jobs.socket.gethostname()}:999999999"
+        stored.runner = f"{socket.gethostname()}:999999999"
         session.commit()
     assert jobs.recover(database, base) == 1
     assert list((base / "incoming").iterdir()) == []

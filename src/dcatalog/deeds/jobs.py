@@ -14,6 +14,9 @@ with a message that says to import the same file again:
   that ran the job is gone, and
 - when anyone reads them after ``STALE_AFTER`` without a sign of life (the
   progress writes are the sign of life), which covers another machine.
+
+The progress, the signs of life and the jobs of a dead process are the same for
+every background job: see ``dcatalog.jobs``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import csv
 import io
 import os
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -33,7 +35,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Scope
@@ -45,13 +47,15 @@ from dcatalog.deeds import importing, service
 from dcatalog.deeds.importing import FileProblem, ImportSummary, RowError
 from dcatalog.deeds.models import ImportJob, ImportStatus
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.jobs import PROGRESS_EVERY as PROGRESS_EVERY
+from dcatalog.jobs import STALE_AFTER as STALE_AFTER
+from dcatalog.jobs import JobTable, this_runner
+from dcatalog.jobs import ProgressWriter as _ProgressWriter
 from dcatalog.logs import get_logger, redact
 from dcatalog.problems import Forbidden, NotFound
 
 log = get_logger(__name__)
 
-STALE_AFTER = timedelta(minutes=15)  # no sign of life for this long: the process died
-PROGRESS_EVERY = 1.0  # seconds between two progress writes of one job
 RECENT = 10  # imports listed on the upload page
 SHOWN_ERRORS = 200  # refused rows shown on the page; the download has them all
 SUFFIXES = (".csv", ".txt", ".xlsx")
@@ -71,11 +75,17 @@ UNEXPECTED = (
 
 Background = Callable[[Callable[[], None]], None]
 
-# Jobs running in this process and the rows they reported last. It lets this
-# process show progress it could not write (see ``run``) and never take its own
-# running jobs for dead ones.
-_LIVE: dict[uuid.UUID, int] = {}
-_LIVE_LOCK = threading.Lock()
+IMPORTS = JobTable(
+    model=ImportJob,
+    active=_ACTIVE,
+    failed=ImportStatus.FAILED,
+    interrupted=INTERRUPTED,
+    kind="imports",
+)
+# Jobs running in this process and the rows they reported last: this process
+# shows progress it could not write (see ``run``).
+_LIVE = IMPORTS.live
+_LIVE_LOCK = IMPORTS.lock
 
 
 def in_thread(work: Callable[[], None]) -> None:
@@ -87,10 +97,6 @@ def in_thread(work: Callable[[], None]) -> None:
 def uploads_folder(settings: Settings) -> Path:
     """Where uploads wait for their import: private to the service's user."""
     return settings.instance_dir / "imports"
-
-
-def this_runner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 # --- starting ----------------------------------------------------------------------------
@@ -130,12 +136,11 @@ def start(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    with _LIVE_LOCK:
-        _LIVE[job_id] = 0
+    IMPORTS.started(job_id)
     try:
         background(lambda: run(database, keyer, rules, actor, job_id, path))
     except BaseException:
-        _finish_failed(database, job_id, UNEXPECTED)
+        IMPORTS.finish_failed(database, job_id, UNEXPECTED)
         _forget(job_id, path)
         raise
     return job
@@ -212,43 +217,12 @@ def _create(
 # --- running -----------------------------------------------------------------------------
 
 
-class ProgressWriter:
+class ProgressWriter(_ProgressWriter):
     """The import's ``progress`` callback: remembers the rows done in this process and
     writes them (with a sign of life) to the job in a short transaction of its own,
     at most once every ``every`` seconds."""
 
-    def __init__(
-        self,
-        database: Database,
-        job_id: uuid.UUID,
-        *,
-        store: bool = True,
-        every: float = PROGRESS_EVERY,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.database = database
-        self.job_id = job_id
-        self.store = store
-        self.every = every
-        self.clock = clock
-        self._last: float | None = None
-
-    def __call__(self, rows: int) -> None:
-        with _LIVE_LOCK:
-            if self.job_id in _LIVE:
-                _LIVE[self.job_id] = rows
-        if not self.store:
-            return
-        now = self.clock()
-        if self._last is not None and now - self._last < self.every:
-            return
-        self._last = now
-        with self.database.write_session() as session, transaction(session):
-            session.execute(
-                update(ImportJob)
-                .where(ImportJob.id == self.job_id)
-                .values(rows_done=rows, heartbeat_at=utcnow())
-            )
+    table = IMPORTS
 
 
 def run(
@@ -287,18 +261,17 @@ def run(
             )
         _finish_done(database, job_id, summary)
     except FileProblem as problem:
-        _finish_failed(database, job_id, str(problem).replace(path.name, file_name))
+        IMPORTS.finish_failed(database, job_id, str(problem).replace(path.name, file_name))
     except Exception:
         log.exception("import failed", job_id=str(job_id))
-        _finish_failed(database, job_id, UNEXPECTED)
+        IMPORTS.finish_failed(database, job_id, UNEXPECTED)
     finally:
         _forget(job_id, path)
 
 
 def _forget(job_id: uuid.UUID, path: Path) -> None:
     path.unlink(missing_ok=True)
-    with _LIVE_LOCK:
-        _LIVE.pop(job_id, None)
+    IMPORTS.ended(job_id)
 
 
 def report_csv(errors: Sequence[RowError]) -> str:
@@ -321,13 +294,6 @@ def _finish_done(database: Database, job_id: uuid.UUID, summary: ImportSummary) 
         job.rejected, job.rolled_back = summary.rejected, summary.rolled_back
         job.error_report = report_csv(summary.errors)
         job.failure = ""
-
-
-def _finish_failed(database: Database, job_id: uuid.UUID, message: str) -> None:
-    with database.write_session() as session, transaction(session):
-        job = session.get_one(ImportJob, job_id)
-        job.status, job.failure = ImportStatus.FAILED, redact(message)
-        job.finished_at = job.heartbeat_at = utcnow()
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -366,11 +332,7 @@ class JobView:
 
     @classmethod
     def of(cls, job: ImportJob, *, with_errors: bool = False) -> JobView:
-        with _LIVE_LOCK:
-            live = _LIVE.get(job.id)
-        rows = job.rows_done
-        if live is not None and job.status in _ACTIVE:
-            rows = max(rows, live)
+        rows = IMPORTS.rows_done(job)
         return cls(
             id=job.id,
             file_name=job.file_name,
@@ -412,39 +374,11 @@ def _own(session: Session, actor: Actor, job_id: uuid.UUID) -> ImportJob:
     return job
 
 
-def _is_stale(job: ImportJob, now: datetime) -> bool:
-    with _LIVE_LOCK:
-        here = job.id in _LIVE
-    return job.status in _ACTIVE and not here and job.heartbeat_at < now - STALE_AFTER
-
-
-def _mark_interrupted(
-    database: Database, job_ids: Sequence[uuid.UUID], *, quiet_since: datetime | None = None
-) -> None:
-    query = update(ImportJob).where(ImportJob.id.in_(job_ids), ImportJob.status.in_(_ACTIVE))
-    if quiet_since is not None:  # unless it showed a sign of life meanwhile
-        query = query.where(ImportJob.heartbeat_at < quiet_since)
-    now = utcnow()
-    with database.write_session() as session, transaction(session):
-        session.execute(
-            query.values(status=ImportStatus.FAILED, failure=INTERRUPTED, finished_at=now)
-        )
-    log.warning("imports interrupted", jobs=[str(i) for i in job_ids])
-
-
-def _expire_stale(database: Database, jobs: Sequence[ImportJob]) -> bool:
-    now = utcnow()
-    stale = [job.id for job in jobs if _is_stale(job, now)]
-    if stale:
-        _mark_interrupted(database, stale, quiet_since=now - STALE_AFTER)
-    return bool(stale)
-
-
 def view(database: Database, actor: Actor, job_id: uuid.UUID) -> JobView:
     """One of the agency's imports, with its progress or result (404 for others)."""
     with database.session() as session:
         job = _own(session, actor, job_id)
-    if _expire_stale(database, [job]):
+    if IMPORTS.expire_stale(database, [job]):
         with database.session() as session:
             job = _own(session, actor, job_id)
     return JobView.of(job, with_errors=job.status is ImportStatus.DONE)
@@ -462,7 +396,7 @@ def recent(database: Database, actor: Actor, limit: int = RECENT) -> list[JobVie
     )
     with database.session() as session:
         jobs = list(session.scalars(query))
-    if _expire_stale(database, jobs):
+    if IMPORTS.expire_stale(database, jobs):
         with database.session() as session:
             jobs = list(session.scalars(query))
     return [JobView.of(job) for job in jobs]
@@ -482,35 +416,9 @@ def recover(database: Database, folder: Path) -> int:
     """At start-up: mark failed the jobs that a process of this machine left queued or
     running when it died, and remove upload files that no import will read. Returns
     the number of jobs marked failed."""
-    host = socket.gethostname()
-    with database.session() as session:
-        active = session.execute(
-            select(ImportJob.id, ImportJob.runner).where(ImportJob.status.in_(_ACTIVE))
-        ).all()
-    dead = [job_id for job_id, runner in active if runner_died(job_id, runner, host)]
-    if dead:
-        _mark_interrupted(database, dead)
-    _remove_leftovers(database, folder, {job_id for job_id, _ in active} - set(dead))
+    keep, dead = IMPORTS.recover(database)
+    _remove_leftovers(database, folder, keep)
     return len(dead)
-
-
-def runner_died(job_id: uuid.UUID, runner: str, host: str) -> bool:
-    name, _, pid_text = runner.rpartition(":")
-    if name != host or not pid_text.isdigit():
-        return False  # another machine's: the read-time timeout covers it
-    with _LIVE_LOCK:
-        if job_id in _LIVE:
-            return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return True  # an earlier life of this process id (a restarted container)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive, owned by someone else
-        return False
-    return False
 
 
 def _remove_leftovers(database: Database, folder: Path, keep: set[uuid.UUID]) -> None:
@@ -522,9 +430,7 @@ def _remove_leftovers(database: Database, folder: Path, keep: set[uuid.UUID]) ->
             job_id = uuid.UUID(path.stem)
         except ValueError:
             continue
-        with _LIVE_LOCK:
-            running_here = job_id in _LIVE
-        if job_id not in keep and not running_here:
+        if job_id not in keep and not IMPORTS.runs_here(job_id):
             files[job_id] = path
     if not files:
         return

@@ -1,10 +1,12 @@
 """Eligibility reports made in the background, for the staff pages and the API.
 
-The same approach as import jobs (``dcatalog.deeds.jobs``, whose helpers this
-reuses): the upload is saved in a private file, a ``ReportJob`` is created and
-the answer comes at once; a thread of the same process builds the report and
-writes the job's progress in short transactions of its own (at most about once
-a second). A job belongs to its agency: others never see it (404).
+The same approach as import jobs (``dcatalog.deeds.jobs``, whose upload helpers
+this reuses; both keep their progress, signs of life and dead processes' jobs
+with ``dcatalog.jobs``): the upload is saved in a private file, a ``ReportJob``
+is created and the answer comes at once; a thread of the same process builds
+the report and writes the job's progress in short transactions of its own (at
+most about once a second). A job belongs to its agency: others never see it
+(404).
 
 Privacy: the upload holds national IDs in clear, so it lives only as long as the
 job: it is deleted when the job ends, whatever the end (and at start-up, when a
@@ -19,17 +21,15 @@ anyone reads them after ``STALE_AFTER`` without a sign of life.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Scope
@@ -39,25 +39,19 @@ from dcatalog.calendars.periods import MonthDay
 from dcatalog.config import Settings
 from dcatalog.db import Database, new_id, transaction, transactional, utcnow
 from dcatalog.deeds.importing import FileProblem
-from dcatalog.deeds.jobs import (
-    Background,
-    count_rows,
-    display_name,
-    in_thread,
-    runner_died,
-    save_upload,
-    this_runner,
-)
+from dcatalog.deeds.jobs import Background, count_rows, display_name, in_thread, save_upload
 from dcatalog.identity.citizen_key import CitizenKeyer
-from dcatalog.logs import get_logger, redact
+from dcatalog.jobs import PROGRESS_EVERY as PROGRESS_EVERY
+from dcatalog.jobs import STALE_AFTER as STALE_AFTER
+from dcatalog.jobs import JobTable, this_runner
+from dcatalog.jobs import ProgressWriter as _ProgressWriter
+from dcatalog.logs import get_logger
 from dcatalog.problems import Forbidden, NotFound, Problem
 from dcatalog.reports import service
 from dcatalog.reports.models import ReportJob, ReportStatus
 
 log = get_logger(__name__)
 
-STALE_AFTER = timedelta(minutes=15)  # no sign of life for this long: the process died
-PROGRESS_EVERY = 1.0  # seconds between two progress writes of one job
 RETENTION = timedelta(days=30)  # results are deleted this long after they were made
 RECENT = 10  # reports listed on the page
 SUFFIXES = (".csv", ".txt", ".xlsx")
@@ -73,9 +67,16 @@ _ACTIVE = (ReportStatus.QUEUED, ReportStatus.RUNNING)
 INTERRUPTED = "The report was interrupted: the server stopped while it ran. Ask for it again."
 UNEXPECTED = "An unexpected error stopped the report. Ask for it again."
 
-# Jobs running in this process and the rows they reported last (see deeds.jobs).
-_LIVE: dict[uuid.UUID, int] = {}
-_LIVE_LOCK = threading.Lock()
+REPORTS = JobTable(
+    model=ReportJob,
+    active=_ACTIVE,
+    failed=ReportStatus.FAILED,
+    interrupted=INTERRUPTED,
+    kind="reports",
+)
+# Jobs running in this process and the rows they reported last.
+_LIVE = REPORTS.live
+_LIVE_LOCK = REPORTS.lock
 
 __all__ = ["Background", "in_thread"]  # re-exported for the app
 
@@ -145,12 +146,11 @@ def start(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    with _LIVE_LOCK:
-        _LIVE[job_id] = 0
+    REPORTS.started(job_id)
     try:
         background(lambda: run(database, keyer, actor, job_id, path, base, today, academic_start))
     except BaseException:
-        _finish_failed(database, job_id, UNEXPECTED)
+        REPORTS.finish_failed(database, job_id, UNEXPECTED)
         _forget(job_id, path)
         raise
     return job
@@ -192,40 +192,13 @@ def _create(
 # --- running -----------------------------------------------------------------------------
 
 
-class ProgressWriter:
+class ProgressWriter(_ProgressWriter):
     """The report's ``progress`` callback: remembers the rows done in this process and
     writes them (with a sign of life) in a short transaction of its own, at most once
     every ``every`` seconds. The report calls it between its chunks' transactions, so
     on SQLite it never waits for the report's own write lock."""
 
-    def __init__(
-        self,
-        database: Database,
-        job_id: uuid.UUID,
-        *,
-        every: float = PROGRESS_EVERY,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.database = database
-        self.job_id = job_id
-        self.every = every
-        self.clock = clock
-        self._last: float | None = None
-
-    def __call__(self, rows: int) -> None:
-        with _LIVE_LOCK:
-            if self.job_id in _LIVE:
-                _LIVE[self.job_id] = rows
-        now = self.clock()
-        if self._last is not None and now - self._last < self.every:
-            return
-        self._last = now
-        with self.database.write_session() as session, transaction(session):
-            session.execute(
-                update(ReportJob)
-                .where(ReportJob.id == self.job_id)
-                .values(rows_done=rows, heartbeat_at=utcnow())
-            )
+    table = REPORTS
 
 
 def run(
@@ -287,12 +260,12 @@ def run(
             part.rename(part.with_suffix(""))  # whole files only, never a half-written one
         _finish_done(database, job_id, summary, _download_name(spec))
     except FileProblem as problem:
-        _finish_failed(database, job_id, str(problem).replace(upload.name, file_name))
+        REPORTS.finish_failed(database, job_id, str(problem).replace(upload.name, file_name))
     except Problem as problem:  # e.g. the benefit was retired since the job started
-        _finish_failed(database, job_id, problem.detail)
+        REPORTS.finish_failed(database, job_id, problem.detail)
     except Exception:
         log.exception("report failed", job_id=str(job_id))
-        _finish_failed(database, job_id, UNEXPECTED)
+        REPORTS.finish_failed(database, job_id, UNEXPECTED)
     finally:
         for part in partials:
             part.unlink(missing_ok=True)
@@ -310,8 +283,7 @@ def _download_name(spec: service.ReportSpec) -> str:
 
 def _forget(job_id: uuid.UUID, upload: Path) -> None:
     upload.unlink(missing_ok=True)  # the national IDs in clear go with the job
-    with _LIVE_LOCK:
-        _LIVE.pop(job_id, None)
+    REPORTS.ended(job_id)
 
 
 def _finish_done(
@@ -326,13 +298,6 @@ def _finish_done(
         job.refused, job.invalid = summary.refused, summary.invalid
         job.result_name = result_name
         job.failure = ""
-
-
-def _finish_failed(database: Database, job_id: uuid.UUID, message: str) -> None:
-    with database.write_session() as session, transaction(session):
-        job = session.get_one(ReportJob, job_id)
-        job.status, job.failure = ReportStatus.FAILED, redact(message)
-        job.finished_at = job.heartbeat_at = utcnow()
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -372,11 +337,7 @@ class JobView:
 
     @classmethod
     def of(cls, job: ReportJob, base: Path) -> JobView:
-        with _LIVE_LOCK:
-            live = _LIVE.get(job.id)
-        rows = job.rows_done
-        if live is not None and job.status in _ACTIVE:
-            rows = max(rows, live)
+        rows = REPORTS.rows_done(job)
         done = job.status is ReportStatus.DONE
         return cls(
             id=job.id,
@@ -412,38 +373,11 @@ def _own(session: Session, actor: Actor, job_id: uuid.UUID) -> ReportJob:
     return job
 
 
-def _is_stale(job: ReportJob, now: datetime) -> bool:
-    with _LIVE_LOCK:
-        here = job.id in _LIVE
-    return job.status in _ACTIVE and not here and job.heartbeat_at < now - STALE_AFTER
-
-
-def _mark_interrupted(
-    database: Database, job_ids: Sequence[uuid.UUID], *, quiet_since: datetime | None = None
-) -> None:
-    query = update(ReportJob).where(ReportJob.id.in_(job_ids), ReportJob.status.in_(_ACTIVE))
-    if quiet_since is not None:  # unless it showed a sign of life meanwhile
-        query = query.where(ReportJob.heartbeat_at < quiet_since)
-    with database.write_session() as session, transaction(session):
-        session.execute(
-            query.values(status=ReportStatus.FAILED, failure=INTERRUPTED, finished_at=utcnow())
-        )
-    log.warning("reports interrupted", jobs=[str(i) for i in job_ids])
-
-
-def _expire_stale(database: Database, jobs: Sequence[ReportJob]) -> bool:
-    now = utcnow()
-    stale = [job.id for job in jobs if _is_stale(job, now)]
-    if stale:
-        _mark_interrupted(database, stale, quiet_since=now - STALE_AFTER)
-    return bool(stale)
-
-
 def view(database: Database, actor: Actor, job_id: uuid.UUID, base: Path) -> JobView:
     """One of the agency's reports, with its progress or result (404 for others)."""
     with database.session() as session:
         job = _own(session, actor, job_id)
-    if _expire_stale(database, [job]):
+    if REPORTS.expire_stale(database, [job]):
         with database.session() as session:
             job = _own(session, actor, job_id)
     return JobView.of(job, base)
@@ -460,7 +394,7 @@ def recent(database: Database, actor: Actor, base: Path, limit: int = RECENT) ->
     )
     with database.session() as session:
         jobs = list(session.scalars(query))
-    if _expire_stale(database, jobs):
+    if REPORTS.expire_stale(database, jobs):
         with database.session() as session:
             jobs = list(session.scalars(query))
     remove_expired(base)
@@ -491,24 +425,10 @@ def recover(database: Database, base: Path) -> int:
     running when it died, delete the uploads no report will read (they hold national
     IDs in clear) and the results past ``RETENTION``. Returns the number of jobs
     marked failed."""
-    host = socket.gethostname()
-    with database.session() as session:
-        active = session.execute(
-            select(ReportJob.id, ReportJob.runner).where(ReportJob.status.in_(_ACTIVE))
-        ).all()
-    dead = [job_id for job_id, runner in active if _died(job_id, runner, host)]
-    if dead:
-        _mark_interrupted(database, dead)
-    _remove_uploads(_incoming(base), {job_id for job_id, _ in active} - set(dead), set(dead))
+    keep, dead = REPORTS.recover(database)
+    _remove_uploads(_incoming(base), keep, dead)
     remove_expired(base)
     return len(dead)
-
-
-def _died(job_id: uuid.UUID, runner: str, host: str) -> bool:
-    with _LIVE_LOCK:
-        if job_id in _LIVE:
-            return False
-    return runner_died(job_id, runner, host)  # its process is gone (deeds.jobs' test)
 
 
 def _remove_uploads(incoming: Path, keep: set[uuid.UUID], dead: set[uuid.UUID]) -> None:
@@ -522,9 +442,7 @@ def _remove_uploads(incoming: Path, keep: set[uuid.UUID], dead: set[uuid.UUID]) 
             job_id = uuid.UUID(path.stem)
         except ValueError:
             continue
-        with _LIVE_LOCK:
-            running_here = job_id in _LIVE
-        if job_id in keep or running_here:
+        if job_id in keep or REPORTS.runs_here(job_id):
             continue
         if job_id in dead or path.stat().st_mtime < orphan_before:
             path.unlink(missing_ok=True)
