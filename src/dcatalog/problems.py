@@ -176,6 +176,15 @@ class ValidationProblem(Problem):
     kind = VALIDATION
 
 
+def required_text(value: str, field: str, message: str) -> str:
+    """``value`` stripped, or a validation problem at ``#/<field>`` saying ``message``
+    (a reason or a note that someone will read must not be empty)."""
+    value = value.strip()
+    if not value:
+        raise ValidationProblem(message, errors=[FieldError("empty", pointer=f"#/{field}")])
+    return value
+
+
 class NotFound(Problem):
     kind = NOT_FOUND
 

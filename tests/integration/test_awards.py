@@ -90,6 +90,22 @@ def principal(session: Session, n: int) -> CitizenPrincipal:
     return found
 
 
+def milestone(session: Session, agency: str, code: str, rule: dict[str, object]) -> None:
+    """An approved milestone (a recognition awarded automatically) of ``agency``."""
+    benefit = benefits.define(
+        session,
+        SYSTEM,
+        get_agency(session, agency),
+        code=code,
+        kind=BenefitKind.RECOGNITION,
+        name_th=code,
+        name_en=code,
+        rule=rule,
+        awarded_automatically=True,
+    )
+    benefits.approve(session, SYSTEM, benefit)
+
+
 def test_a_milestone_is_awarded_by_the_deed_that_reaches_it(session: Session) -> None:
     load_demo(session)
     ids = donate(session, 1, 6)
@@ -124,23 +140,17 @@ def test_a_batch_of_history_awards_each_milestone_on_the_day_it_was_reached(
 def test_verifying_a_pending_deed_awards_too(session: Session) -> None:
     """A milestone on a deed type that needs a verifier: awarded on verification."""
     load_demo(session)
-    benefit = benefits.define(
+    milestone(
         session,
-        SYSTEM,
-        get_agency(session, "kys"),
-        code="kys.helper_10",
-        kind=BenefitKind.RECOGNITION,
-        name_th="จิตอาสา 10 ชั่วโมง",
-        name_en="10 volunteer hours",
-        rule={
+        "kys",
+        "kys.helper_10",
+        {
             "deed_type": "kys.volunteer_activity",
             "measure": "quantity",
             "period": "lifetime",
             "at_least": 10,
         },
-        awarded_automatically=True,
     )
-    benefits.approve(session, SYSTEM, benefit)
     school = Actor.api_key(
         "uni",
         get_agency(session, "demouniv").id,
@@ -383,23 +393,17 @@ def test_concurrent_verifications_award_a_milestone_once(fresh_database_url: str
     database = Database(engine)
     with database.write_session() as session:
         load_demo(session)
-        benefit = benefits.define(
+        milestone(
             session,
-            SYSTEM,
-            get_agency(session, "redcross"),
-            code="redcross.donor_6",
-            kind=BenefitKind.RECOGNITION,
-            name_th="6 ครั้ง",
-            name_en="6 times",
-            rule={
+            "redcross",
+            "redcross.donor_6",
+            {
                 "deed_type": "redcross.blood_donation",
                 "measure": "count",
                 "period": "lifetime",
                 "at_least": 6,
             },
-            awarded_automatically=True,
         )
-        benefits.approve(session, SYSTEM, benefit)
         donate(session, 40, 5)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []

@@ -45,7 +45,14 @@ from dcatalog.citizens.disclosure import checked_purpose, key_of, log_access
 from dcatalog.citizens.models import AccessOutcome
 from dcatalog.db import transactional, utcnow
 from dcatalog.identity.citizen_key import CitizenKeyer
-from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationProblem,
+    required_text,
+)
 
 
 @transactional
@@ -252,10 +259,7 @@ def send_back(session: Session, actor: Actor, benefit: Benefit, note: str) -> Be
     """Return a submitted draft to its agency, saying what to change."""
     if not actor.can(Scope.CATALOG_APPROVE):
         raise Forbidden("Benefits are reviewed by the programme office.")
-    if not note.strip():
-        raise ValidationProblem(
-            "Say what the agency should change.", errors=[FieldError("empty", pointer="#/note")]
-        )
+    required_text(note, "note", "Say what the agency should change.")
     if benefit.status is not BenefitStatus.DRAFT or not review(session, benefit).waiting:
         raise Conflict(f"{benefit.code} is not waiting for a decision.")
     audit.record(
@@ -275,10 +279,7 @@ def retire(session: Session, actor: Actor, benefit: Benefit, reason: str) -> Ben
     already made stay (a code issued can still be redeemed until it expires)."""
     if not (actor.can(Scope.CATALOG_APPROVE) or _may_author(actor, benefit.agency_id)):
         raise Forbidden("A benefit is retired by its agency or the programme office.")
-    if not reason.strip():
-        raise ValidationProblem(
-            "Say why it is retired.", errors=[FieldError("empty", pointer="#/reason")]
-        )
+    required_text(reason, "reason", "Say why it is retired.")
     if benefit.status is not BenefitStatus.APPROVED:
         raise Conflict(f"{benefit.code} is {benefit.status.value}: only an approved one retires.")
     before = audit.snapshot(benefit)

@@ -48,7 +48,14 @@ from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.db import transactional, utcnow
 from dcatalog.deeds.models import Deed
 from dcatalog.geo.provinces import PROVINCES, province_code
-from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationProblem,
+    required_text,
+)
 
 # A public figure that counts fewer people than this is not shown (DESIGN.md §1.4:
 # published aggregates suppress small cells).
@@ -433,10 +440,7 @@ def approve(session: Session, actor: Actor, campaign: Campaign, note: str = "") 
 def send_back(session: Session, actor: Actor, campaign: Campaign, note: str) -> Campaign:
     """Back to the agency as a draft, saying what to change."""
     _require(actor, Scope.CATALOG_APPROVE)
-    if not note.strip():
-        raise ValidationProblem(
-            "Say what the agency should change.", errors=[FieldError("empty", pointer="#/note")]
-        )
+    required_text(note, "note", "Say what the agency should change.")
     _submitted(campaign)
     before = audit.snapshot(campaign)
     campaign.status = CampaignStatus.DRAFT
@@ -459,10 +463,7 @@ def retire(session: Session, actor: Actor, campaign: Campaign, reason: str) -> C
     """Off the public page (by the programme office, or the agency for its own)."""
     if not actor.can(Scope.CATALOG_APPROVE):
         _require_author(actor, campaign.agency_id)
-    if not reason.strip():
-        raise ValidationProblem(
-            "Say why it is retired.", errors=[FieldError("empty", pointer="#/reason")]
-        )
+    required_text(reason, "reason", "Say why it is retired.")
     if campaign.status is not CampaignStatus.APPROVED:
         raise Conflict(f"{campaign.code} is {campaign.status.value}, not approved.")
     before = audit.snapshot(campaign)

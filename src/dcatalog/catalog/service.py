@@ -24,7 +24,14 @@ from dcatalog.audit import service as audit
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VersionStatus, Virtue
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
 from dcatalog.db import transactional, utcnow
-from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationProblem,
+    required_text,
+)
 
 # The fields of a version that its rules and texts consist of, in display order.
 VERSION_FIELDS = tuple(DeedTypeFields.model_fields)
@@ -346,10 +353,7 @@ def send_back(
 ) -> DeedTypeVersion:
     """Return a proposed version to its agency as a draft, saying what to change."""
     _require(actor, Scope.CATALOG_APPROVE)
-    if not note.strip():
-        raise ValidationProblem(
-            "Say what the agency should change.", errors=[FieldError("empty", pointer="#/note")]
-        )
+    required_text(note, "note", "Say what the agency should change.")
     version = _proposed(deed_type, number)
     before = audit.snapshot(version)
     version.status = VersionStatus.DRAFT
@@ -370,10 +374,7 @@ def send_back(
 def retire(session: Session, actor: Actor, deed_type: DeedType, reason: str) -> DeedType:
     """No new deeds of this type; deeds already recorded keep counting."""
     _require(actor, Scope.CATALOG_APPROVE)
-    if not reason.strip():
-        raise ValidationProblem(
-            "Say why it is retired.", errors=[FieldError("empty", pointer="#/reason")]
-        )
+    required_text(reason, "reason", "Say why it is retired.")
     version = deed_type.in_force
     if version is None:
         raise Conflict(f"{deed_type.code} is not in force.")

@@ -37,7 +37,7 @@ from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.geo.provinces import province_code
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import InvalidNationalId, normalise
-from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem, required_text
 from dcatalog.stats import rollups
 
 MAX_BATCH = 1000
@@ -606,10 +606,7 @@ def verify(
 @transactional
 def reject(session: Session, actor: Actor, deed_id: uuid.UUID, reason: str) -> Deed:
     """Pending → rejected, never counted; the citizen sees the reason."""
-    if not reason.strip():
-        raise ValidationProblem(
-            "Give the reason the citizen will read.", errors=[_error("reason", "empty")]
-        )
+    required_text(reason, "reason", "Give the reason the citizen will read.")
     (deed,) = _decidable(session, actor, [deed_id], DeedStatus.PENDING)
     before = audit.snapshot(deed)
     deed.status, deed.status_reason = DeedStatus.REJECTED, reason.strip()
@@ -621,10 +618,7 @@ def reject(session: Session, actor: Actor, deed_id: uuid.UUID, reason: str) -> D
 @transactional
 def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, reason: str) -> Deed:
     """Verified → revoked (a correction): credits leave the tallies; the citizen sees why."""
-    if not reason.strip():
-        raise ValidationProblem(
-            "Give the reason the citizen will read.", errors=[_error("reason", "empty")]
-        )
+    required_text(reason, "reason", "Give the reason the citizen will read.")
     (deed,) = _decidable(session, actor, [deed_id], DeedStatus.VERIFIED)
     before = audit.snapshot(deed)
     was_counted = counted(deed)
