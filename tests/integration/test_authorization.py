@@ -16,6 +16,7 @@ from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.national_id import with_check_digit
+from dcatalog.web.routes import flat_routes
 from tests.factories import (
     csrf_from,
     make_account,
@@ -24,7 +25,7 @@ from tests.factories import (
     sign_in,
     sign_in_citizen,
 )
-from tests.integration.test_route_access import _calls, _flatten
+from tests.integration.test_route_access import _calls
 
 SAMPLE_PATH_VALUES = {
     "code": "kys",
@@ -71,7 +72,7 @@ def _for_citizens(route: APIRoute) -> bool:
 
 
 def _routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
-    for route in _flatten(app.routes):
+    for route in flat_routes(app.routes):
         if not isinstance(route, APIRoute) or "{rest:path}" in route.path:
             continue
         values = dict(SAMPLE_PATH_VALUES)
