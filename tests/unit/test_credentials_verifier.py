@@ -16,14 +16,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from dcatalog.cli import app as cli_app
-from dcatalog.credentials.cryptosuites import EDDSA_JCS_2022, EDDSA_RDFC_2022
+from dcatalog.credentials.cryptosuites import (
+    ECDSA_RDFC_2019,
+    ED25519_2020,
+    EDDSA_2022,
+    EDDSA_JCS_2022,
+    EDDSA_RDFC_2022,
+    SUPPORTED,
+)
 from dcatalog.credentials.data_integrity import create_proof
+from dcatalog.credentials.jsonld_contexts import OPEN_BADGES_EXTENSIONS
 from dcatalog.credentials.keys import SigningKey
-from dcatalog.credentials.multikey import did_key, did_key_verification_method
+from dcatalog.credentials.multikey import (
+    did_key,
+    did_key_verification_method,
+    encode_p256_public_key,
+)
 from dcatalog.credentials.offline import verify_source
 from dcatalog.credentials.open_badges import (
     AchievementDefinition,
@@ -255,3 +268,86 @@ def test_verify_source_reads_the_same_answer(served: Served, tmp_path: Path) -> 
     check = verify_source(str(path), [], offline=False)
     assert check.outcome.value == "revoked"
     assert check.status_checked
+
+
+P256_KEY = ec.derive_private_key(
+    0x1F2E3D4C5B6A79880102030405060708090A0B0C0D0E0F101112131415161718, ec.SECP256R1()
+)
+P256_DID = "did:key:" + encode_p256_public_key(P256_KEY.public_key())
+P256_SIGNER = SigningKey(f"{P256_DID}#{P256_DID[8:]}", P256_KEY)
+SUITE_CASES = {
+    "eddsa-2022": (EDDSA_2022, SIGNER, []),
+    "Ed25519Signature2020": (
+        ED25519_2020,
+        SIGNER,
+        ["https://w3id.org/security/suites/ed25519-2020/v1"],
+    ),
+    "ecdsa-rdfc-2019": (ECDSA_RDFC_2019, P256_SIGNER, []),
+    "ecdsa-jcs-2019": (SUPPORTED["ecdsa-jcs-2019"], P256_SIGNER, []),
+    "eddsa-jcs-2022": (EDDSA_JCS_2022, SIGNER, []),
+}
+
+
+@pytest.mark.parametrize("name", SUITE_CASES)
+def test_credentials_of_other_suites_and_contexts_verify(
+    served: Served, tmp_path: Path, name: str
+) -> None:
+    """Once "unknown cryptosuite" or "unknown JSON-LD context": the suites other
+    issuers sign with, with 1EdTech's extensions context added."""
+    suite, signer, contexts = SUITE_CASES[name]
+    issuer = signer.verification_method.split("#")[0]
+    url = served.base + "/lists/3"
+    document = third_party_credential(url)
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    unsigned["@context"] = [*unsigned["@context"], OPEN_BADGES_EXTENSIONS, *contexts]
+    unsigned["issuer"] = {**unsigned["issuer"], "id": issuer}
+    secured = create_proof(unsigned, signer, suite, created=ISSUED, as_list=True)
+    listed = {k: v for k, v in signed_list([INDEX]).items() if k != "proof"}
+    listed["issuer"] = issuer
+    listed["@context"] = [*listed["@context"], *contexts]
+    served.put("/lists/3", create_proof(listed, signer, suite, created=ISSUED))
+    code, answer = verify_cli(tmp_path, secured)
+    assert (code, answer["outcome"]) == (3, "revoked"), answer
+    assert all(line["result"] == "passed" for line in answer["checks"][:5]), answer["checks"]
+    changed = copy.deepcopy(secured)
+    changed["credentialSubject"]["achievement"]["name"] = "อื่น"
+    code, answer = verify_cli(tmp_path, changed)
+    assert (code, answer["problem"]) == (1, "tampered")
+
+
+def test_an_earlier_open_badges_context_and_vc_1_1_verify(served: Served, tmp_path: Path) -> None:
+    """OB 3.0 as first issued: VC 1.1, context-3.0.1, issuanceDate, Ed25519Signature2020."""
+    url = served.put("/lists/3", signed_list([]))
+    unsigned = {k: v for k, v in third_party_credential(url).items() if k != "proof"}
+    unsigned["@context"] = [
+        "https://www.w3.org/2018/credentials/v1",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
+        "https://w3id.org/security/suites/ed25519-2020/v1",
+    ]
+    unsigned["issuanceDate"] = unsigned.pop("validFrom")
+    del unsigned["credentialStatus"]  # VC 1.1 has no BitstringStatusListEntry term
+    del unsigned["credentialSubject"]["achievement"]["inLanguage"]  # not in 3.0.1
+    del unsigned["credentialSubject"]["achievement"]["related"][0]["inLanguage"]
+    secured = create_proof(unsigned, SIGNER, ED25519_2020, created=ISSUED)
+    code, answer = verify_cli(tmp_path, secured)
+    assert (code, answer["outcome"]) == (0, "valid"), answer
+
+
+def test_several_proofs_must_all_verify(tmp_path: Path) -> None:
+    document = third_party_credential("https://school.example/status/3")
+    endorser = SigningKey(did_key_verification_method(STRANGER.public_key()), STRANGER)
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    second = create_proof(unsigned, endorser, EDDSA_RDFC_2022, created=ISSUED)["proof"]
+    both = {**document, "proof": [*document["proof"], second]}
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps(signed_list([])), encoding="utf-8")
+    code, answer = verify_cli(tmp_path, both, "--offline", "--status-list", str(listed))
+    assert (code, answer["outcome"]) == (0, "valid"), answer
+    assert "all 2 signatures match" in check_of(answer, "signature")["detail"]
+    second_bad = {**second, "proofValue": document["proof"][0]["proofValue"]}
+    bad = {**document, "proof": [*document["proof"], second_bad]}
+    code, answer = verify_cli(tmp_path, bad, "--offline", "--status-list", str(listed))
+    assert (code, answer["problem"]) == (1, "tampered")
+
+
+STRANGER = Ed25519PrivateKey.from_private_bytes(bytes(range(40, 72)))
