@@ -522,38 +522,68 @@ def credentials_rotate_key() -> None:
     print(encode_secret_key(new))
 
 
+# `dcatalog verify` exit codes (docs/credentials.md); 2 is Typer's own for a usage error.
+VERIFY_EXIT = {"valid": 0, "invalid": 1, "revoked": 3, "unknown": 4}
+VERIFY_EXIT_UNREADABLE = 5
+
+
 @app.command("verify")
 def verify_credential(
-    source: Annotated[str, typer.Argument(help="A credential file (JSON), or its URL.")],
+    source: Annotated[str, typer.Argument(help="A credential file (JSON or PDF), or its URL.")],
     key: Annotated[
         list[str] | None,
         typer.Option(
             "--key",
-            help="Trust this issuer key: a public Multikey (z6Mk…) or a did.json file; repeat "
-            "for several. Without it the issuer's did:web document is fetched.",
+            help="Trust this issuer key: a public Multikey (z6Mk…, zDn…) or a did.json file; "
+            "repeat for several. Without it the key is looked up from its name (did:key, "
+            "did:web, https).",
         ),
     ] = None,
     offline: Annotated[
         bool,
-        typer.Option("--offline", help="Use no network; the revocation status is not checked."),
+        typer.Option(
+            "--offline",
+            help="Use no network; without --status-list the revocation status is unknown.",
+        ),
     ] = False,
+    status_list: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status-list",
+            help="A status list credential saved as a file (matched by its id); repeatable.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Check a credential (signature, issuer, dates, revocation); exits 1 unless valid."""
+    """Check a credential (signature, issuer, data model, dates, revocation).
+
+    Exits 0 valid, 1 invalid, 3 revoked, 4 unknown (a check could not be made),
+    5 the credential, a key or a status list file cannot be read."""
     import json
 
     from dcatalog.credentials.errors import CredentialError
+    from dcatalog.credentials.limits import Limits
     from dcatalog.credentials.offline import verify_source
 
     try:
-        check = verify_source(source, key or [], offline=offline)
+        check = verify_source(
+            source,
+            key or [],
+            offline=offline,
+            status_lists=status_list or [],
+            limits=Limits.from_settings(get_settings()),
+        )
     except CredentialError as exc:
-        fail(str(exc))
+        fail(str(exc), VERIFY_EXIT_UNREADABLE)
     if as_json:
         print(json.dumps(check.as_dict(), ensure_ascii=False, indent=2))
     else:
         colour = "green" if check.valid else "red"
         out.print(f"[bold {colour}]{check.outcome.value}[/]: {check.reason}", highlight=False)
+        for line in check.checks:
+            out.print(
+                f"  {line.name}: {line.result.value} ({line.detail})", highlight=False, markup=False
+            )
         a = check.attestation
         if a is not None:
             out.print(f"  {a.name or a.achievement}", highlight=False, markup=False)
@@ -566,8 +596,7 @@ def verify_credential(
                 highlight=False,
                 markup=False,
             )
-    if not check.valid:
-        raise typer.Exit(1)
+    raise typer.Exit(VERIFY_EXIT[check.outcome.value])
 
 
 @app.command()

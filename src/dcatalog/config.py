@@ -219,6 +219,52 @@ class Settings(BaseSettings):
             "needs 3, a credential about 8); deeper is refused with 422 before parsing."
         ),
     )
+    # --- credential verification limits (credentials/limits.py) ---
+    credential_max_depth: int = Field(
+        default=32,
+        ge=8,
+        le=200,
+        description=(
+            "Deepest nesting of JSON objects and lists a credential given to the verifier may "
+            "have (ours have 7). Deeper ones are answered `invalid: too deeply nested` before "
+            "anything else reads them."
+        ),
+    )
+    credential_max_nodes: int = Field(
+        default=20_000,
+        ge=100,
+        description="Most JSON values (objects, lists, strings, numbers) in one credential checked.",
+    )
+    credential_max_blank_nodes: int = Field(
+        default=500,
+        ge=16,
+        description=(
+            "Most blank-node mentions one credential may have for RDF canonicalisation "
+            "(eddsa-rdfc-2022 and the other rdfc suites); ours have 5."
+        ),
+    )
+    credential_canonicalization_work: int = Field(
+        default=10_000,
+        ge=1_000,
+        description=(
+            "Work bound of RDF canonicalisation (calls of Hash N-Degree Quads plus the "
+            "permutations they may try), as RDFC-1.0 recommends against poison graphs: a "
+            "credential needing more is answered `invalid`. Ordinary credentials need 0."
+        ),
+    )
+    credential_fetch_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description=(
+            "`dcatalog verify`: time allowed to fetch one issuer key document or status list."
+        ),
+    )
+    credential_fetch_max_bytes: int = Field(
+        default=1_048_576,
+        ge=16_384,
+        description="`dcatalog verify`: largest key document or status list fetched.",
+    )
 
     @field_validator("public_url")
     @classmethod

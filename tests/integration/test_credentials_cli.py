@@ -36,7 +36,12 @@ from dcatalog.credentials.open_badges import (
     hash_identity,
     open_badge_credential,
 )
-from dcatalog.credentials.status_list import StatusListPointer
+from dcatalog.credentials.status_list import (
+    StatusListPointer,
+    empty_bitstring,
+    status_list_credential,
+    with_bits,
+)
 from dcatalog.db import create_db_engine
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed
@@ -70,39 +75,71 @@ def a_credential(key: Ed25519PrivateKey) -> dict[str, Any]:
     )
 
 
-def test_verify_works_offline_given_the_key(tmp_path: Path) -> None:
+def a_status_list(key: Ed25519PrivateKey, revoked: list[int] | None = None) -> dict[str, Any]:
+    unsigned = status_list_credential(
+        list_credential_url="https://issuer.example/credentials/status/1",
+        issuer=DID,
+        bitstring=with_bits(empty_bitstring(), revoked or []),
+        valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    method = keystore.verification_method(DID, key.public_key())
+    return create_proof(
+        unsigned, SigningKey(method, key), EDDSA_RDFC_2022, created=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+
+
+def test_verify_works_offline_given_the_key_and_the_status_list(tmp_path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     public = encode_public_key(key.public_key())
     good = tmp_path / "credential.json"
     good.write_text(json.dumps(a_credential(key), ensure_ascii=False), encoding="utf-8")
+    clear = tmp_path / "status.json"
+    clear.write_text(json.dumps(a_status_list(key)), encoding="utf-8")
     runner = CliRunner()
 
-    result = runner.invoke(cli_app, ["verify", str(good), "--key", public, "--offline"])
+    result = runner.invoke(
+        cli_app, ["verify", str(good), "--key", public, "--offline", "--status-list", str(clear)]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("valid")
     assert "กิจกรรมจิตอาสา" in result.output
+    # Without the list its status cannot be known: never "valid" (it once was, exit 0).
+    result = runner.invoke(cli_app, ["verify", str(good), "--key", public, "--offline", "--json"])
+    assert result.exit_code == 4, result.output
+    answer = json.loads(result.output)
+    assert (answer["outcome"], answer["problem"]) == ("unknown", "status_unknown")
+    revoked = tmp_path / "revoked.json"
+    revoked.write_text(json.dumps(a_status_list(key, [4242])), encoding="utf-8")
+    result = runner.invoke(
+        cli_app, ["verify", str(good), "--key", public, "--offline", "--status-list", str(revoked)]
+    )
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith("revoked")
 
     changed = a_credential(key)
     changed["credentialSubject"]["achievement"]["name"] = "กิจกรรมอื่น"
     bad = tmp_path / "changed.json"
     bad.write_text(json.dumps(changed), encoding="utf-8")
-    result = runner.invoke(cli_app, ["verify", str(bad), "--key", public, "--offline"])
+    result = runner.invoke(cli_app, ["verify", str(bad), "--key", public, "--offline", "--json"])
     assert result.exit_code == 1
-    assert result.output.startswith("tampered")
+    assert json.loads(result.output)["problem"] == "tampered"
 
     someone_else = encode_public_key(Ed25519PrivateKey.generate().public_key())
     for keys in (["--key", someone_else], []):
         result = runner.invoke(cli_app, ["verify", str(good), *keys, "--offline", "--json"])
-        assert result.exit_code == 1
-        assert json.loads(result.output)["outcome"] == "unknown_issuer"
+        assert result.exit_code == 4
+        assert json.loads(result.output)["problem"] == "unknown_issuer"
 
     did_file = tmp_path / "did.json"
     did_file.write_text(json.dumps(keystore.did_document(DID, [IssuerKey(public_key=public)])))
-    result = runner.invoke(cli_app, ["verify", str(good), "--key", str(did_file), "--offline"])
+    result = runner.invoke(
+        cli_app,
+        ["verify", str(good), "--key", str(did_file), "--offline", "--status-list", str(clear)],
+    )
     assert result.exit_code == 0, result.output
 
     result = runner.invoke(cli_app, ["verify", str(tmp_path / "missing.json"), "--offline"])
-    assert result.exit_code == 1
+    assert result.exit_code == 5
 
 
 def test_verify_reads_the_credential_attached_to_a_pdf_certificate(tmp_path: Path) -> None:
@@ -114,14 +151,19 @@ def test_verify_reads_the_credential_attached_to_a_pdf_certificate(tmp_path: Pat
     certificate = tmp_path / "certificate.pdf"
     certificate.write_bytes(pdf)
     runner = CliRunner()
-    result = runner.invoke(cli_app, ["verify", str(certificate), "--key", public, "--offline"])
+    status = tmp_path / "status.json"
+    status.write_text(json.dumps(a_status_list(key)), encoding="utf-8")
+    result = runner.invoke(
+        cli_app,
+        ["verify", str(certificate), "--key", public, "--offline", "--status-list", str(status)],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("valid")
     assert "กิจกรรมจิตอาสา" in result.output
     # A PDF that is not one of our certificates says so, and fails.
     (tmp_path / "other.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
     result = runner.invoke(cli_app, ["verify", str(tmp_path / "other.pdf"), "--offline"])
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert "PDF" in result.output
 
 
@@ -154,7 +196,7 @@ def test_verify_online_reads_the_did_document_and_the_status_list(
     path = Path(client.app.state.settings.instance_dir) / "tampered.json"  # type: ignore[attr-defined]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(tampered))
-    assert verify_source(str(path), [], offline=False, fetch=fetch).outcome.value == "tampered"
+    assert verify_source(str(path), [], offline=False, fetch=fetch).problem == "tampered"
 
 
 def test_rotate_key(fresh_database_url: str, backend: str, tmp_path: Path) -> None:
@@ -210,7 +252,7 @@ def test_a_rotated_key_file_signs_without_a_restart(
     first = ask(client, "type:")
     keystore.write_key_file(settings, keystore.new_private_key())
     second = ask(client, "virtue:")
-    assert first["proof"]["verificationMethod"] != second["proof"]["verificationMethod"]
+    assert first["proof"][0]["verificationMethod"] != second["proof"][0]["verificationMethod"]
     for document in (first, second):
         response = client.post("/api/v1/credentials/verify", json=signed(document))
         assert response.json()["outcome"] == "valid", response.text

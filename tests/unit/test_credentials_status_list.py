@@ -6,6 +6,7 @@ import base64
 import gzip
 from datetime import UTC, datetime
 from random import Random
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -158,19 +159,41 @@ def test_entry_and_list_credential_fit_together() -> None:
     assert is_flagged(entry, revoked)
 
 
-def test_an_entry_for_another_list_or_purpose_is_refused() -> None:
+def test_the_list_is_read_by_its_url_and_an_integer_index_is_read_too() -> None:
+    """Bitstring Status List v1.0 asks no ``id`` == URL (the URL fetched is the
+    list); the index is a string of digits, and an integer means the same bit."""
     entry = StatusListPointer(LIST_URL, 3).entry()
-    other = status_list_credential(
-        list_credential_url=LIST_URL + "-other",
+    elsewhere = status_list_credential(
+        list_credential_url=LIST_URL + "-served-under-another-id",
+        issuer="https://dcatalog.example/issuer",
+        bitstring=with_bits(empty_bitstring(), [3]),
+        valid_from=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    assert is_flagged(entry, elsewhere)
+    assert is_flagged({**entry, "statusListIndex": 3}, elsewhere)
+    assert not is_flagged({**entry, "statusListIndex": 4}, elsewhere)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"statusPurpose": "suspension"}, "purpose"),
+        ({"statusListIndex": "3a"}, "digits"),
+        ({"statusListIndex": -3}, "negative"),
+        ({"statusListIndex": True}, "digits"),
+        ({"statusSize": 2}, "statusSize"),
+        ({"type": "StatusList2021Entry"}, "BitstringStatusListEntry"),
+    ],
+)
+def test_an_entry_that_does_not_fit_the_list_is_refused(
+    change: dict[str, Any], problem: str
+) -> None:
+    entry = {**StatusListPointer(LIST_URL, 3).entry(), **change}
+    listed = status_list_credential(
+        list_credential_url=LIST_URL,
         issuer="https://dcatalog.example/issuer",
         bitstring=empty_bitstring(),
         valid_from=datetime(2026, 11, 1, tzinfo=UTC),
     )
-    with pytest.raises(CredentialError, match="another status list"):
-        is_flagged(entry, other)
-    suspension = StatusListPointer(LIST_URL, 3, "suspension").entry()
-    same_list = {**other, "id": LIST_URL}
-    with pytest.raises(CredentialError, match="purpose"):
-        is_flagged(suspension, same_list)
-    with pytest.raises(CredentialError, match="digits"):
-        is_flagged({**entry, "statusListIndex": 3}, same_list)
+    with pytest.raises(CredentialError, match=problem):
+        is_flagged(entry, listed)

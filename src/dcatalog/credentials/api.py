@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from dcatalog.access import public
 from dcatalog.credentials.pages import check_stored_or_submitted
-from dcatalog.web.deps import SessionDep
+from dcatalog.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/credentials", tags=["credentials"])
 
@@ -37,12 +37,35 @@ class Attests(BaseModel):
     activity_end: str | None
 
 
+class CheckOut(BaseModel):
+    check: str = Field(description="structure, signature, issuer, data_model, dates or status")
+    result: str = Field(
+        description="passed, failed, unknown (could not be checked) or not_applicable"
+    )
+    detail: str
+    problem: str | None
+    errors: list[dict[str, str]] = Field(
+        description="For data_model: each JSON Schema error, with its JSON Pointer."
+    )
+
+
 class VerificationOut(BaseModel):
     outcome: str = Field(
-        description="valid, revoked, expired, tampered, unknown_issuer or malformed"
+        description=(
+            "valid, invalid (a check failed), revoked, or unknown (a check could not be "
+            "made: never reported as valid)"
+        )
     )
     valid: bool
+    problem: str | None = Field(
+        description=(
+            "What went wrong, in a word: malformed, too_complex, tampered, issuer_mismatch, "
+            "data_model, not_yet_valid, expired, unknown_issuer, status_unknown, revoked, "
+            "suspended; null when valid."
+        )
+    )
     reason: str = Field(description="Why, in English, for people and logs.")
+    checks: list[CheckOut] = Field(description="Every check made, with its result.")
     status_checked: bool = Field(description="Whether the revocation status was read.")
     verification_method: str | None
     attests: Attests | None = Field(description="What the credential says (as it says it).")
@@ -56,12 +79,14 @@ class VerificationOut(BaseModel):
 )
 def verify(
     session: SessionDep,
+    settings: SettingsDep,
     credential: Annotated[
         dict[str, Any],
         Body(description="The credential (a JSON object, as issued, proof included)."),
     ],
 ) -> VerificationOut:
-    """Answers 200 with the outcome for any JSON object: a tampered or foreign
-    credential is an answer, not an error. Only credentials signed with this
-    service's published keys (current or retired) can be valid."""
-    return VerificationOut.model_validate(check_stored_or_submitted(session, credential).as_dict())
+    """Answers 200 with the outcome for any JSON object: a tampered, foreign or
+    too deeply nested credential is an answer, not an error. Only credentials
+    signed with this service's published keys (current or retired) can be valid."""
+    check = check_stored_or_submitted(session, credential, settings)
+    return VerificationOut.model_validate(check.as_dict())

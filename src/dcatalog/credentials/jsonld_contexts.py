@@ -21,10 +21,24 @@ from typing import Any
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 OPEN_BADGES_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 
-# URL → file name in the contexts folder beside this module.
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+OPEN_BADGES_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+
+# URL → file name in the contexts folder beside this module. Besides what we
+# issue with: the earlier OB 3.0 context versions (3.0.0 is the unversioned
+# context.json) and 1EdTech's extensions context, VC 1.1, and the contexts of
+# the proof suites other issuers use (Ed25519Signature2020, Data Integrity v1/v2).
 _SHIPPED: dict[str, str] = {
     CREDENTIALS_V2: "credentials-v2.jsonld",
     OPEN_BADGES_V3: "ob-v3p0-context-3.0.3.jsonld",
+    CREDENTIALS_V1: "credentials-v1.jsonld",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "ob-v3p0-context-3.0.0.jsonld",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-context-3.0.1.jsonld",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "ob-v3p0-context-3.0.2.jsonld",
+    OPEN_BADGES_EXTENSIONS: "ob-v3p0-extensions.jsonld",
+    "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-signature-2020-v1.jsonld",
+    "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.jsonld",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
 }
 
 

@@ -156,6 +156,16 @@ class Issuer:
             verification_method(self.did, self.private_key.public_key()), self.private_key
         )
 
+    def public_key(self) -> Ed25519PublicKey:
+        """The current key's public half (the issuer signs with Ed25519 only)."""
+        return self.signing_key_private().public_key()
+
+    def signing_key_private(self) -> Ed25519PrivateKey:
+        if self.private_key is None:
+            self.signing_key()  # raises the clear ServiceUnavailable
+        assert self.private_key is not None
+        return self.private_key
+
     def url(self, path: str) -> str:
         return self.base_url + path
 

@@ -7,12 +7,18 @@ Identifiers and Data Integrity EdDSA specifications give them:
 
 - ``ed25519-pub`` (0xed) → bytes ``ed 01``, which is why every Ed25519 public
   Multikey starts with ``z6Mk``;
-- ``ed25519-priv`` (0x1300) → bytes ``80 26``, so secret Multikeys start ``z3u2``.
+- ``ed25519-priv`` (0x1300) → bytes ``80 26``, so secret Multikeys start ``z3u2``;
+- ``p256-pub`` (0x1200) → bytes ``80 24`` and the 33-byte compressed point, so
+  P-256 public Multikeys start ``zDn`` (Data Integrity ECDSA Cryptosuites).
 """
 
 from __future__ import annotations
 
 import base58
+from cryptography.hazmat.primitives.asymmetric.ec import (
+    SECP256R1,
+    EllipticCurvePublicKey,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -26,6 +32,8 @@ from dcatalog.credentials.errors import CredentialError
 ED25519_PUBLIC_HEADER = b"\xed\x01"
 ED25519_SECRET_HEADER = b"\x80\x26"
 ED25519_KEY_LENGTH = 32
+P256_PUBLIC_HEADER = b"\x80\x24"
+P256_COMPRESSED_LENGTH = 33
 BASE58BTC_PREFIX = "z"
 DID_KEY_PREFIX = "did:key:"
 
@@ -55,6 +63,25 @@ def decode_public_key(multikey: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
+def encode_p256_public_key(key: EllipticCurvePublicKey) -> str:
+    point = key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    return encode_base58btc(P256_PUBLIC_HEADER + point)
+
+
+def decode_any_public_key(multikey: str) -> Ed25519PublicKey | EllipticCurvePublicKey:
+    """An Ed25519 (``z6Mk…``) or P-256 (``zDn…``) public Multikey."""
+    data = decode_base58btc(multikey)
+    if data.startswith(P256_PUBLIC_HEADER):
+        point = data[len(P256_PUBLIC_HEADER) :]
+        if len(point) != P256_COMPRESSED_LENGTH:
+            raise CredentialError("not a P-256 public Multikey (33-byte compressed point)")
+        try:
+            return EllipticCurvePublicKey.from_encoded_point(SECP256R1(), point)
+        except ValueError as exc:
+            raise CredentialError("not a point on the P-256 curve") from exc
+    return Ed25519PublicKey.from_public_bytes(_strip_header(data, ED25519_PUBLIC_HEADER, "public"))
+
+
 def encode_secret_key(key: Ed25519PrivateKey) -> str:
     """The secret Multikey. It is a secret: store it only in the key store."""
     raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
@@ -77,16 +104,18 @@ def did_key_verification_method(key: Ed25519PublicKey) -> str:
     return f"{DID_KEY_PREFIX}{multikey}#{multikey}"
 
 
-def public_key_from_did_key(verification_method: str) -> Ed25519PublicKey | None:
+def public_key_from_did_key(
+    verification_method: str,
+) -> Ed25519PublicKey | EllipticCurvePublicKey | None:
     """The public key named by a did:key verification method, or None if the URL
-    is not an Ed25519 did:key or its fragment does not repeat the key."""
+    is not an Ed25519 or P-256 did:key or its fragment does not repeat the key."""
     if not verification_method.startswith(DID_KEY_PREFIX):
         return None
     did, _, fragment = verification_method[len(DID_KEY_PREFIX) :].partition("#")
     if fragment and fragment != did:
         return None
     try:
-        return decode_public_key(did)
+        return decode_any_public_key(did)
     except (CredentialError, ValueError):
         return None
 

@@ -1,53 +1,105 @@
 """Checking a credential away from the service (``dcatalog verify``).
 
 Trust comes from the keys the user gives (``--key``: a public Multikey or a
-did:web document saved as a file) or, online, from the issuer's did:web
-document. Offline, nothing is fetched: the signature is checked and the
-revocation status is reported as not checked.
+DID / controller document saved as a file) or, online, from what the
+verification method names: did:key (the key is in the name), did:web (the
+issuer's ``did.json``) or an ``https://…#key`` URL (its controller document).
+Every fetch has a time limit and a size limit (``Limits``) and is cached for
+the run. Offline nothing is fetched: the status list can be given as a file
+(``--status-list``), else the revocation status is "unknown", never "valid".
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+from cryptography.hazmat.primitives.asymmetric.ec import (
+    SECP256R1,
+    EllipticCurvePublicNumbers,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from dcatalog.credentials.errors import CredentialError
-from dcatalog.credentials.keys import KeyResolver, first_of, resolve_did_key
-from dcatalog.credentials.keystore import did_web_document_url, keys_from_did_document
-from dcatalog.credentials.multikey import decode_public_key
-from dcatalog.credentials.verification import Check, check_credential, status_from_list
+from dcatalog.credentials.keys import (
+    KeyResolver,
+    KeyUnavailable,
+    PublicKey,
+    first_of,
+    resolve_did_key,
+)
+from dcatalog.credentials.keystore import did_web_document_url
+from dcatalog.credentials.limits import DEFAULT_LIMITS, Limits, TooComplex, check_shape
+from dcatalog.credentials.multikey import decode_any_public_key
+from dcatalog.credentials.verification import (
+    Check,
+    StatusListUnavailable,
+    check_credential,
+    status_from_list,
+)
 
-Fetch = Callable[[str], Any]  # URL → parsed JSON, or None
-TIMEOUT_SECONDS = 10.0
-MAX_BYTES = 16 * 1024 * 1024
+Fetch = Callable[[str], Any]  # URL → parsed JSON, None, or raises FetchFailed
 ATTACHMENT_NAME = "credential.json"  # the signed credential inside a PDF certificate
 
 
-def fetch_json(url: str) -> Any:
-    """GET ``url`` as JSON; None when it cannot be had (any failure)."""
+class FetchFailed(Exception):
+    """A document could not be had: unreachable, too slow, too large, not JSON."""
+
+
+def json_fetcher(limits: Limits = DEFAULT_LIMITS) -> Fetch:
+    """GET a URL as JSON within ``limits`` (time, bytes, nesting), each URL once."""
+    cache: dict[str, Any] = {}
+
+    def fetch(url: str) -> Any:
+        if url not in cache:
+            try:
+                cache[url] = _fetch_json(url, limits)
+            except FetchFailed as exc:
+                cache[url] = exc
+        found = cache[url]
+        if isinstance(found, FetchFailed):
+            raise found
+        return found
+
+    return fetch
+
+
+def _fetch_json(url: str, limits: Limits) -> Any:
+    if not url.startswith(("https://", "http://")):
+        raise FetchFailed(f"not an http(s) URL: {url}")
     try:
-        response = httpx.get(
+        with httpx.stream(
+            "GET",
             url,
-            headers={"Accept": "application/vc+ld+json, application/json;q=0.9"},
-            timeout=TIMEOUT_SECONDS,
+            headers={"Accept": "application/vc+ld+json, application/ld+json, application/json"},
+            timeout=limits.fetch_timeout_seconds,
             follow_redirects=True,
-        )
-    except httpx.HTTPError:
-        return None
-    if response.status_code != 200 or len(response.content) > MAX_BYTES:
-        return None
+        ) as response:
+            if response.status_code != 200:
+                raise FetchFailed(f"{url} answered {response.status_code}")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > limits.fetch_max_bytes:
+                    raise FetchFailed(f"{url} is larger than {limits.fetch_max_bytes} bytes")
+    except httpx.HTTPError as exc:
+        raise FetchFailed(f"{url} could not be fetched ({type(exc).__name__})") from exc
     try:
-        return response.json()
-    except ValueError:
-        return None
+        document = json.loads(bytes(body).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise FetchFailed(f"{url} is not JSON") from exc
+    try:
+        check_shape(document, limits)
+    except TooComplex as exc:
+        raise FetchFailed(f"{url} is {exc}") from exc
+    return document
 
 
 def load_credential(source: str, fetch: Fetch) -> Any:
@@ -55,23 +107,39 @@ def load_credential(source: str, fetch: Fetch) -> Any:
     credential), or a URL (a ``/c/<id>`` page gives its
     ``credential.json``). Raises ``CredentialError`` when there is none."""
     if source.startswith(("https://", "http://")):
-        found = fetch(source)
+        found = _try(fetch, source)
         if not isinstance(found, dict):
-            found = fetch(source.rstrip("/") + "/credential.json")
+            found = _try(fetch, source.rstrip("/") + "/credential.json")
         if not isinstance(found, dict):
             raise CredentialError(f"no credential (JSON) at {source}")
         return found
-    path = Path(source)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CredentialError(f"cannot read {source}: {exc}") from exc
+    data = _read(source)
     if data.startswith(b"%PDF"):
         data = _attached_credential(data, source)
+    return _parse(data, source)
+
+
+def _try(fetch: Fetch, url: str) -> Any:
+    try:
+        return fetch(url)
+    except FetchFailed:
+        return None
+
+
+def _read(source: str) -> bytes:
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise CredentialError(f"cannot read {source}: {exc}") from exc
+
+
+def _parse(data: bytes, source: str) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise CredentialError(f"{source} is not JSON") from exc
+    except RecursionError as exc:
+        raise CredentialError(f"{source} is nested too deeply to read") from exc
 
 
 def _attached_credential(pdf: bytes, source: str) -> bytes:
@@ -88,15 +156,82 @@ def _attached_credential(pdf: bytes, source: str) -> bytes:
     return found[0]
 
 
+# --- keys ------------------------------------------------------------------------
+
+
+def keys_from_controller_document(document: Any) -> dict[str, PublicKey]:
+    """Verification method → public key, for every method a DID or controller
+    document (W3C Controlled Identifiers) allows to make assertions: listed in
+    ``assertionMethod`` by id, or embedded there. Multikey,
+    Ed25519VerificationKey2020 (``publicKeyMultibase``) and JsonWebKey
+    (``publicKeyJwk``, Ed25519 or P-256) are read; anything else is skipped."""
+    found: dict[str, PublicKey] = {}
+    if not isinstance(document, Mapping):
+        return found
+    base = str(document["id"]) if isinstance(document.get("id"), str) else ""
+    methods = {}
+    for method in _as_list(document.get("verificationMethod")):
+        if isinstance(method, Mapping) and isinstance(method.get("id"), str):
+            methods[_absolute(method["id"], base)] = method
+    for allowed in _as_list(document.get("assertionMethod")):
+        if isinstance(allowed, str):
+            method_id = _absolute(allowed, base)
+            method = methods.get(method_id)
+        elif isinstance(allowed, Mapping) and isinstance(allowed.get("id"), str):
+            method_id, method = _absolute(allowed["id"], base), allowed
+        else:
+            continue
+        key = _public_key_of(method) if method is not None else None
+        if key is not None:
+            found[method_id] = key
+    return found
+
+
+def _public_key_of(method: Mapping[str, Any]) -> PublicKey | None:
+    try:
+        if isinstance(method.get("publicKeyMultibase"), str):
+            return decode_any_public_key(method["publicKeyMultibase"])
+        jwk = method.get("publicKeyJwk")
+        if isinstance(jwk, Mapping):
+            return _from_jwk(jwk)
+    except (CredentialError, ValueError, TypeError):
+        return None
+    return None
+
+
+def _from_jwk(jwk: Mapping[str, Any]) -> PublicKey | None:
+    if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+        return Ed25519PublicKey.from_public_bytes(_b64url(jwk["x"]))
+    if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
+        x, y = (int.from_bytes(_b64url(jwk[c]), "big") for c in ("x", "y"))
+        return EllipticCurvePublicNumbers(x, y, SECP256R1()).public_key()
+    return None
+
+
+def _b64url(value: Any) -> bytes:
+    text = str(value)
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _absolute(method_id: str, base: str) -> str:
+    return base + method_id if method_id.startswith("#") else method_id
+
+
 def given_keys_resolver(keys: list[str]) -> KeyResolver:
-    """The keys named on the command line: a public Multikey (``z6Mk…``) is trusted
-    for a verification method that names it (``…#z6Mk…``); a file is read as a
-    did:web document."""
-    by_method: dict[str, Ed25519PublicKey] = {}
-    by_multikey: dict[str, Ed25519PublicKey] = {}
+    """The keys named on the command line: a public Multikey (``z6Mk…``,
+    ``zDn…``) is trusted for a verification method that names it
+    (``…#z6Mk…``); a file is read as a DID or controller document."""
+    by_method: dict[str, PublicKey] = {}
+    by_multikey: dict[str, PublicKey] = {}
     for given in keys:
         if given.startswith("z"):
-            by_multikey[given] = decode_public_key(given)
+            by_multikey[given] = decode_any_public_key(given)
             continue
         try:
             document = json.loads(Path(given).read_text(encoding="utf-8"))
@@ -104,42 +239,74 @@ def given_keys_resolver(keys: list[str]) -> KeyResolver:
             raise CredentialError(
                 f"--key {given}: neither a z6Mk… key nor a did.json file"
             ) from exc
-        found = keys_from_did_document(document)
+        found = keys_from_controller_document(document)
         if not found:
             raise CredentialError(f"--key {given}: the document lists no assertion key")
         by_method.update(found)
 
-    def resolve(method: str) -> Ed25519PublicKey | None:
+    def resolve(method: str) -> PublicKey | None:
         return by_method.get(method) or by_multikey.get(method.rpartition("#")[2])
 
     return resolve
 
 
-def did_web_resolver(fetch: Fetch) -> KeyResolver:
-    """Online: a did:web verification method is looked up in its issuer's
-    did.json (fetched once per DID)."""
-    documents: dict[str, dict[str, Ed25519PublicKey]] = {}
+def controller_document_resolver(fetch: Fetch) -> KeyResolver:
+    """Online: a did:web method is looked up in its issuer's ``did.json``, an
+    ``https://…#key`` method in the document at its URL; the document's ``id``
+    must be the DID or URL it was fetched for (else anyone serving a page could
+    speak for the issuer)."""
 
-    def resolve(method: str) -> Ed25519PublicKey | None:
-        did = method.partition("#")[0]
-        if did not in documents:
+    def resolve(method: str) -> PublicKey | None:
+        controller = method.partition("#")[0]
+        if controller.startswith("did:web:"):
             try:
-                document = fetch(did_web_document_url(did))
+                url = did_web_document_url(controller)
             except CredentialError:
-                document = None
-            ok = isinstance(document, dict) and document.get("id") == did
-            documents[did] = keys_from_did_document(document) if ok else {}
-        return documents[did].get(method)
+                return None
+        elif controller.startswith("https://"):
+            url = controller
+        else:
+            return None
+        try:
+            document = fetch(url)
+        except FetchFailed as exc:
+            raise KeyUnavailable(str(exc)) from exc
+        if not isinstance(document, Mapping):
+            raise KeyUnavailable(f"no key document at {url}")
+        if document.get("id") != controller:
+            raise KeyUnavailable(f"the document at {url} is not {controller}'s")
+        return keys_from_controller_document(document).get(method)
 
     return resolve
 
 
+# --- status lists ------------------------------------------------------------------
+
+
+def status_list_files(paths: list[str]) -> dict[str, Any]:
+    """Status list credentials given as files, by their ``id``: offline, the id
+    is the only link between a file and the URL a credential names."""
+    lists: dict[str, Any] = {}
+    for given in paths:
+        document = _parse(_read(given), given)
+        if not isinstance(document, Mapping) or not isinstance(document.get("id"), str):
+            raise CredentialError(f"--status-list {given}: not a status list credential with an id")
+        lists[document["id"]] = document
+    return lists
+
+
 def verify_source(
-    source: str, keys: list[str], *, offline: bool, fetch: Fetch | None = None
+    source: str,
+    keys: list[str],
+    *,
+    offline: bool,
+    fetch: Fetch | None = None,
+    status_lists: list[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Check:
     """Check the credential at ``source``. Raises ``CredentialError`` for a
-    source or key that cannot be read."""
-    fetch = fetch or fetch_json
+    source, key or status list file that cannot be read."""
+    fetch = fetch or json_fetcher(limits)
     if offline and source.startswith(("https://", "http://")):
         raise CredentialError("--offline needs a file, not a URL")
     document = load_credential(source, fetch)
@@ -148,6 +315,18 @@ def verify_source(
     elif offline:
         resolver = resolve_did_key
     else:
-        resolver = first_of(resolve_did_key, did_web_resolver(fetch))
-    status = None if offline else status_from_list(fetch, resolver)
-    return check_credential(document, resolver, status)
+        resolver = first_of(resolve_did_key, controller_document_resolver(fetch))
+    given_lists = status_list_files(status_lists or [])
+
+    def fetch_list(url: str) -> Any:
+        if url in given_lists:
+            return given_lists[url]
+        if offline:
+            raise StatusListUnavailable("offline, and no --status-list file for it")
+        try:
+            return fetch(url)
+        except FetchFailed as exc:
+            raise StatusListUnavailable(str(exc)) from exc
+
+    status = status_from_list(fetch_list, resolver, limits=limits)
+    return check_credential(document, resolver, status, limits=limits)

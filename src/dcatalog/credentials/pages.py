@@ -17,18 +17,22 @@ from sqlalchemy.orm import Session
 from dcatalog.access import CurrentCitizen, public
 from dcatalog.citizens import record
 from dcatalog.citizens.pages import period_label, subject_labels
+from dcatalog.config import Settings
 from dcatalog.credentials import keystore
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.certificate import qr_svg, render_pdf
 from dcatalog.credentials.errors import CredentialError
 from dcatalog.credentials.keystore import Issuer
+from dcatalog.credentials.limits import Limits
 from dcatalog.credentials.models import IssuedCredential
 from dcatalog.credentials.verification import (
     Check,
     Outcome,
+    StatusAnswer,
     check_credential,
     published_key_resolver,
     status_entry_position,
+    too_deeply_nested,
 )
 from dcatalog.instance import SecretUnavailable
 from dcatalog.logs import get_logger
@@ -77,16 +81,25 @@ def _key_file_version(settings: Any) -> int | None:
     return version
 
 
-def check_stored_or_submitted(session: Session, document: Any) -> Check:
+def check_stored_or_submitted(session: Session, document: Any, settings: Settings) -> Check:
     """Check a credential against this service's published keys and its own
-    status lists (read from the database: no request to ourselves)."""
+    status lists (read from the database: no request to ourselves). A status
+    entry that is not one of ours, or that no credential of ours holds, is
+    "status unknown", never "not revoked"."""
     resolver = published_key_resolver([k.public_key for k in keystore.published_keys(session)])
 
-    def status(entry: Any) -> bool | None:
+    def status(entry: Any, issuer_id: str | None) -> StatusAnswer:
         position = status_entry_position(entry)
-        return credentials.is_revoked(session, *position) if position else None
+        if position is None:
+            return StatusAnswer.unknown("its status entry does not point at one of our lists")
+        revoked = credentials.is_revoked(session, *position)
+        if revoked is None:
+            return StatusAnswer.unknown("no credential of ours holds that status entry")
+        if revoked:
+            return StatusAnswer("revoked", "the issuer has revoked it")
+        return StatusAnswer("ok", "not revoked")
 
-    return check_credential(document, resolver, status)
+    return check_credential(document, resolver, status, limits=Limits.from_settings(settings))
 
 
 # --- the citizen's own credentials ----------------------------------------------
@@ -242,25 +255,58 @@ def _outcome_texts() -> dict[str, tuple[str, str]]:
                 "This credential was genuine, but it has been revoked: a record it rested on was corrected. Do not rely on it."
             ),
         ),
-        Outcome.EXPIRED: (
-            _("Not valid now"),
-            _("This credential is genuine but outside the dates it is valid for."),
+        Outcome.INVALID: (
+            _("Not valid"),
+            _("This credential failed a check (see below). Do not rely on it."),
         ),
-        Outcome.TAMPERED: (
-            _("Tampered"),
-            _("This credential has been changed since it was signed. Do not rely on it."),
-        ),
-        Outcome.UNKNOWN_ISSUER: (
-            _("Unknown issuer"),
+        Outcome.UNKNOWN: (
+            _("Cannot be confirmed"),
             _(
-                "This credential is not signed with a key this service has published, so it cannot be trusted here."
+                "A check could not be made, so this credential cannot be confirmed as valid here (see below why)."
             ),
         ),
-        Outcome.MALFORMED: (
-            _("Cannot be checked"),
-            _("This is not a signed credential that can be checked."),
-        ),
     }
+
+
+def _check_texts() -> dict[str, str]:
+    """Check name and result → words, in the page's language."""
+    return {
+        "structure": _("Structure"),
+        "signature": _("Signature"),
+        "issuer": _("Issuer"),
+        "data_model": _("Open Badges data model"),
+        "dates": _("Validity dates"),
+        "status": _("Revocation status"),
+        "passed": _("passed"),
+        "failed": _("failed"),
+        "unknown": _("could not be checked"),
+        "not_applicable": _("not applicable"),
+    }
+
+
+def _problem_texts() -> dict[str, str]:
+    """Why, for people, in the page's language (the English reason stays in the details)."""
+    return {
+        "malformed": _("It is not a signed credential that can be checked."),
+        "too_complex": _("It is too large or too deeply nested to check."),
+        "tampered": _("It has been changed since it was signed."),
+        "issuer_mismatch": _(
+            "It is signed with a key that does not belong to the issuer it names."
+        ),
+        "data_model": _("It is not a complete Open Badges 3.0 credential."),
+        "not_yet_valid": _("It is not valid yet: its validity starts later."),
+        "expired": _("It has expired."),
+        "unknown_issuer": _(
+            "It is not signed with a key this service has published, so it cannot be trusted here."
+        ),
+        "status_unknown": _("Its revocation status could not be checked."),
+        "revoked": _("The issuer has revoked it."),
+        "suspended": _("The issuer has suspended it."),
+    }
+
+
+def _verification_context() -> dict[str, Any]:
+    return {"texts": _outcome_texts(), "check_texts": _check_texts(), "problems": _problem_texts()}
 
 
 @router.get("/c/{short_id}", response_class=HTMLResponse, dependencies=[public])
@@ -274,10 +320,12 @@ def public_credential(request: Request, short_id: str, session: SessionDep) -> H
             {"withdrawn": withdrawn},
             status_code=410 if withdrawn else 404,
         )
-    check = check_stored_or_submitted(session, credentials.signed_document(credential))
+    check = check_stored_or_submitted(
+        session, credentials.signed_document(credential), request.app.state.settings
+    )
     context = {
+        **_verification_context(),
         "check": check,
-        "texts": _outcome_texts(),
         "credential": credential,
         "json_url": f"/c/{short_id}/credential.json",
     }
@@ -295,7 +343,7 @@ def public_credential_json(short_id: str, session: SessionDep) -> Response:
 
 @router.get("/verify", response_class=HTMLResponse, dependencies=[public])
 def verify_page(request: Request) -> HTMLResponse:
-    return render(request, "credentials/verify.html", {"texts": _outcome_texts()})
+    return render(request, "credentials/verify.html", _verification_context())
 
 
 @router.post("/verify", response_class=HTMLResponse, dependencies=[public])
@@ -308,7 +356,7 @@ async def verify_submitted(
     text = credential
     if file is not None and file.filename:
         text = (await file.read(MAX_UPLOAD_BYTES + 1)).decode("utf-8", errors="replace")
-    context: dict[str, Any] = {"texts": _outcome_texts(), "submitted": True}
+    context: dict[str, Any] = {**_verification_context(), "submitted": True}
     if not text.strip() or len(text) > MAX_UPLOAD_BYTES:
         context["error"] = _("Paste a credential (JSON) or choose its file.")
         return render(request, "credentials/verify.html", context, status_code=422)
@@ -317,7 +365,10 @@ async def verify_submitted(
     except ValueError:
         context["error"] = _("This is not JSON. A credential is a JSON file.")
         return render(request, "credentials/verify.html", context, status_code=422)
-    context["check"] = check_stored_or_submitted(session, document)
+    except RecursionError:  # nested past the JSON parser's own limit: an answer, not a 500
+        context["check"] = too_deeply_nested(Limits.from_settings(request.app.state.settings))
+        return render(request, "credentials/verify.html", context)
+    context["check"] = check_stored_or_submitted(session, document, request.app.state.settings)
     return render(request, "credentials/verify.html", context)
 
 

@@ -9,28 +9,32 @@ N-Quads that credentials produce). Two guards are ours:
   term no context defines, a relative URL). Dropped data would not be signed,
   so a verifier would call a changed document valid. Like jsonld.js's
   ``safe`` mode, we refuse such documents instead.
-- **Size.** The canonicalisation algorithm is exponential on crafted graphs of
-  look-alike blank nodes, and pyld has no work limit (measured here: a complete
-  bipartite graph of 3 and 7 blank nodes takes 15 s, a clique of 8 takes 84 s).
-  So documents with more blank-node mentions (blank nodes plus references to
-  them) than a credential ever has are refused before it runs; below the limit
-  the worst shapes tried take well under a second.
+- **Work.** The canonicalisation algorithm is exponential on crafted graphs of
+  look-alike blank nodes ("poison graphs"), and pyld has no work limit
+  (measured: a complete bipartite graph of 3 and 7 blank nodes took 15 s, a
+  clique of 8 took 84 s). As RDFC-1.0 recommends (its section on dataset
+  poisoning), the work is bounded instead: every call of Hash N-Degree Quads,
+  and every permutation it may try, counts against ``Limits.canonicalization_work``;
+  past it the document is refused. Ordinary credentials never reach Hash
+  N-Degree Quads at all (first-degree hashes tell their blank nodes apart).
+  A count of blank-node mentions (``Limits.max_blank_nodes``) stays as a
+  cheap guard against sheer size.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 from pyld import jsonld  # type: ignore[import-untyped]
+from pyld.canon import URDNA2015  # type: ignore[import-untyped]
 
 from dcatalog.credentials.errors import CredentialError
 from dcatalog.credentials.jsonld_contexts import SHIPPED_CONTEXTS, ContextLibrary, UnknownContext
-
-# Our OpenBadgeCredential has 5 blank-node mentions, the W3C vectors 2 and 5.
-MAX_BLANK_NODE_MENTIONS = 16
+from dcatalog.credentials.limits import DEFAULT_LIMITS, Limits, TooComplex, check_shape
 
 # pyld keeps module-level caches (cachetools LRU caches) that are not safe to
 # use from several threads at once, and the web app signs and verifies from a
@@ -41,20 +45,57 @@ _PYLD_LOCK = threading.Lock()
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
 
 
-def canonicalize(document: Mapping[str, Any], contexts: ContextLibrary = SHIPPED_CONTEXTS) -> bytes:
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
+    """pyld's RDFC-1.0 (URDNA2015) with a work budget."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self._budget = budget
+
+    def _spend(self, units: int) -> None:
+        self._budget -= units
+        if self._budget < 0:
+            raise TooComplex(
+                "too complex to canonicalise: its blank nodes would take more work than allowed"
+            )
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        self._spend(1)
+        return super().hash_n_degree_quads(id_, issuer)
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> Any:
+        related = super().create_hash_to_related(id_, issuer)
+        # The caller tries every permutation of each group: charge them up front,
+        # before the factorial is paid.
+        for blank_nodes in related.values():
+            self._spend(math.factorial(min(len(blank_nodes), 20)))
+        return related
+
+
+def canonicalize(
+    document: Mapping[str, Any],
+    contexts: ContextLibrary = SHIPPED_CONTEXTS,
+    limits: Limits = DEFAULT_LIMITS,
+) -> bytes:
     """The canonical N-Quads (UTF-8) of ``document``, a JSON-LD document."""
+    check_shape(document, limits)  # before the recursive JSON-LD processor sees it
     expanded = _expand_safely(document, contexts)
     mentions = _count_blank_node_mentions(expanded)
-    if mentions > MAX_BLANK_NODE_MENTIONS:
-        raise CredentialError(
+    if mentions > limits.max_blank_nodes:
+        raise TooComplex(
             f"the document mentions blank nodes {mentions} times; "
-            f"at most {MAX_BLANK_NODE_MENTIONS} are accepted"
+            f"at most {limits.max_blank_nodes} are accepted"
         )
     try:
         with _PYLD_LOCK:
-            nquads: str = jsonld.normalize(
-                expanded, {"algorithm": "URDNA2015", "format": "application/n-quads"}
+            dataset = jsonld.to_rdf(expanded, {"base": None, "produceGeneralizedRdf": False})
+            nquads: str = _BoundedURDNA2015(limits.canonicalization_work).main(
+                dataset, {"format": "application/n-quads"}
             )
+    except TooComplex:
+        raise
+    except RecursionError as exc:
+        raise TooComplex("too deeply nested to canonicalise") from exc
     except Exception as exc:  # pyld is not written for hostile input: any failure is ours to name
         raise CredentialError(f"cannot canonicalise as RDF: {exc}") from exc
     return nquads.encode("utf-8")
@@ -74,6 +115,8 @@ def _expand_safely(document: Mapping[str, Any], contexts: ContextLibrary) -> lis
             expanded: list[Any] = processor.expand(
                 dict(document), {"documentLoader": load_document, "base": None}
             )
+    except RecursionError as exc:
+        raise TooComplex("too deeply nested to expand as JSON-LD") from exc
     except Exception as exc:  # see canonicalize
         unknown = _find_cause(exc, UnknownContext)
         if unknown is not None:

@@ -266,7 +266,7 @@ def _sign_and_keep(
 ) -> IssuedCredential:
     """Sign a new credential with a fresh short id and revocation entry, and keep it."""
     signing_key = issuer.signing_key()
-    publish(session, signing_key.public_key)
+    publish(session, issuer.public_key())
     now = utcnow()
     for _attempt in range(5):  # a random index or short id taken meanwhile: draw again
         short_id = new_short_id()
@@ -276,7 +276,8 @@ def _sign_and_keep(
             StatusListPointer(status_list_url(issuer, number), index),
             now,
         )
-        signed = create_proof(unsigned, signing_key, SUITE, created=now)
+        # proof as a list: the Open Badges 3.0 JSON Schema requires one.
+        signed = create_proof(unsigned, signing_key, SUITE, created=now, as_list=True)
         row = IssuedCredential(
             short_id=short_id,
             citizen_key=citizen_key,
@@ -593,7 +594,7 @@ def status_list_document(session: Session, issuer: Issuer, number: int) -> dict[
     cached = _SIGNED_LISTS.get(cache_key)
     if cached is not None:
         return cached
-    publish(session, signing_key.public_key)
+    publish(session, issuer.public_key())
     session.commit()
     now = utcnow()
     unsigned = status_list.status_list_credential(

@@ -176,27 +176,54 @@ def status_list_credential(
     }
 
 
+def entry_index(entry: Mapping[str, Any]) -> int:
+    """The ``statusListIndex`` of an entry. The specification says a string of
+    digits; an integer is accepted too (lenient: several issuers write one, and
+    it means the same bit). Raises ``CredentialError``."""
+    raw = entry.get("statusListIndex")
+    if isinstance(raw, bool):
+        raise CredentialError("statusListIndex must be a number written in digits")
+    if isinstance(raw, int):
+        index = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 12:
+        index = int(raw)
+    else:
+        raise CredentialError("statusListIndex must be a number written in digits")
+    if index < 0:
+        raise CredentialError("statusListIndex is negative")
+    return index
+
+
+def purposes_of(subject: Mapping[str, Any]) -> list[Any]:
+    purpose = subject.get("statusPurpose")
+    return purpose if isinstance(purpose, list) else [purpose]
+
+
 def is_flagged(entry: Mapping[str, Any], list_credential: Mapping[str, Any]) -> bool:
     """Whether the bit that ``entry`` (a credential's ``credentialStatus``) points
-    at is set in ``list_credential``. The caller checks the list's own proof
-    first. Raises ``CredentialError`` when the two do not belong together."""
+    at is set in ``list_credential``, the credential at its
+    ``statusListCredential`` URL (Bitstring Status List v1.0 §3.2, steps after
+    the list's own proof and validity, which the caller checks). The list's
+    ``id`` need not repeat the URL: the specification does not ask it. Raises
+    ``CredentialError`` when the two do not belong together."""
     if entry.get("type") != "BitstringStatusListEntry":
         raise CredentialError("credentialStatus is not a BitstringStatusListEntry")
-    if entry.get("statusListCredential") != list_credential.get("id"):
-        raise CredentialError("credentialStatus points at another status list")
+    types = list_credential.get("type")
+    if "BitstringStatusListCredential" not in (types if isinstance(types, list) else [types]):
+        raise CredentialError("the status list is not a BitstringStatusListCredential")
     subject = list_credential.get("credentialSubject")
     if not isinstance(subject, Mapping) or subject.get("type") != "BitstringStatusList":
         raise CredentialError("the status list credential has no BitstringStatusList subject")
-    if subject.get("statusPurpose") != entry.get("statusPurpose"):
+    if entry.get("statusPurpose") not in purposes_of(subject):
         raise CredentialError("the status list serves another purpose")
-    raw_index = entry.get("statusListIndex")
-    if not (isinstance(raw_index, str) and raw_index.isascii() and raw_index.isdigit()):
-        raise CredentialError("statusListIndex must be a string of digits")
+    size = entry.get("statusSize", 1)
+    if size != 1 and size != "1":
+        raise CredentialError("only statusSize 1 (one bit per credential) is supported")
+    index = entry_index(entry)
     encoded = subject.get("encodedList")
     if not isinstance(encoded, str):
         raise CredentialError("the status list has no encodedList")
     bitstring = decode(encoded)
-    index = int(raw_index)
     if index >= entry_count(bitstring):
         raise CredentialError("statusListIndex is beyond the end of the status list")
     return is_set(bitstring, index)
