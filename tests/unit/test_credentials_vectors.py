@@ -1,20 +1,15 @@
-"""The W3C Data Integrity EdDSA test vectors (../shared/vectors/vc-di-eddsa).
+"""The W3C Data Integrity EdDSA test vectors (shipped in tests/data/credentials/vectors).
 
 Every intermediate value is reproduced (canonical document, proof
 configuration, canonical proof configuration, both hashes, the signature in
 hex and base58btc, the whole signed credential), the signed examples verify,
 and changing any string in them makes verification fail.
-
-The vectors live in the shared folder beside the repository (as CI lays it
-out); DCATALOG_VECTORS_DIR points elsewhere. Without them these tests skip,
-except under CI, where that is a failure.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,10 +36,7 @@ from dcatalog.credentials.multikey import (
 )
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-VECTORS = (
-    Path(os.environ.get("DCATALOG_VECTORS_DIR", REPOSITORY.parent / "shared" / "vectors"))
-    / "vc-di-eddsa"
-)
+VECTORS = REPOSITORY / "tests" / "data" / "credentials" / "vectors"
 TEST_CONTEXTS = REPOSITORY / "tests" / "data" / "credentials" / "contexts"
 
 # The example contexts the vectors name; D-Catalog itself never ships them.
@@ -57,12 +49,6 @@ VECTOR_CONTEXTS = ContextLibrary.with_files(
 )
 RDFC = eddsa_rdfc_2022(VECTOR_CONTEXTS)
 SUITES = {suite.name: suite for suite in (EDDSA_JCS_2022, RDFC)}
-
-if not VECTORS.is_dir():
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the W3C vectors are missing: {VECTORS}", pytrace=False)
-    pytest.skip(f"the W3C vectors are not at {VECTORS}", allow_module_level=True)
-
 
 @dataclass(frozen=True)
 class Case:
