@@ -90,7 +90,8 @@ def with_sheet(content: bytes, sheet_xml: bytes) -> bytes:
 def test_an_external_id_excel_would_run_comes_back_quoted_in_the_error_report(
     recorder_client: TestClient,
 ) -> None:
-    content = (HEADING + f"{nid(1)},kys.volunteer_activity,1,yesterday,TH-10,,{FORMULA}\n").encode()
+    quoted = '"' + FORMULA.replace('"', '""') + '"'  # as CSV writes it
+    content = (HEADING + f"{nid(1)},kys.volunteer_activity,1,yesterday,TH-10,,{quoted}\n").encode()
     job = job_id_in(upload(recorder_client, content).text)
     report = recorder_client.get(f"/staff/deeds/imports/{job}/errors.csv")
     assert report.content.startswith("\ufeff".encode())
@@ -128,7 +129,7 @@ def test_evidence_excel_would_run_comes_back_quoted_in_my_data(
     rows = list(csv.DictReader(io.StringIO(table.text.removeprefix("\ufeff"))))
     assert {r["evidence"] for r in rows} >= {"'" + FORMULA, "cert"}
     assert all(not r["evidence"].startswith("=") for r in rows)
-    assert {r["quantity"] for r in rows} >= {"2"}  # numbers stay numbers
+    assert {r["quantity"] for r in rows} >= {"2.00"}  # numbers stay numbers
 
 
 def test_the_eligibility_report_keeps_formula_text_as_text_in_both_files(
@@ -140,7 +141,8 @@ def test_the_eligibility_report_keeps_formula_text_as_text_in_both_files(
         today=TODAY, academic_start=START,
     )  # fmt: skip
     upload_file = tmp_path / "list.csv"
-    upload_file.write_text(f"reference,national_id\n{FORMULA},{report_nid(1)}\n", encoding="utf-8")
+    with upload_file.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["reference", "national_id"], [FORMULA, report_nid(1)]])
     out, xlsx = io.StringIO(), tmp_path / "result.xlsx"
     sinks = [reports.CsvSink(out), reports.XlsxSink(xlsx)]
     reports.build(
