@@ -13,7 +13,7 @@ import atheris
 import defusedxml.ElementTree  # noqa: F401 (imported before: only our reader is instrumented)
 import openpyxl  # noqa: F401
 
-import dcatalog.config  # noqa: F401
+import dcatalog.config
 import dcatalog.problems  # noqa: F401
 
 with atheris.instrument_imports(include=["dcatalog.tabular"]):
@@ -37,8 +37,8 @@ def one_input(data: bytes) -> None:
             assert len(row.cells) <= tabular.MAX_COLUMNS
             assert all(len(cell) <= LIMITS.max_cell_chars for cell in row.cells)
     except tabular.FileProblem as problem:
-        assert problem.status in (413, 422)
-        assert str(problem) and problem.thai
+        if problem.status not in (413, 422) or not str(problem) or not problem.thai:
+            raise RuntimeError(f"an unclear refusal: {problem!r}") from problem
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ def seeds(folder: Path) -> None:
     """A CSV and an XLSX to start from (the fuzzer mutates them)."""
     folder.mkdir()
     (folder / "deeds.csv").write_bytes(
-        "\ufeffnational_id,quantity,evidence\r\n1234,๓,\"a, b\"\r\n,,\r\n".encode()
+        '\ufeffnational_id,quantity,evidence\r\n1234,๓,"a, b"\r\n,,\r\n'.encode()
     )
     book = Workbook()
     for row in (["national_id", "occurred_on"], ["1234", "26/11/2569"], [None, 3.0]):

@@ -29,6 +29,7 @@ from tests.integration.test_awards import FIRST, awards_of, donate, principal
 from tests.integration.test_citizens import SOMSRI, record, story
 from tests.integration.test_import import TODAY, nid
 from tests.integration.test_import_jobs import job_id_in, recorder_client, upload
+from tests.integration.test_reports import KEYER as REPORT_KEYER
 from tests.integration.test_reports import (
     START,
     YEAR,
@@ -37,7 +38,6 @@ from tests.integration.test_reports import (
     fund_client,
     start_on_page,
 )
-from tests.integration.test_reports import KEYER as REPORT_KEYER
 from tests.integration.test_reports import nid as report_nid
 
 __all__ = ["fund", "fund_client", "recorder_client", "story"]  # fixtures used here
@@ -106,7 +106,9 @@ def test_a_ceremony_name_excel_would_run_comes_back_quoted(
     load_demo(session)
     donate(session, 30, 7)
     award = awards_of(session, 30)["redcross.donor_7"]
-    awards.set_ceremony_name(session, principal(session, 30), award.id, "@SUM(1+1)*cmd|' /C calc'!A0")
+    awards.set_ceremony_name(
+        session, principal(session, 30), award.id, "@SUM(1+1)*cmd|' /C calc'!A0"
+    )
     sign_in(client, make_account(session, Role.VERIFIER, get_agency(session, "redcross")).email)
     listing = client.get(
         "/staff/ceremonies.csv", params={"benefit": "redcross.donor_7", "from": FIRST.isoformat()}
