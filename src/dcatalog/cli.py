@@ -23,12 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from dcatalog import __version__, schema
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
+from dcatalog.deeds.importing import FileProblem  # the same class as tabular.FileProblem
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import SecretUnavailable, instance_secret
 from dcatalog.problems import Problem
 from dcatalog.stats.cli import stats_app
-from dcatalog.tabular import FileProblem
 
 app = typer.Typer(
     name="dcatalog",
