@@ -6,6 +6,7 @@ prints what it did, and exits non-zero with a one-line reason when it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dcatalog import __version__, schema
 from dcatalog.config import Settings, get_settings
 from dcatalog.db import Database
-from dcatalog.deeds.importing import FileProblem
+from dcatalog.deeds.importing import FileProblem  # the same class as tabular.FileProblem
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import SecretUnavailable, instance_secret
@@ -267,10 +268,11 @@ def import_deeds(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from dcatalog import tabular
     from dcatalog.actors import operator_for
     from dcatalog.agencies.service import get_agency
     from dcatalog.deeds.api import rules_from
-    from dcatalog.deeds.importing import error_report, import_file
+    from dcatalog.deeds.importing import ErrorReport, import_file
 
     settings = get_settings()
     keyer = CitizenKeyer(load_pepper(settings))
@@ -286,6 +288,12 @@ def import_deeds(
         with (
             database.write_session() as session,
             Progress(*columns, console=err, disable=as_json) as bar,
+            # Every refused row, written as the import goes (the operator's own file).
+            (
+                errors.open("w", encoding="utf-8", newline="")
+                if errors is not None
+                else contextlib.nullcontext()
+            ) as handle,
         ):
             bind_pepper(session, keyer)
             task = bar.add_task(f"Importing {file.name}", total=total)
@@ -297,13 +305,16 @@ def import_deeds(
                 file,
                 all_or_nothing=all_or_nothing,
                 progress=lambda rows: bar.update(task, completed=rows),
+                limits=tabular.Limits.of(settings),
+                report=(
+                    ErrorReport(handle, limit=sys.maxsize, redacted=False, bom=True)
+                    if handle is not None
+                    else None
+                ),
             )
             bar.update(task, completed=summary.rows, total=summary.rows)
     finally:
         database.dispose()
-    if errors is not None:
-        with errors.open("w", encoding="utf-8-sig", newline="") as handle:
-            error_report(summary, handle)
     if as_json:
         print(json.dumps({**summary.as_dict(), "errors_file": str(errors) if errors else None}))
     else:
@@ -314,9 +325,9 @@ def import_deeds(
         )
         for error in summary.errors[:10]:
             err.print(f"  row {error.row}, {error.column}: {error.reason}", highlight=False)
-        if len(summary.errors) > 10:
+        if summary.error_count > 10:
             hint = f" see {errors}" if errors else " use --errors FILE for all of them"
-            err.print(f"  … {len(summary.errors) - 10} more;{hint}", highlight=False)
+            err.print(f"  … {summary.error_count - 10:,} more;{hint}", highlight=False)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -403,11 +414,11 @@ def report_eligibility(
     their consent; every look-up is in their access log)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from dcatalog import tabular
     from dcatalog.accounts.permissions import Scope
     from dcatalog.actors import Actor
     from dcatalog.agencies.service import get_agency
     from dcatalog.calendars.buddhist_era import today_in_thailand
-    from dcatalog.deeds.jobs import count_rows
     from dcatalog.reports import service as reports
 
     if output.suffix.lower() not in (".csv", ".xlsx"):
@@ -443,7 +454,10 @@ def report_eligibility(
             sink = reports.sink_for(output)
             try:
                 with Progress(*columns, console=err) as bar:
-                    task = bar.add_task(f"Answering {file.name}", total=count_rows(file))
+                    limits = tabular.Limits.of(settings)
+                    task = bar.add_task(
+                        f"Answering {file.name}", total=tabular.inspect(file, limits)
+                    )
                     summary = reports.build(
                         session,
                         actor,
@@ -454,6 +468,7 @@ def report_eligibility(
                         today=today,
                         academic_start=start,
                         progress=lambda rows: bar.update(task, completed=rows),
+                        limits=limits,
                     )
                     bar.update(task, completed=summary.rows, total=summary.rows)
             except BaseException:

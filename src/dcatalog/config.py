@@ -265,6 +265,60 @@ class Settings(BaseSettings):
         ge=16_384,
         description="`dcatalog verify`: largest key document or status list fetched.",
     )
+    # --- uploaded tables (deed imports, eligibility reports) ---
+    upload_max_rows: int = Field(
+        default=1_048_575,
+        ge=1,
+        description=(
+            "Most rows (under the heading) in an uploaded CSV or XLSX file of deeds or of "
+            "citizens for an eligibility report; the default is what one Excel sheet holds. "
+            "A bigger file is refused with 413 before anything is imported: split it."
+        ),
+    )
+    upload_max_cell_chars: int = Field(
+        default=32_767,
+        ge=1,
+        description=(
+            "Most characters in one cell of an uploaded CSV or XLSX file (the default is "
+            "Excel's own limit). A longer cell is refused with 422 naming its row, before "
+            "anything is imported."
+        ),
+    )
+    upload_xlsx_max_unpacked_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Most bytes an uploaded XLSX file (a zip archive) may hold once unpacked, checked "
+            "before the file is opened. A bigger one is refused with 413."
+        ),
+    )
+    upload_xlsx_max_ratio: int = Field(
+        default=200,
+        ge=1,
+        description=(
+            "Most times bigger a part of an uploaded XLSX file may be once unpacked than "
+            "packed (parts over 1 MiB unpacked; real sheets stay under about 50). A more "
+            "compressed file (a zip bomb) is refused with 413."
+        ),
+    )
+    import_errors_listed: int = Field(
+        default=1000,
+        ge=1,
+        description=(
+            "Refused rows' errors listed in the answer of `POST /api/v1/deeds/import` (the "
+            "first ones, by row); the answer also gives the total and how many were not "
+            "listed."
+        ),
+    )
+    import_errors_reported: int = Field(
+        default=100_000,
+        ge=1,
+        description=(
+            "Refused rows' errors kept in an import's downloadable error report (the first "
+            "ones, by row); its last line says how many more there were. Fix them and import "
+            "the same file again: rows recorded already come back as sent before."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -185,12 +185,12 @@ def test_files_that_cannot_be_imported(
     assert "นำเข้าไฟล์นี้ไม่ได้" in partial.text
     assert list(jobs.uploads_folder(settings).iterdir()) == []
 
+    # An XLSX archive is checked before a job is made (tabular.inspect): refused at once.
     broken = upload(recorder_client, b"not a workbook", name="hours.xlsx")
-    job = session.get(ImportJob, job_id_in(broken.text))
-    assert job is not None
-    session.refresh(job)
-    assert job.status is ImportStatus.FAILED
-    assert job.failure == "hours.xlsx is not a readable XLSX file"
+    assert broken.status_code == 422
+    assert "ไฟล์นี้ไม่ใช่ไฟล์ XLSX ที่อ่านได้" in broken.text
+    assert session.scalar(select(func.count()).select_from(ImportJob)) == 1  # partial.csv's
+    assert list(jobs.uploads_folder(settings).iterdir()) == []
 
 
 def test_progress_is_written_as_the_import_goes(

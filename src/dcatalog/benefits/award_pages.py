@@ -3,7 +3,6 @@ ceremony, the signed certificate) and the partner's ceremony lists."""
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from datetime import date
@@ -12,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dcatalog import tabular
 from dcatalog.access import CurrentCitizen, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
@@ -186,8 +186,7 @@ def ceremonies_csv(
     with database.write_session() as session:
         listing = _listing(session, actor, benefit, reached_from, reached_until, province)
         out = io.StringIO()
-        out.write("\ufeff")  # Excel reads UTF-8 Thai only with a BOM
-        writer = csv.writer(out)
+        writer = tabular.CsvWriter(out)  # a citizen's ceremony name is their own text
         writer.writerow(["award", "name", "province", "province_name", "reached_on", "handed_over"])
         for award in listing.awards:
             writer.writerow(

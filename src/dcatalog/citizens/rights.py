@@ -12,9 +12,7 @@ SHA-256 of the old key, to show that it was done.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import secrets
 import uuid
 from datetime import date, datetime
@@ -24,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from dcatalog import tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
@@ -150,12 +149,13 @@ def export_csv(session: Session, citizen: CitizenPrincipal) -> str:
         "evidence",
         "id",
     ]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for deed in data["deeds"]:
-        writer.writerow(["" if deed.get(c) is None else deed[c] for c in columns])
-    return "\ufeff" + out.getvalue()
+    # Evidence and external IDs are the agency's text: ``tabular`` neutralises formulas.
+    return tabular.csv_text(
+        [
+            columns,
+            *(["" if deed.get(c) is None else deed[c] for c in columns] for deed in data["deeds"]),
+        ]
+    )
 
 
 # --- disputes ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile, sta
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
@@ -127,7 +128,14 @@ def record(
     return JSONResponse(out(outcome.deed).model_dump(mode="json"), status_code=code)
 
 
-@router.post("/import", summary="Import a CSV or XLSX file of deeds; every row accounted for")
+@router.post(
+    "/import",
+    summary="Import a CSV or XLSX file of deeds; every row accounted for",
+    responses={
+        413: {"description": "The file has too many rows or unpacks to too much; nothing imported"},
+        422: {"description": "The file cannot be read (e.g. a cell too long); nothing imported"},
+    },
+)
 def import_deeds(
     request: Request,
     database: DatabaseDep,
@@ -138,10 +146,17 @@ def import_deeds(
 ) -> ImportOut:
     try:
         summary = import_upload_file(
-            database, request.app.state.keyer, rules_from(settings), actor, file, all_or_nothing
+            database,
+            request.app.state.keyer,
+            rules_from(settings),
+            actor,
+            file,
+            all_or_nothing,
+            limits=tabular.Limits.of(settings),
+            listed=settings.import_errors_listed,
         )
     except FileProblem as problem:
-        raise ValidationProblem(f"The file cannot be imported: {problem}.") from problem
+        raise problem.problem("The file cannot be imported") from problem
     return ImportOut(
         **summary.as_dict(),
         errors=[

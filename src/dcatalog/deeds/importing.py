@@ -10,14 +10,13 @@ is dropped silently.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -25,10 +24,14 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
+from dcatalog import tabular
 from dcatalog.actors import Actor
+from dcatalog.config import Settings
 from dcatalog.db import transaction
 from dcatalog.deeds import service
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.logs import redact
+from dcatalog.tabular import FileProblem as FileProblem
 
 COLUMNS = (
     "national_id",
@@ -60,10 +63,6 @@ BATCH = 5000
 _MEMO_LIMIT = 500_000  # keyed IDs remembered during one import (about 100 MB at most)
 
 
-class FileProblem(ValueError):
-    """The file as a whole cannot be read (not a row's fault)."""
-
-
 @dataclass(frozen=True)
 class RowError:
     row: int  # as the spreadsheet numbers it: the heading is row 1
@@ -72,15 +71,36 @@ class RowError:
     external_id: str = ""
 
 
+ERRORS_LISTED = Settings.model_fields["import_errors_listed"].default
+REPORT_HEADING = ("row", "column", "reason", "external_id")
+
+
 @dataclass
 class ImportSummary:
+    """What an import did. ``errors`` lists the first ``listed`` errors by row (an
+    answer must not grow with the file: 500,000 bad rows once made a 128 MB one);
+    ``error_count`` counts them all."""
+
     rows: int = 0
     imported: int = 0
     unchanged: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
     all_or_nothing: bool = False
     rolled_back: bool = False
+    listed: int = ERRORS_LISTED
+
+    def add_errors(self, errors: list[RowError]) -> None:
+        """Errors of later rows than any added before."""
+        self.error_count += len(errors)
+        room = self.listed - len(self.errors)
+        if room > 0:
+            self.errors.extend(errors[:room])
+
+    @property
+    def errors_not_listed(self) -> int:
+        return self.error_count - len(self.errors)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,7 +110,44 @@ class ImportSummary:
             "rejected": self.rejected,
             "all_or_nothing": self.all_or_nothing,
             "rolled_back": self.rolled_back,
+            "errors_total": self.error_count,
+            "errors_not_listed": self.errors_not_listed,
         }
+
+
+class ErrorReport:
+    """The refused rows as CSV (row, column, reason, external_id), written as the
+    import goes: at most ``limit`` errors, then one line saying how many more there
+    were. ``redacted``: whatever looks like a national ID becomes ``[national-id]``
+    (a reason may quote a cell, and a clerk may put an ID in any column)."""
+
+    def __init__(self, out: IO[str], *, limit: int, redacted: bool = True, bom: bool = False):
+        self._writer = tabular.CsvWriter(out, bom=bom)
+        self._writer.writerow(REPORT_HEADING)
+        self._limit, self._redacted = limit, redacted
+        self.written = self.more = 0
+
+    def add(self, errors: list[RowError]) -> None:
+        for error in errors:
+            if self.written >= self._limit:
+                self.more += 1
+                continue
+            reason, external_id = error.reason, error.external_id
+            if self._redacted:
+                reason, external_id = redact(reason), redact(external_id)
+            self._writer.writerow([error.row, error.column, reason, external_id])
+            self.written += 1
+
+    def close(self) -> None:
+        if self.more:
+            self._writer.writerow(["", "", more_errors(self.more), ""])
+
+
+def more_errors(count: int) -> str:
+    return (
+        f"… and {count:,} more errors not listed: fix these rows and import the same file "
+        "again (rows recorded already come back as sent before)"
+    )
 
 
 @lru_cache(maxsize=8192)  # a file has few distinct dates and quantities
@@ -120,43 +177,6 @@ def parse_quantity(text: str) -> Decimal:
     return value
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def read_rows(path: Path) -> Iterator[list[str]]:
-    """The file's rows as text cells, heading first."""
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a bad file
-            raise FileProblem(f"{path.name} is not a readable XLSX file") from exc
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell(v) for v in row]
-        workbook.close()
-        return
-    if suffix not in (".csv", ".txt"):
-        raise FileProblem("use a .csv (UTF-8) or .xlsx file")
-    with path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        try:
-            yield from csv.reader(text)
-        except UnicodeDecodeError as exc:
-            raise FileProblem("the CSV file is not UTF-8: save it as 'CSV UTF-8'") from exc
-
-
 def _columns(heading: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, title in enumerate(heading):
@@ -166,17 +186,22 @@ def _columns(heading: list[str]) -> dict[str, int]:
     missing = [name for name in REQUIRED if name not in found]
     if missing:
         raise FileProblem(
-            f"missing column(s): {', '.join(missing)} (first row must name the columns: {', '.join(COLUMNS)})"
+            f"missing column(s): {', '.join(missing)} (first row must name the columns: {', '.join(COLUMNS)})",
+            thai=f"ไม่มีคอลัมน์ {', '.join(missing)} (แถวแรกต้องเป็นชื่อคอลัมน์: {', '.join(COLUMNS)})",
         )
     return found
 
 
 def _to_input(
-    cells: list[str], columns: dict[str, int], row: int
+    cells: list[str], columns: dict[str, int], row: int, control: int | None = None
 ) -> service.DeedInput | list[RowError]:
     width = len(cells)
     get = {name: cells[i].strip() if i < width else "" for name, i in columns.items()}
     external_id = get["external_id"]
+    if control is not None:  # NUL and the like: no ID, date or note holds one
+        column = next((n for n, i in columns.items() if i == control), f"column {control + 1}")
+        shown = "" if column == "external_id" else external_id
+        return [RowError(row, column, "control character", shown)]
     errors = [RowError(row, name, "empty", external_id) for name in REQUIRED if not get[name]]
     quantity, occurred_on = Decimal(0), date.min
     if get["quantity"]:
@@ -215,43 +240,61 @@ def import_file(
     *,
     all_or_nothing: bool = False,
     progress: Callable[[int], None] | None = None,
+    limits: tabular.Limits | None = None,
+    listed: int = ERRORS_LISTED,
+    report: ErrorReport | None = None,
 ) -> ImportSummary:
     """Import a file for the actor's agency. Without ``all_or_nothing`` each batch of
     rows is committed as it goes (by ``service.record``) (re-running the file is safe: recorded rows come
-    back unchanged); with it, nothing is written unless every row is accepted."""
-    summary = ImportSummary(all_or_nothing=all_or_nothing)
-    rows = read_rows(path)
+    back unchanged); with it, nothing is written unless every row is accepted.
+
+    The whole file is checked against ``limits`` first (``FileProblem``), so a file
+    refused for its size or a bad cell imports nothing. Errors are kept in row
+    order, the first ``listed`` in the summary and every one in ``report``."""
+    limits = limits or tabular.Limits()
+    tabular.check(path, limits)
+    summary = ImportSummary(all_or_nothing=all_or_nothing, listed=listed)
+    rows = tabular.read(path, limits)
     heading = next(rows, None)
     if heading is None:
-        raise FileProblem("the file is empty")
-    columns = _columns(heading)
+        raise FileProblem("the file is empty", thai="ไฟล์ว่างเปล่า")
+    columns = _columns(heading.cells)
 
-    def batches() -> Iterator[list[tuple[int, service.DeedInput]]]:
+    def batches() -> Iterator[tuple[list[tuple[int, service.DeedInput]], list[RowError]]]:
+        # A batch is BATCH rows read, good or bad: the errors of a file of bad rows
+        # wait in memory one batch at a time too.
         batch: list[tuple[int, service.DeedInput]] = []
-        for number, cells in enumerate(rows, start=2):
-            if not any(c.strip() for c in cells):
+        refused: list[RowError] = []
+        read = 0
+        for row in rows:
+            if row.blank:
                 continue  # blank lines are not rows
             summary.rows += 1
-            parsed = _to_input(cells, columns, number)
+            read += 1
+            parsed = _to_input(row.cells, columns, row.number, row.control)
             if isinstance(parsed, list):
-                summary.errors.extend(parsed)
+                refused.extend(parsed)
                 summary.rejected += 1
-                continue
-            batch.append((number, parsed))
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+            else:
+                batch.append((row.number, parsed))
+            if read >= BATCH:
+                yield batch, refused
+                batch, refused, read = [], [], 0
+        if read:
+            yield batch, refused
 
     citizens: service.CitizenMemo = {}
 
     def run() -> None:
-        for batch in batches():
+        for batch, refused in batches():
             if len(citizens) > _MEMO_LIMIT:
                 citizens.clear()
-            outcomes = service.record(
-                session, actor, keyer, rules, [item for _, item in batch], citizens=citizens
+            outcomes = (
+                service.record(
+                    session, actor, keyer, rules, [item for _, item in batch], citizens=citizens
+                )
+                if batch
+                else []
             )
             for (number, item), outcome in zip(batch, outcomes, strict=True):
                 if outcome.result == "created":
@@ -260,7 +303,7 @@ def import_file(
                     summary.unchanged += 1
                 else:
                     summary.rejected += 1
-                    summary.errors.extend(
+                    refused.extend(
                         RowError(
                             number,
                             (e.pointer or "#/").removeprefix("#/") or "row",
@@ -269,6 +312,10 @@ def import_file(
                         )
                         for e in outcome.errors
                     )
+            refused.sort(key=lambda e: (e.row, e.column))
+            summary.add_errors(refused)
+            if report is not None:
+                report.add(refused)
             if progress:
                 progress(summary.rows)
         if all_or_nothing and summary.rejected:
@@ -283,22 +330,24 @@ def import_file(
             summary.imported = summary.unchanged = 0
     else:
         run()
-    summary.errors.sort(key=lambda e: (e.row, e.column))
+    if report is not None:
+        report.close()
     return summary
 
 
 def error_report(summary: ImportSummary, out: IO[str]) -> None:
-    """The rows not imported, as CSV: row, column, reason, external_id."""
-    writer = csv.writer(out)
-    writer.writerow(["row", "column", "reason", "external_id"])
-    for error in summary.errors:
-        writer.writerow([error.row, error.column, error.reason, error.external_id])
+    """The errors listed in ``summary`` as CSV (with a BOM): row, column, reason,
+    external_id, and a last line counting those not listed."""
+    report = ErrorReport(out, limit=len(summary.errors), redacted=False, bom=True)
+    report.add(summary.errors)
+    report.more += summary.errors_not_listed
+    report.close()
 
 
 def template(deed_type: str, example: dict[str, str] | None = None) -> str:
     """A CSV to fill in: the headings and one example row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = tabular.CsvWriter(buffer)  # BOM: Excel opens it as UTF-8 (Thai stays Thai)
     writer.writerow(COLUMNS)
     sample = {
         "national_id": "1-2345-45678-78-1",
@@ -311,7 +360,7 @@ def template(deed_type: str, example: dict[str, str] | None = None) -> str:
         **(example or {}),
     }
     writer.writerow([sample[c] for c in COLUMNS])
-    return "\ufeff" + buffer.getvalue()  # BOM: Excel opens it as UTF-8 (Thai stays Thai)
+    return buffer.getvalue()
 
 
 def import_upload_file(
@@ -321,15 +370,27 @@ def import_upload_file(
     actor: Actor,
     upload: Any,
     all_or_nothing: bool = False,
+    *,
+    limits: tabular.Limits | None = None,
+    listed: int = ERRORS_LISTED,
 ) -> ImportSummary:
-    """Import an uploaded file (API or page): kept in a private temporary file meanwhile."""
+    """Import an uploaded file (the API): kept in a private temporary file meanwhile."""
     name = Path(upload.filename or "upload.csv").name
     suffix = Path(name).suffix.lower()
-    if suffix not in (".csv", ".txt", ".xlsx"):
-        raise FileProblem("use a .csv (UTF-8) or .xlsx file")
+    if suffix not in tabular.SUFFIXES:
+        raise tabular.WRONG_KIND
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
         with path.open("wb") as handle:
             shutil.copyfileobj(upload.file, handle)
         with database.write_session() as session:
-            return import_file(session, actor, keyer, rules, path, all_or_nothing=all_or_nothing)
+            return import_file(
+                session,
+                actor,
+                keyer,
+                rules,
+                path,
+                all_or_nothing=all_or_nothing,
+                limits=limits,
+                listed=listed,
+            )

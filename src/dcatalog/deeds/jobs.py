@@ -26,11 +26,12 @@ import csv
 import io
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -38,6 +39,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dcatalog import tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
@@ -57,8 +59,10 @@ from dcatalog.problems import Forbidden, NotFound
 log = get_logger(__name__)
 
 RECENT = 10  # imports listed on the upload page
-SHOWN_ERRORS = 200  # refused rows shown on the page; the download has them all
-SUFFIXES = (".csv", ".txt", ".xlsx")
+SHOWN_ERRORS = 200  # refused rows shown on the page; the download has more
+REPORTED = Settings.model_fields["import_errors_reported"].default
+SUFFIXES = tabular.SUFFIXES
+_REPORT_IN_MEMORY = 4 * 1024 * 1024  # an error report past this waits on disk
 _ORPHAN_AFTER = timedelta(hours=1)  # an upload file without a job (its upload broke off)
 _ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
@@ -113,17 +117,22 @@ def start(
     all_or_nothing: bool,
     folder: Path,
     background: Background = in_thread,
+    limits: tabular.Limits | None = None,
+    reported: int = REPORTED,
 ) -> ImportJob:
-    """Save the upload, create its job (audited) and start importing it in the background."""
+    """Save the upload, create its job (audited) and start importing it in the background.
+    The quick checks of ``tabular.inspect`` come first: a file they refuse makes no job."""
     if not actor.can(Scope.DEEDS_WRITE) or actor.agency_id is None:
         raise Forbidden("Importing deeds needs the permission deeds:write of an agency.")
     name = display_name(file_name)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise FileProblem("use a .csv (UTF-8) or .xlsx file")
+        raise tabular.WRONG_KIND
+    limits = limits or tabular.Limits()
     job_id = new_id()
     path = save_upload(upload, folder, job_id, suffix)
     try:
+        total = tabular.inspect(path, limits)
         with database.write_session() as session:
             job = _create(
                 session,
@@ -131,14 +140,18 @@ def start(
                 job_id=job_id,
                 file_name=name,
                 all_or_nothing=all_or_nothing,
-                total=count_rows(path),
+                total=total,
             )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     IMPORTS.started(job_id)
     try:
-        background(lambda: run(database, keyer, rules, actor, job_id, path))
+        background(
+            lambda: run(
+                database, keyer, rules, actor, job_id, path, limits=limits, reported=reported
+            )
+        )
     except BaseException:
         IMPORTS.finish_failed(database, job_id, UNEXPECTED)
         _forget(job_id, path)
@@ -159,29 +172,6 @@ def save_upload(upload: IO[bytes], folder: Path, job_id: uuid.UUID, suffix: str)
     with os.fdopen(descriptor, "wb") as handle:
         shutil.copyfileobj(upload, handle)
     return path
-
-
-def count_rows(path: Path) -> int | None:
-    """How many rows the file has under its heading (an estimate: blank lines are
-    not counted, a cell holding a line break is counted twice); None if unknown."""
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception:  # the import reports an unreadable file properly
-            return None
-        try:
-            last = workbook.worksheets[0].max_row
-        finally:
-            workbook.close()
-        return max(last - 1, 0) if isinstance(last, int) else None
-    lines = 0
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.strip(b" \t\r\n,;\xef\xbb\xbf"):
-                lines += 1
-    return max(lines - 1, 0)
 
 
 @transactional
@@ -234,9 +224,12 @@ def run(
     path: Path,
     *,
     clock: Callable[[], float] = time.monotonic,
+    limits: tabular.Limits | None = None,
+    reported: int = REPORTED,
 ) -> None:
     """Import the job's file (in the background): whatever happens ends in the job,
-    and the file is removed."""
+    and the file is removed. The error report is written as the import goes, into a
+    temporary file (spilling to disk past a few megabytes), at most ``reported`` errors."""
     file_name = path.name
     try:
         with database.write_session() as session, transaction(session):
@@ -249,7 +242,12 @@ def run(
         progress = ProgressWriter(
             database, job_id, store=not (database.is_sqlite and all_or_nothing), clock=clock
         )
-        with database.write_session() as session:
+        with (
+            tempfile.SpooledTemporaryFile(
+                _REPORT_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
+            ) as out,
+            database.write_session() as session,
+        ):
             summary = importing.import_file(
                 session,
                 actor,
@@ -258,8 +256,13 @@ def run(
                 path,
                 all_or_nothing=all_or_nothing,
                 progress=progress,
+                limits=limits,
+                listed=SHOWN_ERRORS,
+                report=importing.ErrorReport(out, limit=reported),
             )
-        _finish_done(database, job_id, summary)
+            out.seek(0)
+            report = out.read() if summary.error_count else ""
+        _finish_done(database, job_id, summary, report)
     except FileProblem as problem:
         IMPORTS.finish_failed(database, job_id, str(problem).replace(path.name, file_name))
     except Exception:
@@ -274,17 +277,9 @@ def _forget(job_id: uuid.UUID, path: Path) -> None:
     IMPORTS.ended(job_id)
 
 
-def report_csv(errors: Sequence[RowError]) -> str:
-    """The refused rows as CSV (row, column, reason, external_id). A reason may quote
-    a cell, and a clerk may have put an ID in any column: whatever looks like a
-    national ID is replaced by ``[national-id]``."""
-    out = io.StringIO()
-    safe = [replace(e, reason=redact(e.reason), external_id=redact(e.external_id)) for e in errors]
-    importing.error_report(ImportSummary(errors=safe), out)
-    return out.getvalue()
-
-
-def _finish_done(database: Database, job_id: uuid.UUID, summary: ImportSummary) -> None:
+def _finish_done(
+    database: Database, job_id: uuid.UUID, summary: ImportSummary, report: str
+) -> None:
     with database.write_session() as session, transaction(session):
         job = session.get_one(ImportJob, job_id)
         job.status = ImportStatus.DONE
@@ -292,7 +287,7 @@ def _finish_done(database: Database, job_id: uuid.UUID, summary: ImportSummary) 
         job.rows_done = job.rows_total = summary.rows
         job.imported, job.unchanged = summary.imported, summary.unchanged
         job.rejected, job.rolled_back = summary.rejected, summary.rolled_back
-        job.error_report = report_csv(summary.errors)
+        job.error_report = report
         job.failure = ""
 
 
@@ -357,7 +352,7 @@ def _parse_report(text: str, limit: int) -> tuple[RowError, ...]:
     rows = csv.DictReader(io.StringIO(text))
     found: list[RowError] = []
     for line in rows:
-        if len(found) >= limit:
+        if len(found) >= limit or not line["row"].isdigit():  # the last line: "… and N more"
             break
         found.append(
             RowError(int(line["row"]), line["column"], line["reason"], line["external_id"])
@@ -406,7 +401,7 @@ def error_report(session: Session, actor: Actor, job_id: uuid.UUID) -> str:
     """The refused rows of one of the agency's imports, as CSV with a BOM (so that
     Excel reads the Thai as UTF-8)."""
     job = _own(session, actor, job_id)
-    return "\ufeff" + (job.error_report or "row,column,reason,external_id\r\n")
+    return tabular.BOM + (job.error_report or ",".join(importing.REPORT_HEADING) + "\r\n")
 
 
 # --- start-up ----------------------------------------------------------------------------

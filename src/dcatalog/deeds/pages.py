@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
@@ -148,6 +149,16 @@ def import_failure(message: str) -> str:
     return known.get(message) or _("The file cannot be imported: %(reason)s") % {"reason": message}
 
 
+def file_problem(problem: FileProblem) -> ValidationProblem:
+    """A refused file, for the page: all in Thai when the page is (with the reason's
+    own Thai), the status an API client would get (413 too large, 422 bad)."""
+    if problem.thai and current_language() == "th":
+        reason = _("The file cannot be imported: %(reason)s") % {"reason": problem.thai}
+    else:
+        reason = import_failure(str(problem))
+    return ValidationProblem(reason, status=problem.status)
+
+
 def _import_context(**extra: Any) -> dict[str, Any]:
     return {
         "import_status_labels": import_status_labels(),
@@ -184,10 +195,13 @@ def import_upload(
             all_or_nothing=all_or_nothing,
             folder=jobs.uploads_folder(settings),
             background=request.app.state.background,
+            limits=tabular.Limits.of(settings),
+            reported=settings.import_errors_reported,
         )
     except FileProblem as problem:
-        failed = _import_context(problem=ValidationProblem(import_failure(str(problem))))
-        return render(request, "staff/_import_result.html", failed, status_code=422)
+        refused = file_problem(problem)
+        failed = _import_context(problem=refused)
+        return render(request, "staff/_import_result.html", failed, status_code=refused.status)
     if "hx-request" not in request.headers:  # a browser without scripts: the job's page
         return RedirectResponse(f"/staff/deeds/imports/{job.id}", status_code=303)
     context = _import_context(job=jobs.view(database, actor, job.id))

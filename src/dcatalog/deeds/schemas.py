@@ -102,4 +102,10 @@ class ImportOut(BaseModel):
     rejected: int
     all_or_nothing: bool
     rolled_back: bool
-    errors: list[ImportError_]
+    errors: list[ImportError_] = Field(
+        description="The first errors by row (DCATALOG_IMPORT_ERRORS_LISTED, 1,000 by default)."
+    )
+    errors_total: int = Field(description="Errors in all: listed or not.")
+    errors_not_listed: int = Field(
+        description="Errors beyond those listed (…and this many more): fix and send again."
+    )

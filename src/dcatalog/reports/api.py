@@ -10,13 +10,14 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.calendars.buddhist_era import today_in_thailand
-from dcatalog.deeds.importing import FileProblem
-from dcatalog.problems import FieldError, ValidationProblem
+from dcatalog.problems import FieldError
 from dcatalog.reports import jobs
+from dcatalog.tabular import FileProblem
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -99,12 +100,14 @@ def start(
             academic_start=settings.academic_year_start_month_day,
             base=base,
             background=request.app.state.background,
+            limits=tabular.Limits.of(settings),
         )
     except FileProblem as problem:
-        raise ValidationProblem(
-            f"The file cannot be read: {problem}",
-            errors=[FieldError(str(problem), pointer="#/file")],
-        ) from problem
+        refused = problem.problem("The file cannot be read")
+        refused.errors = [
+            FieldError(str(problem), pointer="#/file", detail_th=problem.thai or None)
+        ]
+        raise refused from problem
     body = _out(jobs.view(database, actor, job.id, base))
     location = f"/api/v1/reports/{job.id}"
     return JSONResponse(

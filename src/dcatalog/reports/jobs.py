@@ -32,14 +32,14 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dcatalog import tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.config import Settings
 from dcatalog.db import Database, new_id, transaction, transactional, utcnow
-from dcatalog.deeds.importing import FileProblem
-from dcatalog.deeds.jobs import Background, count_rows, display_name, in_thread, save_upload
+from dcatalog.deeds.jobs import Background, display_name, in_thread, save_upload
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.jobs import PROGRESS_EVERY as PROGRESS_EVERY
 from dcatalog.jobs import STALE_AFTER as STALE_AFTER
@@ -49,12 +49,13 @@ from dcatalog.logs import get_logger
 from dcatalog.problems import Forbidden, NotFound, Problem
 from dcatalog.reports import service
 from dcatalog.reports.models import ReportJob, ReportStatus
+from dcatalog.tabular import FileProblem
 
 log = get_logger(__name__)
 
 RETENTION = timedelta(days=30)  # results are deleted this long after they were made
 RECENT = 10  # reports listed on the page
-SUFFIXES = (".csv", ".txt", ".xlsx")
+SUFFIXES = tabular.SUFFIXES
 FORMATS = ("csv", "xlsx")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -117,9 +118,11 @@ def start(
     academic_start: MonthDay,
     base: Path,
     background: Background = in_thread,
+    limits: tabular.Limits | None = None,
 ) -> ReportJob:
     """Check the request, save the upload, create its job (audited) and start the
-    report in the background."""
+    report in the background. The quick checks of ``tabular.inspect`` come first: a
+    file they refuse makes no job."""
     with database.session() as session:
         spec = service.prepare(
             session,
@@ -134,13 +137,12 @@ def start(
     name = display_name(file_name)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise FileProblem("use a .csv (UTF-8) or .xlsx file")
+        raise tabular.WRONG_KIND
+    limits = limits or tabular.Limits()
     job_id = new_id()
     path = save_upload(upload, _incoming(base), job_id, suffix)
     try:
-        total = count_rows(path)
-        if total is not None and total > service.MAX_ROWS:
-            raise FileProblem(f"the file has more than {service.MAX_ROWS:,} rows: split it")
+        total = tabular.inspect(path, limits)
         with database.write_session() as session:
             job = _create(session, actor, spec, job_id=job_id, file_name=name, total=total)
     except BaseException:
@@ -148,7 +150,11 @@ def start(
         raise
     REPORTS.started(job_id)
     try:
-        background(lambda: run(database, keyer, actor, job_id, path, base, today, academic_start))
+        background(
+            lambda: run(
+                database, keyer, actor, job_id, path, base, today, academic_start, limits=limits
+            )
+        )
     except BaseException:
         REPORTS.finish_failed(database, job_id, UNEXPECTED)
         _forget(job_id, path)
@@ -212,6 +218,7 @@ def run(
     academic_start: MonthDay,
     *,
     clock: Callable[[], float] = time.monotonic,
+    limits: tabular.Limits | None = None,
 ) -> None:
     """Build the job's report (in the background): whatever happens ends in the job,
     and the upload is removed."""
@@ -252,6 +259,7 @@ def run(
                     today=today,
                     academic_start=academic_start,
                     progress=ProgressWriter(database, job_id, clock=clock),
+                    limits=limits,
                 )
         finally:
             for sink in sinks:

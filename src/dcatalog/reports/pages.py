@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
@@ -16,9 +17,9 @@ from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import academic_year
 from dcatalog.config import Settings
 from dcatalog.db import Database
-from dcatalog.deeds.importing import FileProblem
 from dcatalog.problems import ValidationProblem
 from dcatalog.reports import jobs, service
+from dcatalog.tabular import FileProblem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 from dcatalog.web.i18n import current_language
@@ -112,10 +113,15 @@ def start_report(
             academic_start=settings.academic_year_start_month_day,
             base=jobs.folder(settings),
             background=request.app.state.background,
+            limits=tabular.Limits.of(settings),
         )
     except FileProblem as problem:
-        failed = _context(problem=ValidationProblem(report_failure(str(problem))))
-        return render(request, "staff/_report_result.html", failed, status_code=422)
+        if problem.thai and current_language() == "th":
+            reason = _("The report could not be made: %(reason)s") % {"reason": problem.thai}
+        else:
+            reason = report_failure(str(problem))
+        failed = _context(problem=ValidationProblem(reason, status=problem.status))
+        return render(request, "staff/_report_result.html", failed, status_code=problem.status)
     except ValidationProblem as problem:
         refused = ValidationProblem(_("The report cannot be made."), errors=problem.errors)
         failed = _context(problem=refused)

@@ -27,7 +27,6 @@ academic year is refused with the reason.
 
 from __future__ import annotations
 
-import csv
 import json
 import queue
 import threading
@@ -42,6 +41,7 @@ from typing import IO, Any, Protocol
 from sqlalchemy import Column, MetaData, String, Table, Text, cast, select, text
 from sqlalchemy.orm import Session
 
+from dcatalog import tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.benefits import rules
@@ -55,11 +55,12 @@ from dcatalog.citizens.disclosure import checked_purpose
 from dcatalog.citizens.models import AccessLog, AccessOutcome, Citizen, Consent, GuardianConsent
 from dcatalog.citizens.sessions import AGE_OF_MAJORITY, is_minor
 from dcatalog.db import bulk_insert, new_id, transaction, utcnow
-from dcatalog.deeds.importing import THAI_HEADINGS, FileProblem, read_rows
+from dcatalog.deeds.importing import THAI_HEADINGS
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import InvalidNationalId, normalise
 from dcatalog.logs import redact
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.tabular import FileProblem
 
 # Rows answered per transaction. At national scale each chunk scans the consents,
 # citizens and tallies once (PostgreSQL joins a big chunk by hashing; probing the
@@ -69,7 +70,6 @@ from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
 # smaller ones there.
 CHUNK = 500_000
 SQLITE_CHUNK = 20_000
-MAX_ROWS = 1_048_575  # an Excel sheet holds 1,048,576 rows, the heading included
 LANGUAGES = ("th", "en")
 _ID_HEADINGS = {"national_id", *THAI_HEADINGS["national_id"]}
 _REFERENCE_HEADINGS = {
@@ -84,7 +84,6 @@ _REFERENCE_HEADINGS = {
     "รหัสผู้กู้",
 }
 _REFERENCE_LENGTH = 100
-_FORMULA = ("=", "+", "-", "@")
 _LOG_SLICE = 50_000  # access-log lines per bulk insert
 _CENT = Decimal("0.01")
 
@@ -220,11 +219,11 @@ class Sink(Protocol):
 
 
 class CsvSink:
-    """CSV in UTF-8 with a byte-order mark, so that Excel reads the Thai right."""
+    """CSV in UTF-8 with a byte-order mark, so that Excel reads the Thai right (and
+    formula text neutralised: ``tabular.CsvWriter``)."""
 
     def __init__(self, handle: IO[str]) -> None:
-        handle.write("\ufeff")
-        self._writer = csv.writer(handle)
+        self._writer = tabular.CsvWriter(handle)
         self._handle = handle
 
     @classmethod
@@ -249,7 +248,7 @@ class XlsxSink:
         self._sheet = self._book.create_sheet("report")
 
     def write(self, row: Sequence[Any]) -> None:
-        self._sheet.append(row)
+        self._sheet.append(tabular.xlsx_row(self._sheet, row))
 
     def close(self) -> None:
         self._book.save(self._path)
@@ -287,7 +286,11 @@ class _Row:
     masked: str = ""
     key: str | None = None
     invalid: InvalidNationalId | None = None
+    control: bool = False  # a cell holds a control character (NUL and the like)
 
+
+CONTROL_EN = "a cell holds a control character"
+CONTROL_TH = "มีช่องที่มีอักขระควบคุม"
 
 # Why a row has no figures (also the access log's words for a refused read).
 NO_CONSENT = "no consent covering what the rule reads"
@@ -426,17 +429,18 @@ def build(
     today: date,
     academic_start: MonthDay,
     progress: Callable[[int], None] | None = None,
+    limits: tabular.Limits | None = None,
 ) -> Summary:
     """Answer every row of the file at ``path`` into the sinks (the caller closes
     them). ``today`` decides who is a minor; the rule is evaluated on
     ``spec.as_of``. Each chunk commits its access-log lines as it goes."""
     if actor.agency_id != spec.agency_id or not actor.can(Scope.ELIGIBILITY_READ):
         raise Forbidden("Eligibility reports need the permission eligibility:read of an agency.")
-    source = read_rows(path)
+    source = tabular.read(path, limits or tabular.Limits())
     heading = next(source, None)
     if heading is None:
-        raise FileProblem("the file is empty")
-    id_column, reference_column = _columns(heading)
+        raise FileProblem("the file is empty", thai="ไฟล์ว่างเปล่า")
+    id_column, reference_column = _columns(heading.cells)
     head = headings(session, spec, academic_start)
     for sink in sinks:
         sink.write(head)
@@ -476,7 +480,9 @@ def _columns(heading: list[str]) -> tuple[int, int | None]:
     if id_column is None:
         raise FileProblem(
             "no national_id column: the first row must name the columns, "
-            "national_id (เลขประจำตัวประชาชน) and, if you like, reference (เลขอ้างอิง)"
+            "national_id (เลขประจำตัวประชาชน) and, if you like, reference (เลขอ้างอิง)",
+            thai="ไม่มีคอลัมน์ national_id แถวแรกต้องเป็นชื่อคอลัมน์ national_id "
+            "(เลขประจำตัวประชาชน) และถ้าต้องการ reference (เลขอ้างอิง)",
         )
     return id_column, reference_column
 
@@ -487,35 +493,33 @@ def _masked(digits: str) -> str:
 
 
 def _chunks(
-    source: Iterator[list[str]],
+    source: Iterator[tabular.Row],
     id_column: int,
     reference_column: int | None,
     keyer: CitizenKeyer,
     size: int,
 ) -> Iterator[list[_Row]]:
     chunk: list[_Row] = []
-    rows = 0
-    for number, cells in enumerate(source, start=2):
-        if not any(c.strip() for c in cells):
+    for line in source:  # the reader holds the file to the limits on rows and cells
+        if line.blank:
             continue  # blank lines are not rows
-        rows += 1
-        if rows > MAX_ROWS:
-            raise FileProblem(f"the file has more than {MAX_ROWS:,} rows: split it")
+        number, cells = line.number, line.cells
         width = len(cells)
         reference = ""
         if reference_column is not None and reference_column < width:
-            # A reference is the partner's own number, but an ID typed into it is redacted,
-            # and one that Excel would run as a formula (=, +, -, @) is quoted.
+            # A reference is the partner's own number, but an ID typed into it is
+            # redacted (the writers neutralise one that Excel would run as a formula).
             reference = redact(cells[reference_column].strip())[:_REFERENCE_LENGTH]
-            if reference.startswith(_FORMULA):
-                reference = "'" + reference
         row = _Row(number, reference)
+        if line.control is not None:  # NUL and the like: the row says so, shows nothing
+            row.reference, row.control = "", True
         try:
             digits = normalise(cells[id_column] if id_column < width else "")
         except InvalidNationalId as exc:
             row.invalid = exc
         else:
-            row.key, row.masked = keyer.key_of_digits(digits), _masked(digits)
+            if not row.control:
+                row.key, row.masked = keyer.key_of_digits(digits), _masked(digits)
         chunk.append(row)
         if len(chunk) >= size:
             yield chunk
@@ -681,9 +685,12 @@ def _output(
 ) -> list[Any]:
     blanks = [""] * len(zeros)
     if row.key is None:
-        assert row.invalid is not None
         summary.invalid += 1
-        reason = row.invalid.message_th if language == "th" else row.invalid.message_en
+        if row.control:
+            reason = CONTROL_TH if language == "th" else CONTROL_EN
+        else:
+            assert row.invalid is not None
+            reason = row.invalid.message_th if language == "th" else row.invalid.message_en
         return [row.number, row.reference, "", "", *blanks, "", reason]
     answer = answers[row.key]
     if answer.refused:

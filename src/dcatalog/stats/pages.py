@@ -4,7 +4,6 @@ the figures, already suppressed, come from ``dcatalog.stats.service``."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
@@ -265,8 +265,7 @@ def dashboard_csv(
     names = service.labels(session, lang)
     cols = columns(found)
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = tabular.CsvWriter(out)
     writer.writerow(["code", "name", *(c.key for c in cols), "period", "figures_as_of"])
     as_of = service.freshness(session).as_of
     stamp = as_of.isoformat(timespec="seconds") if as_of else ""

@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
+from dcatalog import tabular
 from dcatalog.calendars.buddhist_era import format_datetime
 from dcatalog.db import utcnow
 from dcatalog.problems import FieldError, ValidationProblem
@@ -126,7 +127,7 @@ def to_xlsx(report: Report) -> bytes:
         [_("Made on"), report.generated_at.isoformat(timespec="seconds")],
         [_("Cells counting fewer than 10 people show <10; x hides a cell that would reveal one.")],
     ):
-        about.append(row)
+        about.append(tabular.xlsx_row(about, row))
     about["A1"].font = bold
     titles = {
         "month": _("By month"),
@@ -138,12 +139,14 @@ def to_xlsx(report: Report) -> bytes:
     for name in TABLES:
         table = report.context["tables"][name]
         sheet = workbook.create_sheet(titles[name][:31])
-        sheet.append([titles[name], *(c.title for c in table["columns"])])
+        sheet.append(tabular.xlsx_row(sheet, [titles[name], *(c.title for c in table["columns"])]))
         for cell in sheet[1]:
             cell.font = bold
         for row in table["rows"]:
-            sheet.append([row.label, *(_value(row.cells[c.key]) for c in table["columns"])])
-        sheet.append([_("Total"), *(_value(table["total"][c.key]) for c in table["columns"])])
+            values = [row.label, *(_value(row.cells[c.key]) for c in table["columns"])]
+            sheet.append(tabular.xlsx_row(sheet, values))
+        total = [_("Total"), *(_value(table["total"][c.key]) for c in table["columns"])]
+        sheet.append(tabular.xlsx_row(sheet, total))
         for cell in sheet[sheet.max_row]:
             cell.font = bold
         sheet.column_dimensions["A"].width = 36
