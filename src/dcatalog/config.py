@@ -190,6 +190,16 @@ class Settings(BaseSettings):
         min_length=1,
         description="Name of the issuer in credentials and on certificates.",
     )
+    # --- operations: who may read /metrics
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "A bearer token for `/metrics`: when set, Prometheus must send "
+            "`Authorization: Bearer <token>`. Empty: `/metrics` answers only to clients on "
+            "this machine (loopback), 403 to others; behind a proxy on the same machine that "
+            "does not set X-Forwarded-For, set a token. Never logged."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod
