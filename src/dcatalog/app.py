@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.routing import Match
 
 from dcatalog import __version__
 from dcatalog.access import public
@@ -36,10 +38,11 @@ from dcatalog.deeds import pages as deeds_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.instance import instance_secret
 from dcatalog.logs import configure_logging, get_logger
+from dcatalog.openapi import install_openapi
 from dcatalog.ops import api as ops_api
 from dcatalog.ops.observe import RequestObserver
 from dcatalog.ops.service import check_readiness
-from dcatalog.problems import NotFound
+from dcatalog.problems import MethodNotAllowed, NotFound
 from dcatalog.proposals import pages as proposals_pages
 from dcatalog.reports import api as reports_api
 from dcatalog.reports import jobs as report_jobs
@@ -128,15 +131,31 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(stats_pages.router)
     app.include_router(stats_report_pages.router)
     app.include_router(_api_fallback())
+    install_openapi(app)  # security and problem answers, derived from the routes
     return app
 
 
 def _api_fallback() -> APIRouter:
-    """Unknown addresses under /api answer 404 as a problem document (never a page)."""
+    """Unknown addresses under /api answer 404 as a problem document (never a page);
+    a known address asked with a method it does not take answers 405 with ``Allow``
+    (this route takes every method, so Starlette's own 405 never comes)."""
     router = APIRouter(include_in_schema=False, dependencies=[public])
 
     @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def unknown_api_route(rest: str) -> None:
+    def unknown_api_route(rest: str, request: Request) -> None:
+        allowed = sorted(
+            method
+            for route in request.app.router.routes
+            if isinstance(route, APIRoute)
+            and route.path_format != "/api/{rest:path}"
+            and route.matches(request.scope)[0] is Match.PARTIAL
+            for method in route.methods
+        )
+        if allowed:
+            raise MethodNotAllowed(
+                f"/api/{rest} does not take {request.method}; it takes {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
+            )
         raise NotFound(f"There is no API at /api/{rest}. The API is described at /api/docs.")
 
     return router
