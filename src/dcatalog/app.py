@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.routing import Match
 
 from dcatalog import __version__
 from dcatalog.access import public
@@ -145,11 +144,11 @@ def _api_fallback() -> APIRouter:
     def unknown_api_route(rest: str, request: Request) -> None:
         allowed = sorted(
             method
-            for route in request.app.router.routes
-            if isinstance(route, APIRoute)
-            and route.path_format != "/api/{rest:path}"
-            and route.matches(request.scope)[0] is Match.PARTIAL
-            for method in route.methods
+            for route in iter_route_contexts(request.app.routes)
+            if isinstance(route.original_route, APIRoute)
+            and route.original_route.endpoint is not unknown_api_route
+            and route.path_regex.match(request.url.path)
+            for method in route.methods or ()
         )
         if allowed:
             raise MethodNotAllowed(

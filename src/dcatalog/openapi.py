@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from dcatalog.access import is_access_rule, public
 from dcatalog.problems import PROBLEM_JSON, PROBLEM_TYPES
@@ -125,18 +125,20 @@ def complete(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             "answers only to this machine).",
         },
     }
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             operation = document["paths"].get(route.path_format, {}).get(method.lower())
             if operation is not None:
                 _complete_operation(operation, route)
     return document
 
 
-def _complete_operation(operation: dict[str, Any], route: APIRoute) -> None:
+def _complete_operation(operation: dict[str, Any], route: RouteContext) -> None:
     needs_key, scopes = _access(route)
+    if "security" in operation:
+        needs_key = False  # the route describes its own (e.g. /metrics and its token)
     if needs_key:
         operation["security"] = [{API_KEY_SCHEME: []}]
         needs = (
@@ -167,7 +169,7 @@ def _complete_operation(operation: dict[str, Any], route: APIRoute) -> None:
         answer["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
-def _access(route: APIRoute) -> tuple[bool, list[str]]:
+def _access(route: RouteContext) -> tuple[bool, list[str]]:
     """Whether the route needs a key, and which scopes it accepts (none named: any)."""
     for call in _calls(route.dependant):
         if not is_access_rule(call):
