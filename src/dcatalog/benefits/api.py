@@ -47,7 +47,11 @@ class EligibilityOut(BaseModel):
     conditions: list[ConditionResult]
 
 
-@router.post("", summary="Does a citizen meet a benefit's rule? (with their consent)")
+@router.post(
+    "",
+    summary="Does a citizen meet a benefit's rule? (with their consent)",
+    responses={404: {"description": "No such benefit is offered."}},
+)
 def check(
     request: Request,
     body: EligibilityQuery,
