@@ -53,7 +53,7 @@ CHECKS = [
 ]
 # Examples per operation and generation mode: enough to reach every documented
 # answer of our small operations, few enough for a couple of minutes per database.
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 25
 AGENCY = "kys"  # a demo agency; its key holds every scope an agency key may hold
 
 
@@ -135,6 +135,9 @@ def _exercise(
                 title = failure.title
                 key = f"{operation.method.upper()} {operation.path} [{mode.value}]: {title}"
                 failures.setdefault(key, f"{failure}\n  reproduce: {case.as_curl_command()}")
+        except Exception as exc:  # in-process, a crash (answered 500) reaches us as itself
+            key = f"{operation.method.upper()} {operation.path} [{mode.value}]: server error"
+            failures.setdefault(key, f"{exc!r}"[:500] + f"\n  reproduce: {case.as_curl_command()}")
 
     try:
         run()
