@@ -70,7 +70,8 @@ def serving(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[str]
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
+            # Generous: on a busy 2-core machine a cold start (imports, migrations) is slow.
+            deadline = time.monotonic() + 120
             while not _ready(base):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the server did not start:\n{log_path.read_text()}")

@@ -84,8 +84,11 @@ def _authenticate(database: Database, credentials: str) -> Actor | None:
         if key is None:
             return None
         actor = Actor.api_key(key.prefix, key.agency_id, frozenset(Scope(s) for s in key.scopes))
-        session.commit()  # the key's last-used time, when it changed
-        return actor
+        stale = accounts.key_use_is_stale(key)
+    if stale:
+        with database.write_session() as session:
+            accounts.note_key_use(session, key.id)
+    return actor
 
 
 def _signed_in(request: Request) -> Actor:

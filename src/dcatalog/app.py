@@ -52,6 +52,7 @@ from dcatalog.web import pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
+from dcatalog.web.request_guard import RequestGuard
 
 log = get_logger(__name__)
 
@@ -96,6 +97,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.background = import_jobs.in_thread  # where uploaded files are imported
 
     install_error_handlers(app)
+    app.add_middleware(  # innermost of ours: its refusals render like any other error
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.add_middleware(RequestObserver)  # outermost: it times everything inside

@@ -201,6 +201,35 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Input bounds (see dcatalog.web.request_guard and docs/operations.md "Limits").
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body accepted, in bytes, except file uploads: API JSON (a batch "
+            "of 1,000 deeds with every field at its longest is about 2.3 MB) and page forms. "
+            "A larger body is refused with 413 before it is read or its sender authenticated."
+        ),
+    )
+    max_upload_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest request body accepted by routes that take a file (deed imports, "
+            "eligibility reports, a certificate to verify), in bytes. A CSV of 1,000,000 "
+            "national IDs is about 15 MB. Refused with 413 while it arrives."
+        ),
+    )
+    max_json_depth: int = Field(
+        default=32,
+        ge=4,
+        le=200,
+        description=(
+            "Deepest nesting of arrays and objects accepted in a JSON body (a deed batch "
+            "needs 3, a credential about 8); deeper is refused with 422 before parsing."
+        ),
+    )
+
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:

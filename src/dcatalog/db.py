@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,6 +23,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from uuid_utils.compat import uuid7
 
+from dcatalog.problems import FieldError, ValidationProblem
 from dcatalog.snapshots import Snapshots
 
 # Deterministic constraint names, so Alembic can alter them (batch mode on
@@ -112,11 +113,37 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         _configure_sqlite(engine)
+        _refuse_nul_text(engine)
         return engine
     kwargs = {"pool_pre_ping": False, "pool_size": 20, "max_overflow": 10, **kwargs}
     engine = create_engine(url, **kwargs)
     _configure_postgresql(engine)
+    _refuse_nul_text(engine)
     return engine
+
+
+def _refuse_nul_text(engine: Engine) -> None:
+    """PostgreSQL cannot store NUL in text (a DataError, a 500) and SQLite stores it
+    silently. Input is checked for control characters where it arrives (see
+    dcatalog.web.request_guard, the file readers); this is the last line, the same on
+    both databases, for any path that missed it: a clear error, nothing written."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(
+        _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+    ) -> None:
+        for row in parameters if many else (parameters,):
+            refuse_nul(row.values() if isinstance(row, dict) else row or ())
+
+
+def refuse_nul(values: Iterable[Any]) -> None:
+    """A clear error for a NUL in any text of ``values`` (see _refuse_nul_text)."""
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        raise ValidationProblem(
+            "A text contains the NUL character, which cannot be stored; remove it and "
+            "send again. Nothing was changed.",
+            errors=[FieldError("contains NUL")],
+        )
 
 
 def _configure_postgresql(engine: Engine) -> None:
@@ -307,6 +334,7 @@ def _parameters(
     for name in columns:
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         values = [row[name] for row in rows]
+        refuse_nul(values)  # the bulk paths bypass the engine's events
         converted.append(list(map(process, values)) if process else values)
     return list(zip(*converted, strict=True))
 

@@ -172,6 +172,17 @@ class Problem(Exception):
         return body
 
 
+PAYLOAD_TOO_LARGE = problem_type(
+    "payload-too-large",
+    "Request too large",
+    413,
+    "The request body, or a file in it, is larger than this service accepts. `max_bytes`, "
+    "where given, is the limit; the operator sets it (see the limits in the operations "
+    "guide). Send less at a time, for example a file split in parts. Nothing was changed.",
+    "คำขอหรือไฟล์มีขนาดใหญ่เกินกำหนด",
+)
+
+
 class ValidationProblem(Problem):
     kind = VALIDATION
 
@@ -183,6 +194,10 @@ def required_text(value: str, field: str, message: str) -> str:
     if not value:
         raise ValidationProblem(message, errors=[FieldError("empty", pointer=f"#/{field}")])
     return value
+
+
+class PayloadTooLarge(Problem):
+    kind = PAYLOAD_TOO_LARGE
 
 
 class NotFound(Problem):

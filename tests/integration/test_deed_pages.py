@@ -1,6 +1,7 @@
 """Staff pages for deeds: record one, verify the queue; the ID is never echoed."""
 
 import re
+import uuid
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -13,9 +14,13 @@ from dcatalog.accounts.permissions import Role
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.citizens.disclosure import access_log
+from dcatalog.citizens.review import REVIEW_PURPOSE
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.service import load_demo
+from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
+from tests.conftest import TEST_PEPPER
 from tests.factories import make_account, post_form, sign_in
 
 TODAY = today_in_thailand()
@@ -101,3 +106,67 @@ def test_api_import(app: FastAPI, session: Session) -> None:
     body = api.json()
     assert (body["rows"], body["imported"], body["unchanged"], body["rejected"]) == (2, 1, 0, 1)
     assert body["errors"][0]["column"] == "province"
+
+
+def test_the_office_reviews_a_pair_and_the_agencies_see_only_their_own(
+    app: FastAPI, session: Session
+) -> None:
+    """The second agency's answer says "held for review"; the office sees both records,
+    its look is in the person's access log, and its decision counts the deed."""
+    load_demo(session)
+    keys = {
+        code: accounts.create_api_key(session, SYSTEM, get_agency(session, code), code, scopes)[1]
+        for code, scopes in (
+            ("demouniv", ["deeds:write"]),
+            ("kys", ["deeds:write", "deeds:verify"]),
+        )
+    }
+    office = make_account(session, Role.PROGRAM_ADMIN)
+    session.commit()
+    day = (TODAY - timedelta(days=4)).isoformat()
+    body = {
+        "national_id": NID,
+        "deed_type": "kys.volunteer_activity",
+        "quantity": "2",
+        "occurred_on": day,
+        "province": "TH-10",
+        "evidence": "university certificate 7/2569",
+    }
+    with TestClient(app) as client:
+        first = client.post(
+            "/api/v1/deeds",
+            json={**body, "external_id": "u-1"},
+            headers={"authorization": f"Bearer {keys['demouniv']}"},
+        ).json()
+        second = client.post(
+            "/api/v1/deeds",
+            json={**body, "evidence": "fund form 3", "external_id": "k-1"},
+            headers={"authorization": f"Bearer {keys['kys']}"},
+        )
+        assert second.status_code == 201, second.text
+        held = second.json()
+        assert held["status"] == "pending"
+        assert held["status_reason"] == "held for review by the programme office"
+        assert first["id"] not in second.text
+        assert "university certificate" not in second.text
+        refused = client.post(
+            "/api/v1/deeds/verify",
+            json={"ids": [held["id"]]},
+            headers={"authorization": f"Bearer {keys['kys']}"},
+        )
+        assert refused.status_code == 409
+        sign_in(client, office.email)
+        page = client.get("/admin/duplicates")
+        assert page.status_code == 200
+        assert "university certificate 7/2569" in page.text
+        assert "fund form 3" in page.text
+        counted = post_form(
+            client, f"/admin/duplicates/{held['id']}/count", {}, page="/admin/duplicates"
+        )
+        assert counted.status_code == 303
+    stored = session.get(Deed, uuid.UUID(held["id"]))
+    assert stored is not None
+    session.refresh(stored)
+    assert stored.status is DeedStatus.VERIFIED
+    citizen_key = CitizenKeyer(TEST_PEPPER.encode()).key(NID)
+    assert REVIEW_PURPOSE in [line.purpose for line in access_log(session, citizen_key)]

@@ -25,7 +25,7 @@ from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
-from dcatalog.problems import NotFound
+from dcatalog.problems import Conflict, Forbidden, NotFound
 from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER
 
@@ -169,18 +169,63 @@ def test_yearly_cap(session: Session, demo: None) -> None:
     assert again[0].result == "rejected"
 
 
-def test_the_same_activity_reported_by_two_agencies_is_flagged(
+def test_the_same_activity_reported_by_two_agencies_is_held_without_disclosing_the_other(
     session: Session, university: Actor
 ) -> None:
-    kys = key_actor(session, "kys", "deeds:write")[0]
+    kys = key_actor(session, "kys", "deeds:write", "deeds:verify")[0]
     (mine,) = record(session, university, deed())
     (theirs,) = record(session, kys, deed(external_id="kys-77"))
     assert theirs.result == "created"
     assert theirs.deed is not None
     assert mine.deed is not None
     assert theirs.deed["status"] is DeedStatus.PENDING
-    assert theirs.deed["duplicate_of"] == mine.deed["id"]
-    assert "duplicate" in theirs.deed["status_reason"]
+    # The second agency learns that it is held, nothing of the first agency's record.
+    assert theirs.deed["status_reason"] == "held for review by the programme office"
+    assert str(mine.deed["id"]) not in repr(theirs.deed)
+    assert "duplicate_of" not in theirs.deed
+    # It is the office's to decide, not the second agency's own verifier's.
+    with pytest.raises(Conflict, match="programme office"):
+        service.verify(session, kys, RULES, [theirs.deed["id"]])
+    session.rollback()
+    assert theirs.deed["id"] not in [d.id for d in service.pending_queue(session, kys)]
+    (pair,) = service.held_pairs(session, SYSTEM)
+    assert (pair.held.id, pair.other.id if pair.other else None) == (
+        theirs.deed["id"],
+        mine.deed["id"],
+    )
+    with pytest.raises(Forbidden):
+        service.held_pairs(session, kys)
+    service.verify(session, SYSTEM, RULES, [theirs.deed["id"]])
+    assert session.get(Deed, theirs.deed["id"]).status is DeedStatus.VERIFIED  # type: ignore[union-attr]
+
+
+def test_a_limit_met_through_another_agencys_record_does_not_describe_it(
+    session: Session, demo: None
+) -> None:
+    """Red Cross donations 84 days apart: the refusal of a second agency's record says
+    only that it is too close to another record, not when that record was."""
+    hospital = key_actor(session, "redcross", "deeds:write")[0]
+    other = key_actor(session, "korat_hospital", "deeds:write")[0]
+    donation = {"deed_type": "redcross.blood_donation", "quantity": Decimal(1)}
+    (first,) = record(
+        session,
+        hospital,
+        deed(external_id="d1", occurred_on=TODAY - timedelta(days=40), **donation),
+    )
+    assert first.result == "created", first.errors
+    (own,) = record(
+        session,
+        hospital,
+        deed(external_id="d2", occurred_on=TODAY - timedelta(days=10), **donation),
+    )
+    assert own.result == "rejected"
+    assert (TODAY - timedelta(days=40)).isoformat() in own.errors[0].detail
+    (foreign,) = record(
+        session, other, deed(external_id="d3", occurred_on=TODAY - timedelta(days=10), **donation)
+    )
+    assert foreign.result == "rejected"
+    (error,) = foreign.errors
+    assert error.detail == "too close to another record of this person; at least 84 days are needed"
 
 
 def test_verify_reject_revoke_keep_tallies_right(session: Session, university: Actor) -> None:

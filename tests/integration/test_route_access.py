@@ -4,17 +4,16 @@ A route must depend on an access rule: ``public`` or a rule of the accounts
 domain. A new route that states nothing makes this test fail.
 """
 
-from collections.abc import Iterator
-
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import Mount
 
 from dcatalog.access import is_access_rule, public
 from dcatalog.app import create_app
 from dcatalog.config import Settings
 from dcatalog.db import Database
+from dcatalog.web.routes import flat_routes
 
 # Mounted sub-applications that serve only public files.
 PUBLIC_MOUNTS = {"/static"}
@@ -30,19 +29,9 @@ def _calls(dependant: Dependant) -> list[object]:
     return found
 
 
-def _flatten(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
-    """Every route, looking inside included routers (FastAPI keeps them nested)."""
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _flatten(included.routes)
-        else:
-            yield route
-
-
 def unguarded_routes(app: FastAPI) -> list[str]:
     missing = []
-    for route in _flatten(app.routes):
+    for route in flat_routes(app.routes):
         if isinstance(route, Mount):
             if route.path not in PUBLIC_MOUNTS:
                 missing.append(f"mount {route.path}")
@@ -79,7 +68,7 @@ def test_every_form_route_checks_the_csrf_token(settings: Settings) -> None:
     app = create_app(settings, database=Database.from_url("sqlite://"))
     unprotected = [
         f"{sorted(route.methods)} {route.path}"
-        for route in _flatten(app.routes)
+        for route in flat_routes(app.routes)
         if isinstance(route, APIRoute)
         and not route.path.startswith("/api/")
         and route.methods - {"GET", "HEAD"}

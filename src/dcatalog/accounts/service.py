@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.models import AccountStatus, ApiKey, StaffAccount, WebSession
@@ -236,10 +236,27 @@ def authenticate_api_key(session: Session, plain: str) -> ApiKey | None:
         return None
     if key.revoked_at or key.agency.status is not AgencyStatus.ACTIVE:
         return None
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_EVERY:
-        key.last_used_at = now
     return key
+
+
+def key_use_is_stale(key: ApiKey) -> bool:
+    """Whether the key's last-used time is old enough to be written again (not on
+    every call: that would make every API request a write)."""
+    return key.last_used_at is None or utcnow() - key.last_used_at > _LAST_USED_EVERY
+
+
+@transactional
+def note_key_use(session: Session, key_id: uuid.UUID) -> None:
+    """Write that the key was used now, in a session meant for writing: on SQLite a
+    read session that turns into a writer can fail at once with "database is locked"
+    when another writer committed since it began; a write session waits its turn."""
+    now = utcnow()
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id)
+        .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - _LAST_USED_EVERY))
+        .values(last_used_at=now)
+    )
 
 
 def list_api_keys(session: Session, actor: Actor, agency: Agency | None = None) -> Sequence[ApiKey]:

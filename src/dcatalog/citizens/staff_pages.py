@@ -13,11 +13,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
+from dcatalog.agencies.service import list_agencies
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import rights
 from dcatalog.citizens.disclosure import read_record
 from dcatalog.citizens.pages import subject_labels
+from dcatalog.citizens.review import held_pairs_for_review
+from dcatalog.deeds import service as deeds
 from dcatalog.deeds.api import rules_from
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
@@ -141,3 +144,42 @@ def erase(
     with database.write_session() as session:
         rights.erase(session, actor, request_id)
     return RedirectResponse("/admin/erasures", status_code=303)
+
+
+@router.get("/admin/duplicates", response_class=HTMLResponse)
+def duplicates(
+    request: Request, database: DatabaseDep, actor: Annotated[Actor, MANAGE]
+) -> HTMLResponse:
+    with database.write_session() as session:  # the look is logged for each person
+        pairs = held_pairs_for_review(session, actor)
+        lang = current_language()
+        names = {agency.id: agency.name(lang) for agency in list_agencies(session)}
+        return render(
+            request,
+            "admin/duplicates.html",
+            {"pairs": pairs, "agencies": names, "decided": request.query_params.get("decided")},
+        )
+
+
+@router.post("/admin/duplicates/{deed_id}/count")
+def count_held(
+    deed_id: uuid.UUID,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, MANAGE],
+) -> Response:
+    with database.write_session() as session:
+        deeds.verify(session, actor, rules_from(settings), [deed_id])
+    return RedirectResponse("/admin/duplicates?decided=1", status_code=303)
+
+
+@router.post("/admin/duplicates/{deed_id}/reject")
+def reject_held(
+    deed_id: uuid.UUID,
+    database: DatabaseDep,
+    actor: Annotated[Actor, MANAGE],
+    reason: Annotated[str, Form()],
+) -> Response:
+    with database.write_session() as session:
+        deeds.reject(session, actor, deed_id, reason)
+    return RedirectResponse("/admin/duplicates?decided=1", status_code=303)

@@ -55,8 +55,9 @@ class DeedOut(BaseModel):
     credits: int | None = Field(
         description="Fixed when verified: quantity × the version's credits per unit, rounded down."
     )
-    status_reason: str
-    duplicate_of: uuid.UUID | None
+    status_reason: str = Field(
+        description="Why it is pending, rejected or revoked; the citizen reads it too."
+    )
     recorded_at: datetime
 
 

@@ -37,7 +37,14 @@ from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.geo.provinces import province_code
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import InvalidNationalId, normalise
-from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem, required_text
+from dcatalog.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationProblem,
+    required_text,
+)
 from dcatalog.stats import rollups
 
 MAX_BATCH = 1000
@@ -314,13 +321,22 @@ class _Batch:
             (p.deed_id for p in prior if p.occurred_on == day and p.agency_id != self.agency.id),
             None,
         )
+        # Limits count every agency's records of this person; what a refusal says
+        # of them is only this agency's own (another's records are not its to see).
+        mine = self.agency.id
         if version.max_per_day is not None:
-            same_day = sum((p.quantity for p in prior if p.occurred_on == day), Decimal(0))
+            same = [p for p in prior if p.occurred_on == day]
+            same_day = sum((p.quantity for p in same), Decimal(0))
             if same_day + quantity > version.max_per_day:
+                known = (
+                    f" ({same_day.normalize()} recorded already)"
+                    if all(p.agency_id == mine for p in same)
+                    else ""
+                )
                 errors.append(
                     _error(
                         "quantity",
-                        f"over the limit of {version.max_per_day.normalize()} per day for this person ({same_day.normalize()} recorded already)",
+                        f"over the limit of {version.max_per_day.normalize()} per day for this person{known}",
                     )
                 )
         if version.min_days_between is not None:
@@ -330,21 +346,25 @@ class _Batch:
             ]
             if close:
                 nearest = min(close, key=lambda p: abs((p.occurred_on - day).days))
-                errors.append(
-                    _error(
-                        "occurred_on",
-                        f"only {abs((nearest.occurred_on - day).days)} days from this person's record of {nearest.occurred_on.isoformat()}; at least {gap} days are needed",
-                    )
+                where = (
+                    f"only {abs((nearest.occurred_on - day).days)} days from this person's record of {nearest.occurred_on.isoformat()}"
+                    if nearest.agency_id == mine
+                    else "too close to another record of this person"
                 )
+                errors.append(_error("occurred_on", f"{where}; at least {gap} days are needed"))
         if version.yearly_cap is not None:
-            year_total = sum(
-                (p.quantity for p in prior if p.occurred_on.year == day.year), Decimal(0)
-            )
+            in_year = [p for p in prior if p.occurred_on.year == day.year]
+            year_total = sum((p.quantity for p in in_year), Decimal(0))
             if year_total + quantity > version.yearly_cap:
+                known = (
+                    f" ({year_total.normalize()} in {day.year + 543} already)"
+                    if all(p.agency_id == mine for p in in_year)
+                    else ""
+                )
                 errors.append(
                     _error(
                         "quantity",
-                        f"over the yearly limit of {version.yearly_cap.normalize()} for this person ({year_total.normalize()} in {day.year + 543} already)",
+                        f"over the yearly limit of {version.yearly_cap.normalize()} for this person{known}",
                     )
                 )
         return errors, duplicate
@@ -380,11 +400,11 @@ _VIEW = (
     "status",
     "credits",
     "status_reason",
-    "duplicate_of",
     "recorded_at",
 )
 # What the checks read of stored deeds: the public view and what they compare.
-_STORED = (*_VIEW, "citizen_key", "agency_id", "virtue_code")
+_STORED = (*_VIEW, "citizen_key", "agency_id", "virtue_code", "duplicate_of")
+HELD_FOR_REVIEW = "held for review by the programme office"
 
 
 @transactional
@@ -456,9 +476,9 @@ def record(
             "credits": credits_for(values["quantity"], version.credits_per_unit)
             if status is DeedStatus.VERIFIED
             else None,
-            "status_reason": "possible duplicate of a record by another agency: a verifier decides"
-            if duplicate
-            else "",
+            # The recording agency learns only that the deed is held, never the other
+            # agency's record: that is the programme office's to see (held_pairs).
+            "status_reason": HELD_FOR_REVIEW if duplicate else "",
             "duplicate_of": duplicate,
             "recorded_by": actor.label,
             "recorded_at": now,
@@ -557,13 +577,22 @@ def list_own(
 def _decidable(
     session: Session, actor: Actor, deed_ids: Sequence[uuid.UUID], wanted: DeedStatus
 ) -> list[Deed]:
-    if not actor.can(Scope.DEEDS_VERIFY):
+    """The deeds, locked, if the actor may decide them: its agency's own, or for the
+    programme office the deeds held as possible duplicates across agencies."""
+    if not (actor.can(Scope.DEEDS_VERIFY) or actor.is_program_office):
         raise Forbidden("Deciding on deeds needs the permission deeds:verify.")
     deeds = []
     for deed_id in deed_ids:
         deed = session.get(Deed, deed_id, with_for_update=True)
-        if deed is None or not actor.acts_for(deed.agency_id):
+        held = deed is not None and deed.duplicate_of is not None
+        if deed is None or not (
+            actor.acts_for(deed.agency_id) or (held and actor.is_program_office)
+        ):
             raise NotFound(f"Your agency recorded no deed {deed_id}.")
+        if held and deed.status is DeedStatus.PENDING and not actor.is_program_office:
+            raise Conflict(
+                f"Deed {deed_id} is held for review by the programme office, which decides it."
+            )
         if deed.status is not wanted:
             raise ValidationProblem(
                 f"Deed {deed_id} is {deed.status.value}, not {wanted.value}.",
@@ -642,12 +671,45 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
 
 
 def pending_queue(session: Session, actor: Actor, limit: int = 200) -> list[Deed]:
+    """The agency's pending deeds that it decides (not those held for the office)."""
     if not actor.can(Scope.DEEDS_VERIFY) or actor.agency_id is None:
         raise Forbidden("The verification queue needs the permission deeds:verify.")
     query = (
         select(Deed)
-        .where(Deed.agency_id == actor.agency_id, Deed.status == DeedStatus.PENDING)
+        .where(
+            Deed.agency_id == actor.agency_id,
+            Deed.status == DeedStatus.PENDING,
+            Deed.duplicate_of.is_(None),
+        )
         .order_by(Deed.id)
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPair:
+    """A deed held as a possible duplicate, beside the other agency's record."""
+
+    held: Deed
+    other: Deed | None  # None if that record was since erased
+
+
+def held_pairs(session: Session, actor: Actor, limit: int = 200) -> list[HeldPair]:
+    """Pending deeds held because another agency recorded the same deed type for the
+    same person on the same day: the programme office sees both and decides."""
+    if not actor.is_program_office:
+        raise Forbidden("Only the programme office reviews possible duplicates.")
+    held = list(
+        session.scalars(
+            select(Deed)
+            .where(Deed.status == DeedStatus.PENDING, Deed.duplicate_of.is_not(None))
+            .order_by(Deed.id)
+            .limit(limit)
+        )
+    )
+    others = {
+        deed.id: deed
+        for deed in session.scalars(select(Deed).where(Deed.id.in_([d.duplicate_of for d in held])))
+    }
+    return [HeldPair(deed, others.get(deed.duplicate_of)) for deed in held]  # type: ignore[arg-type]

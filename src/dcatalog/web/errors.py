@@ -21,6 +21,7 @@ from dcatalog.problems import (
     BAD_REQUEST,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
     PROBLEM_JSON,
     SERVER_ERROR,
     UNAUTHORIZED,
@@ -35,7 +36,13 @@ from dcatalog.web.templating import render
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
-_BY_STATUS = {400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
+_BY_STATUS = {
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    413: PAYLOAD_TOO_LARGE,
+}
 
 
 class _HttpProblem(Problem):
