@@ -190,17 +190,6 @@ class Settings(BaseSettings):
         min_length=1,
         description="Name of the issuer in credentials and on certificates.",
     )
-    # --- operations: who may read /metrics
-    metrics_token: SecretStr | None = Field(
-        default=None,
-        description=(
-            "A bearer token for `/metrics`: when set, Prometheus must send "
-            "`Authorization: Bearer <token>`. Empty: `/metrics` answers only to clients on "
-            "this machine (loopback), 403 to others; behind a proxy on the same machine that "
-            "does not set X-Forwarded-For, set a token. Never logged."
-        ),
-    )
-
     # Input bounds (see dcatalog.web.request_guard and docs/operations.md "Limits").
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024,
@@ -227,6 +216,17 @@ class Settings(BaseSettings):
         description=(
             "Deepest nesting of arrays and objects accepted in a JSON body (a deed batch "
             "needs 3, a credential about 8); deeper is refused with 422 before parsing."
+        ),
+    )
+
+    # --- operations: who may read /metrics
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "A bearer token for `/metrics`: when set, Prometheus must send "
+            "`Authorization: Bearer <token>`. Empty: `/metrics` answers only to clients on "
+            "this machine (loopback), 403 to others; behind a proxy on the same machine that "
+            "does not set X-Forwarded-For, set a token. Never logged."
         ),
     )
 
