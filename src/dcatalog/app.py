@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,10 +37,11 @@ from dcatalog.deeds import pages as deeds_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.instance import instance_secret
 from dcatalog.logs import configure_logging, get_logger
+from dcatalog.openapi import install_openapi
 from dcatalog.ops import api as ops_api
 from dcatalog.ops.observe import RequestObserver
 from dcatalog.ops.service import check_readiness
-from dcatalog.problems import NotFound
+from dcatalog.problems import MethodNotAllowed, NotFound
 from dcatalog.proposals import pages as proposals_pages
 from dcatalog.reports import api as reports_api
 from dcatalog.reports import jobs as report_jobs
@@ -135,15 +137,31 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(stats_pages.router)
     app.include_router(stats_report_pages.router)
     app.include_router(_api_fallback())
+    install_openapi(app)  # security and problem answers, derived from the routes
     return app
 
 
 def _api_fallback() -> APIRouter:
-    """Unknown addresses under /api answer 404 as a problem document (never a page)."""
+    """Unknown addresses under /api answer 404 as a problem document (never a page);
+    a known address asked with a method it does not take answers 405 with ``Allow``
+    (this route takes every method, so Starlette's own 405 never comes)."""
     router = APIRouter(include_in_schema=False, dependencies=[public])
 
     @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def unknown_api_route(rest: str) -> None:
+    def unknown_api_route(rest: str, request: Request) -> None:
+        allowed = sorted(
+            method
+            for route in iter_route_contexts(request.app.routes)
+            if isinstance(route.original_route, APIRoute)
+            and route.original_route.endpoint is not unknown_api_route
+            and route.path_regex.match(request.url.path)
+            for method in route.methods or ()
+        )
+        if allowed:
+            raise MethodNotAllowed(
+                f"/api/{rest} does not take {request.method}; it takes {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
+            )
         raise NotFound(f"There is no API at /api/{rest}. The API is described at /api/docs.")
 
     return router

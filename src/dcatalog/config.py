@@ -190,7 +190,6 @@ class Settings(BaseSettings):
         min_length=1,
         description="Name of the issuer in credentials and on certificates.",
     )
-
     # Input bounds (see dcatalog.web.request_guard and docs/operations.md "Limits").
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024,
@@ -317,6 +316,17 @@ class Settings(BaseSettings):
             "Refused rows' errors kept in an import's downloadable error report (the first "
             "ones, by row); its last line says how many more there were. Fix them and import "
             "the same file again: rows recorded already come back as sent before."
+        ),
+    )
+
+    # --- operations: who may read /metrics
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "A bearer token for `/metrics`: when set, Prometheus must send "
+            "`Authorization: Bearer <token>`. Empty: `/metrics` answers only to clients on "
+            "this machine (loopback), 403 to others; behind a proxy on the same machine that "
+            "does not set X-Forwarded-For, set a token. Never logged."
         ),
     )
 

@@ -208,6 +208,10 @@ class Conflict(Problem):
     kind = CONFLICT
 
 
+class MethodNotAllowed(Problem):
+    kind = METHOD_NOT_ALLOWED
+
+
 class Unauthorized(Problem):
     kind = UNAUTHORIZED
 

@@ -300,6 +300,20 @@ def api_deed(**overrides: object) -> dict[str, object]:
     return body
 
 
+@pytest.mark.parametrize("sent", [1, "1", "1.0", 1.5, "1.50"])
+def test_a_quantity_reads_the_same_in_the_first_answer_its_resend_and_a_get(
+    client: TestClient, session: Session, demo: None, sent: object
+) -> None:
+    _actor, plain = key_actor(session, "demouniv", "deeds:write")
+    auth = {"Authorization": f"Bearer {plain}"}
+    first = client.post("/api/v1/deeds", json=api_deed(quantity=sent), headers=auth)
+    again = client.post("/api/v1/deeds", json=api_deed(quantity=sent), headers=auth)
+    read = client.get(f"/api/v1/deeds/{first.json()['id']}", headers=auth)
+    assert (first.status_code, again.status_code, read.status_code) == (201, 200, 200)
+    expected = "1.50" if "5" in str(sent) else "1.00"  # always two places, as a string
+    assert [r.json()["quantity"] for r in (first, again, read)] == [expected] * 3
+
+
 def test_api_single_and_batch(client: TestClient, session: Session, demo: None) -> None:
     _actor, plain = key_actor(session, "demouniv", "deeds:write", "deeds:verify")
     auth = {"Authorization": f"Bearer {plain}"}

@@ -99,6 +99,23 @@ def test_wrong_method_is_405_with_allow_header(client: TestClient) -> None:
     assert response.headers["allow"] == "GET"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),  # the /api catch-all takes every method: not a 404
+    [
+        ("DELETE", "/api/v1/deeds", "GET, POST"),
+        ("PATCH", "/api/v1/catalog/deed-types/kys.volunteer_activity", "GET"),
+        ("GET", "/api/v1/claims/redeem", "POST"),
+    ],
+)
+def test_a_known_api_address_with_a_wrong_method_is_405_not_404(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    body = assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allow
+    assert method in body["detail"]
+
+
 def test_pages_get_a_readable_page_in_thai(client: TestClient) -> None:
     response = client.get("/no/such/page", headers={"accept": "text/html"})
     assert response.status_code == 404

@@ -1,3 +1,6 @@
+from collections.abc import Iterator
+
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -53,11 +56,23 @@ def test_readyz_refuses_a_pepper_other_than_the_databases(
     assert "pepper" in response.json()["checks"]["pepper"]
 
 
-def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+
+
+@pytest.fixture
+def prometheus(settings: Settings, database: Database) -> Iterator[TestClient]:
+    """A client of an app whose /metrics needs a token, from another machine."""
+    guarded = settings.model_copy(update={"metrics_token": SecretStr(METRICS_TOKEN)})
+    with TestClient(create_app(guarded, database=database), client=("192.0.2.7", 4000)) as client:
+        yield client
+
+
+def test_metrics_count_requests_by_route_template(prometheus: TestClient) -> None:
+    client = prometheus
     client.get("/healthz")
     client.get("/api/v1/nothing-here/0197d9a0-unknown")  # only the fallback matches
     client.get("/no/such/page")
-    body = client.get("/metrics").text
+    body = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     assert 'dcatalog_http_requests_total{method="GET",route="/healthz",status="200"}' in body
     assert 'route="/api/{rest:path}",status="404"' in body
     assert 'route="<unmatched>",status="404"' in body
@@ -106,3 +121,32 @@ def test_workers_starting_together_bind_the_pepper_once(fresh_database_url: str)
         thread.join()
     database.dispose()
     assert errors == []
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {METRICS_TOKEN}"])
+def test_metrics_need_the_token_when_one_is_set(
+    prometheus: TestClient, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = prometheus.get("/metrics", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "DCATALOG_METRICS_TOKEN" in response.json()["detail"]
+    assert "dcatalog_http_requests_total" not in response.text
+
+
+def test_metrics_without_a_token_answer_only_this_machine(
+    settings: Settings, database: Database
+) -> None:
+    app = create_app(settings, database=database)
+    with TestClient(app, client=("192.0.2.7", 4000)) as remote:
+        refused = remote.get("/metrics", headers={"Accept": "text/plain"})
+    with TestClient(app, client=("127.0.0.1", 4000)) as local:
+        allowed = local.get("/metrics")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "DCATALOG_METRICS_TOKEN" in refused.json()["detail"]
+    assert allowed.status_code == 200
+    assert allowed.headers["content-type"].startswith("text/plain")
+    assert "dcatalog_http_requests_total" in allowed.text

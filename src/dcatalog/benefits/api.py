@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
@@ -12,6 +11,7 @@ from pydantic import BaseModel, Field
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
+from dcatalog.amounts import Amount
 from dcatalog.benefits import claims, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.web.deps import DatabaseDep, SettingsDep
@@ -30,9 +30,9 @@ class ConditionResult(BaseModel):
     subject: str = Field(description="type:<deed type> or virtue:<virtue>")
     measure: Literal["count", "quantity", "credits"]
     period: str = Field(description="e.g. academic_year:2568, lifetime, rolling_days:365")
-    have: Decimal
-    need: Decimal
-    missing: Decimal
+    have: Amount
+    need: Amount
+    missing: Amount
     met: bool
 
 
@@ -47,7 +47,11 @@ class EligibilityOut(BaseModel):
     conditions: list[ConditionResult]
 
 
-@router.post("", summary="Does a citizen meet a benefit's rule? (with their consent)")
+@router.post(
+    "",
+    summary="Does a citizen meet a benefit's rule? (with their consent)",
+    responses={404: {"description": "No such benefit is offered."}},
+)
 def check(
     request: Request,
     body: EligibilityQuery,

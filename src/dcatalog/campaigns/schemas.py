@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from dcatalog.amounts import Amount
 from dcatalog.campaigns.models import GoalMeasure
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -47,7 +47,7 @@ class AgencyRef(BaseModel):
 
 
 class ProgressOut(BaseModel):
-    value: Decimal | None = Field(
+    value: Amount | None = Field(
         description="Towards the goal, in its measure; null while fewer than 10 people count."
     )
     percent: int | None

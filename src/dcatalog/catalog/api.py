@@ -95,6 +95,7 @@ def deed_type(
     "/deed-types",
     status_code=status.HTTP_201_CREATED,
     summary="Draft a new deed type for your agency",
+    responses={409: {"description": "The catalog already has this code."}},
 )
 def create(body: NewDeedType, database: DatabaseDep, actor: Annotated[Actor, WRITE]) -> DeedTypeOut:
     with database.write_session() as session:
@@ -102,7 +103,11 @@ def create(body: NewDeedType, database: DatabaseDep, actor: Annotated[Actor, WRI
         return to_out(entry, entry.versions[0])
 
 
-@router.put("/deed-types/{code}/draft", summary="Write the draft (a new version if approved)")
+@router.put(
+    "/deed-types/{code}/draft",
+    summary="Write the draft (a new version if approved)",
+    responses={409: {"description": "The deed type is retired, or its draft is under review."}},
+)
 def save_draft(
     code: str, body: DeedTypeFields, database: DatabaseDep, actor: Annotated[Actor, WRITE]
 ) -> DeedTypeOut:
@@ -111,7 +116,11 @@ def save_draft(
         return to_out(entry, service.save_draft(session, actor, entry, body))
 
 
-@router.post("/deed-types/{code}/submit", summary="Send the draft to the programme office")
+@router.post(
+    "/deed-types/{code}/submit",
+    summary="Send the draft to the programme office",
+    responses={409: {"description": "There is no draft to submit, or it is under review."}},
+)
 def submit(code: str, database: DatabaseDep, actor: Annotated[Actor, WRITE]) -> DeedTypeOut:
     with database.write_session() as session:
         entry = service.get_own(session, actor, code)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from dcatalog.amounts import Amount
 from dcatalog.catalog.models import VerificationPolicy
 
 # Units of quantity, with how pages say them.
@@ -85,10 +86,10 @@ class DeedTypeOut(BaseModel):
     credits_per_unit: int
     verification_policy: VerificationPolicy
     evidence_required: bool
-    max_per_record: Decimal | None
-    max_per_day: Decimal | None
+    max_per_record: Amount | None
+    max_per_day: Amount | None
     min_days_between: int | None
-    yearly_cap: Decimal | None
+    yearly_cap: Amount | None
     health_related: bool
     recorders: list[str]
     name_th: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
@@ -16,6 +15,7 @@ from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency
+from dcatalog.amounts import Amount
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens.disclosure import read_record
 from dcatalog.deeds import tallies
@@ -37,7 +37,7 @@ class SharedDeed(BaseModel):
     id: uuid.UUID
     deed_type: str
     virtue: str
-    quantity: Decimal
+    quantity: Amount
     occurred_on: date
     province: str
     credits: int
@@ -50,7 +50,7 @@ class Total(BaseModel):
         description="lifetime, calendar_year:2569, fiscal_year:2570, academic_year:2569"
     )
     count: int
-    quantity: Decimal
+    quantity: Amount
     credits: int
 
 

@@ -204,7 +204,11 @@ def get_deed(deed_id: uuid.UUID, session: SessionDep, actor: Annotated[Actor, RE
     return out(service.get_own(session, actor, deed_id))
 
 
-@router.post("/verify", summary="Verify pending deeds (all or none)")
+@router.post(
+    "/verify",
+    summary="Verify pending deeds (all or none)",
+    responses={404: {"description": "One of the ids is not a deed of your agency."}},
+)
 def verify(
     body: VerifyIn, database: DatabaseDep, settings: SettingsDep, actor: Annotated[Actor, VERIFY]
 ) -> list[DeedOut]:
@@ -222,7 +226,11 @@ def reject(
         return out(service.reject(session, actor, deed_id, body.reason))
 
 
-@router.post("/{deed_id}/revoke", summary="Revoke a verified deed (a correction), with a reason")
+@router.post(
+    "/{deed_id}/revoke",
+    summary="Revoke a verified deed (a correction), with a reason",
+    responses={409: {"description": "A credential could not be revoked this time; try again."}},
+)
 def revoke(
     deed_id: uuid.UUID,
     body: ReasonIn,

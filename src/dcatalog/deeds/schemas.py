@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dcatalog.amounts import Amount
 from dcatalog.deeds.models import DeedStatus
 
 
@@ -46,7 +47,7 @@ class DeedOut(BaseModel):
     id_last4: str = Field(description="The last 4 digits of the national ID; nothing more is kept.")
     deed_type: str
     deed_type_version: int
-    quantity: Decimal
+    quantity: Amount
     occurred_on: date
     province: str
     evidence: str

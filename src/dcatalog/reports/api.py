@@ -69,6 +69,7 @@ def _out(view: jobs.JobView) -> ReportOut:
     "/eligibility",
     status_code=202,
     summary="Ask for an eligibility report of a list of national IDs (a background job)",
+    responses={404: {"description": "Your agency offers no such benefit."}},
     response_model=ReportOut,
 )
 def start(

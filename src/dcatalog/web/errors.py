@@ -53,8 +53,12 @@ class _HttpProblem(Problem):
         super().__init__(detail, status=status, **kwargs)
 
 
+# Read by machines (load balancers, Prometheus), never by a person in a browser.
+_MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 def wants_problem_json(request: Request) -> bool:
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith("/api/") or request.url.path in _MACHINE_PATHS:
         return True
     accept = request.headers.get("accept", "")
     return "json" in accept and "text/html" not in accept
