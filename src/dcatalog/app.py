@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp
 
 from dcatalog import __version__
 from dcatalog.access import public
@@ -50,6 +51,7 @@ from dcatalog.web import pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
+from dcatalog.web.security_headers import SecurityHeaders, TrustedHosts
 
 log = get_logger(__name__)
 
@@ -75,7 +77,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         yield
         database.dispose()
 
-    app = FastAPI(
+    app = _Application(
         title="D-Catalog API",
         version=__version__,
         description=(
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_error_handlers(app)
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(RequestObserver)  # outermost: it times everything inside
 
     app.mount("/static", StaticFiles(packages=[("dcatalog.web", "static")]), name="static")
@@ -129,6 +132,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(stats_report_pages.router)
     app.include_router(_api_fallback())
     return app
+
+
+class _Application(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware (which answers a crash with the
+        # server's own `send`, past every added middleware): a 500 gets them too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _api_fallback() -> APIRouter:
