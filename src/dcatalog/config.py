@@ -193,8 +193,8 @@ class Settings(BaseSettings):
     )
 
     # --- security headers and trusted hosts ---
-    allowed_hosts: str = Field(
-        default="",
+    allowed_hosts: str | None = Field(
+        default=None,
         description=(
             "Host names this service answers to, separated by commas (`dcatalog.example.go.th`, "
             "`*.example.go.th` for its subdomains, `*` for any). A request naming another host "
@@ -209,7 +209,7 @@ class Settings(BaseSettings):
 
     @field_validator("allowed_hosts")
     @classmethod
-    def _host_patterns(cls, value: str) -> str:
+    def _host_patterns(cls, value: str | None) -> str | None:
         for host in _split_hosts(value):
             name = host[2:] if host.startswith("*.") else host.strip("[]")
             if host != "*" and not _HOST_NAME.match(name):
@@ -287,8 +287,8 @@ class Settings(BaseSettings):
 _HOST_NAME = re.compile(r"^([a-z0-9\-]+(\.[a-z0-9\-]+)*|[0-9a-f:.]+)$")
 
 
-def _split_hosts(value: str) -> list[str]:
-    return [host.strip().lower() for host in value.split(",") if host.strip()]
+def _split_hosts(value: str | None) -> list[str]:
+    return [host.strip().lower() for host in (value or "").split(",") if host.strip()]
 
 
 @lru_cache(maxsize=1)
