@@ -213,7 +213,9 @@ class Settings(BaseSettings):
         for host in _split_hosts(value):
             name = host[2:] if host.startswith("*.") else host.strip("[]")
             if host != "*" and not _HOST_NAME.match(name):
-                raise ValueError(f"{host!r} is not a host name: write example.org, *.example.org or *")
+                raise ValueError(
+                    f"{host!r} is not a host name: write example.org, *.example.org or *"
+                )
         return value
 
     @property

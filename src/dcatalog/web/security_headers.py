@@ -111,8 +111,7 @@ class UntrustedHost(Problem):
 
 async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
     problem = UntrustedHost(
-        "This service does not answer to the host name in the Host header; use its "
-        "public address."
+        "This service does not answer to the host name in the Host header; use its public address."
     )
     document = problem.document(instance=scope["path"])
     await JSONResponse(document, status_code=400, media_type=PROBLEM_JSON)(scope, receive, send)
