@@ -13,9 +13,12 @@ document.addEventListener("DOMContentLoaded", function () {
     htmx.on(form, "htmx:afterRequest", function () {
       if (box) box.hidden = true;
     });
-    // A file refused at once (422) is explained where the result goes.
-    htmx.on(form, "htmx:beforeSwap", function (evt) {
-      if (evt.detail.xhr.status === 422) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
+    // A file refused at once (422) is explained where the result goes. htmx fires
+    // beforeSwap on the target (outside the form), so listen on the body for this form's requests.
+    htmx.on(document.body, "htmx:beforeSwap", function (evt) {
+      if (evt.detail.requestConfig.elt !== form || evt.detail.xhr.status !== 422) return;
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
     });
   });
 });
