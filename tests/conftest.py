@@ -153,6 +153,7 @@ def settings(tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
         log_format="json",
         log_level="INFO",
+        allowed_hosts="testserver",  # TestClient's host
     )
 
 

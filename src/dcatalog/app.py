@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp
 
 from dcatalog import __version__
 from dcatalog.access import public
@@ -53,6 +54,7 @@ from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
 from dcatalog.web.request_guard import RequestGuard
+from dcatalog.web.security_headers import SecurityHeaders, TrustedHosts
 
 log = get_logger(__name__)
 
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         yield
         database.dispose()
 
-    app = FastAPI(
+    app = _Application(
         title="D-Catalog API",
         version=__version__,
         description=(
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(RequestObserver)  # outermost: it times everything inside
 
     app.mount("/static", StaticFiles(packages=[("dcatalog.web", "static")]), name="static")
@@ -139,6 +142,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(_api_fallback())
     install_openapi(app)  # security and problem answers, derived from the routes
     return app
+
+
+class _Application(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware (which answers a crash with the
+        # server's own `send`, past every added middleware): a 500 gets them too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _api_fallback() -> APIRouter:

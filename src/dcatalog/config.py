@@ -11,6 +11,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -330,6 +331,45 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- security headers and trusted hosts ---
+    allowed_hosts: str | None = Field(
+        default=None,
+        description=(
+            "Host names this service answers to, separated by commas (`dcatalog.example.go.th`, "
+            "`*.example.go.th` for its subdomains, `*` for any). A request naming another host "
+            "in its `Host` header gets 400, so a forged host never reaches a link, an asset "
+            "address or a credential's `did:web` issuer. Empty: the host of "
+            "`DCATALOG_PUBLIC_URL` when it is set, otherwise `127.0.0.1`, `localhost`, `::1` "
+            "and `DCATALOG_HOST`; set it when `dcatalog serve` listens on `0.0.0.0` without a "
+            "public URL. `/healthz`, `/readyz` and `/metrics` answer any host (probes use the "
+            "machine's address)."
+        ),
+    )
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: str | None) -> str | None:
+        for host in _split_hosts(value):
+            name = host[2:] if host.startswith("*.") else host.strip("[]")
+            if host != "*" and not _HOST_NAME.match(name):
+                raise ValueError(
+                    f"{host!r} is not a host name: write example.org, *.example.org or *"
+                )
+        return value
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """The hosts a request may name, as its ``Host`` header writes them (an IPv6
+        address in brackets): ``allowed_hosts``, or else the public URL's host, or
+        else this machine's loopback names and the address it listens on."""
+        hosts = _split_hosts(self.allowed_hosts)
+        if not hosts and self.public_url:
+            hosts = [urlsplit(self.public_url).hostname or ""]
+        elif not hosts:
+            hosts = ["127.0.0.1", "localhost", "::1", self.host.lower()]
+        bracketed = [f"[{host}]" if ":" in host and "[" not in host else host for host in hosts]
+        return list(dict.fromkeys(bracketed))
+
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
@@ -383,6 +423,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+
+_HOST_NAME = re.compile(r"^([a-z0-9\-]+(\.[a-z0-9\-]+)*|[0-9a-f:.]+)$")
+
+
+def _split_hosts(value: str | None) -> list[str]:
+    return [host.strip().lower() for host in (value or "").split(",") if host.strip()]
 
 
 @lru_cache(maxsize=1)

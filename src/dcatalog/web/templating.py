@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from dcatalog import __version__
@@ -37,6 +38,16 @@ def _pick(thai: str, english: str) -> str:
     return thai if i18n.current_language() == "th" else english
 
 
+@pass_context
+def _static(context: Context, path: str) -> str:
+    """The address of a static file as a path (``/static/css/app.css``). Never
+    ``url_for``'s absolute URL: that is built from the request's Host header, and
+    a page must not link to whatever host a client claimed."""
+    request = context.get("request")
+    root = request.scope.get("root_path", "") if request is not None else ""
+    return f"{root}/static/{path.lstrip('/')}"
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("dcatalog.web", "templates"),
@@ -53,6 +64,7 @@ def build_environment() -> Environment:
     env.filters["number"] = _number
     env.filters["province"] = lambda code: province_name(code, i18n.current_language())
     env.globals["pick"] = _pick
+    env.globals["static"] = _static
     env.globals["app_version"] = __version__
     env.globals["current_language"] = i18n.current_language
     return env
