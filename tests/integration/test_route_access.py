@@ -6,14 +6,13 @@ domain. A new route that states nothing makes this test fail.
 
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount
 
 from dcatalog.access import is_access_rule, public
 from dcatalog.app import create_app
 from dcatalog.config import Settings
 from dcatalog.db import Database
-from dcatalog.web.routes import flat_routes
 
 # Mounted sub-applications that serve only public files.
 PUBLIC_MOUNTS = {"/static"}
@@ -31,7 +30,7 @@ def _calls(dependant: Dependant) -> list[object]:
 
 def unguarded_routes(app: FastAPI) -> list[str]:
     missing = []
-    for route in flat_routes(app.routes):
+    for route in (context.original_route for context in iter_route_contexts(app.routes)):
         if isinstance(route, Mount):
             if route.path not in PUBLIC_MOUNTS:
                 missing.append(f"mount {route.path}")
@@ -68,7 +67,7 @@ def test_every_form_route_checks_the_csrf_token(settings: Settings) -> None:
     app = create_app(settings, database=Database.from_url("sqlite://"))
     unprotected = [
         f"{sorted(route.methods)} {route.path}"
-        for route in flat_routes(app.routes)
+        for route in (context.original_route for context in iter_route_contexts(app.routes))
         if isinstance(route, APIRoute)
         and not route.path.startswith("/api/")
         and route.methods - {"GET", "HEAD"}

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, params
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
@@ -35,7 +35,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dcatalog.problems import FieldError, PayloadTooLarge, Problem, ValidationProblem
 from dcatalog.web.errors import problem_response
-from dcatalog.web.routes import api_routes
 
 # C0 controls but tab, LF and CR: as characters, and as their %XX (forms, queries)
 # or \u00XX (JSON) escapes.
@@ -56,7 +55,7 @@ class RequestGuard:
         self.max_upload_bytes = max_upload_bytes
         self.max_json_depth = max_json_depth
         self._uploads = RequestBodyLimitMiddleware(app, max_body_size=max_upload_bytes)
-        self._upload_routes: list[APIRoute] | None = None
+        self._upload_routes: list[RouteContext] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -166,12 +165,16 @@ def _control_in_address(scope: Scope) -> str | None:
     return None
 
 
-def _upload_routes(app: FastAPI) -> list[APIRoute]:
+def _upload_routes(app: FastAPI) -> list[RouteContext]:
     """Routes that take a file: their bodies are uploads, with the larger limit."""
     return [
         route
-        for route in api_routes(app.routes)
-        if any(isinstance(field.field_info, params.File) for field in route.dependant.body_params)
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute)
+        and any(
+            isinstance(field.field_info, params.File)
+            for field in route.original_route.dependant.body_params
+        )
     ]
 
 
