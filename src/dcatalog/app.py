@@ -50,6 +50,7 @@ from dcatalog.web import pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
+from dcatalog.web.throttle import Limiter
 
 log = get_logger(__name__)
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.keyer = keyer
     app.state.secret_key = secret_key
     app.state.background = import_jobs.in_thread  # where uploaded files are imported
+    app.state.limiter = Limiter(settings)  # per app: each (test) app counts afresh
 
     install_error_handlers(app)
     app.add_middleware(CsrfCookieMiddleware)
