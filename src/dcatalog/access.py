@@ -22,6 +22,7 @@ from dcatalog.citizens import sessions as citizen_sessions
 from dcatalog.citizens.sessions import CITIZEN_COOKIE, CitizenPrincipal
 from dcatalog.db import Database
 from dcatalog.problems import Forbidden, Unauthorized
+from dcatalog.web import throttle
 
 Rule = TypeVar("Rule", bound=Callable[..., Any])
 SESSION_COOKIE = "dcatalog_session"
@@ -64,6 +65,10 @@ def _api_key_actor(request: Request, database: Database) -> Actor | None:
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not credentials:
         return None
+    # A client that sent too many bad keys is refused before its key is looked at,
+    # so guessing on past the limit tells it nothing, right key or wrong.
+    attempts = throttle.api_key_attempts(request)
+    attempts.check()
     # Kept for a few seconds per worker (see dcatalog.snapshots), under a digest of
     # the key, never the key itself; a revocation in this worker applies at once.
     digest = hashlib.sha256(credentials.encode()).digest()
@@ -71,6 +76,7 @@ def _api_key_actor(request: Request, database: Database) -> Actor | None:
         ("api_key", digest), lambda: _authenticate(database, credentials)
     )
     if actor is None:
+        attempts.failed()
         raise Unauthorized(
             "The API key is not valid (unknown, revoked, or its agency is suspended).",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},

@@ -55,6 +55,7 @@ from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
 from dcatalog.web.request_guard import RequestGuard
 from dcatalog.web.security_headers import SecurityHeaders, TrustedHosts
+from dcatalog.web.throttle import Limiter
 
 log = get_logger(__name__)
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.keyer = keyer
     app.state.secret_key = secret_key
     app.state.background = import_jobs.in_thread  # where uploaded files are imported
+    app.state.limiter = Limiter(settings)  # per app: each (test) app counts afresh
 
     install_error_handlers(app)
     app.add_middleware(  # innermost of ours: its refusals render like any other error

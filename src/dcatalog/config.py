@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import limits
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -369,6 +370,89 @@ class Settings(BaseSettings):
             hosts = ["127.0.0.1", "localhost", "::1", self.host.lower()]
         bracketed = [f"[{host}]" if ":" in host and "[" not in host else host for host in hosts]
         return list(dict.fromkeys(bracketed))
+
+    # --- throttling (dcatalog.web.throttle; docs/operations.md, "Throttling") ---
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description=(
+            "Where throttling counts attempts. `memory://`: in each app process (fine for one "
+            "process; with N workers or hosts a client gets up to N times each limit). At "
+            "scale, a Redis shared by every process: `redis://127.0.0.1:6379/0` "
+            "(also `rediss://`, `redis+sentinel://`, `redis+cluster://`)."
+        ),
+    )
+    rate_limit_sign_in_account_client: str = Field(
+        default="5/15minutes",
+        description=(
+            "Failed staff sign-ins for one e-mail address from one client address; past it "
+            "that client gets 429 for that address (others can still sign in). Every "
+            "limit is written as in the `limits` library: `5/15minutes`, `30/minute`, "
+            "`100/hour`, `1000/day`."
+        ),
+    )
+    rate_limit_sign_in_client: str = Field(
+        default="20/15minutes",
+        description="Failed staff sign-ins from one client address, whatever the e-mail.",
+    )
+    rate_limit_sign_in_account: str = Field(
+        default="100/hour",
+        description=(
+            "Failed staff sign-ins for one e-mail address from all clients together "
+            "(against guessing spread over many addresses)."
+        ),
+    )
+    rate_limit_api_key_failures: str = Field(
+        default="10/15minutes",
+        description=(
+            "Failed `Authorization: Bearer` API keys from one client address; past it every "
+            "API call with a key from that address gets 429 until the window moves on."
+        ),
+    )
+    rate_limit_claim_codes: str = Field(
+        default="20/15minutes",
+        description=(
+            "Unknown or malformed claim codes at redemption (counter page and API), counted "
+            "per client address and separately per staff account or API key."
+        ),
+    )
+    rate_limit_citizen_sign_in: str = Field(
+        default="30/minute",
+        description="Citizens' sign-in starts and demo sign-ins from one client address.",
+    )
+    rate_limit_consent: str = Field(
+        default="30/minute",
+        description="Consents granted or withdrawn from one client address.",
+    )
+    rate_limit_verify: str = Field(
+        default="30/minute",
+        description="Credential checks (`POST /api/v1/credentials/verify`, `/verify`) per client.",
+    )
+
+    @field_validator(
+        "rate_limit_sign_in_account_client",
+        "rate_limit_sign_in_client",
+        "rate_limit_sign_in_account",
+        "rate_limit_api_key_failures",
+        "rate_limit_claim_codes",
+        "rate_limit_citizen_sign_in",
+        "rate_limit_consent",
+        "rate_limit_verify",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError("must be a rate such as 5/15minutes or 30/minute") from exc
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        schemes = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+        if value.partition("://")[0] not in schemes or "://" not in value:
+            raise ValueError("must be memory:// or a Redis URL such as redis://127.0.0.1:6379/0")
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -224,10 +224,17 @@ class ServiceUnavailable(Problem):
     kind = UNAVAILABLE
 
 
-LOCKED = problem_type(
+TOO_MANY_ATTEMPTS = problem_type(
     "too-many-attempts",
     "Too many attempts",
     429,
-    "Sign-in for this account is paused after repeated failures; try again later.",
+    "Too many attempts of this kind came from your address (or for this account) in a short "
+    "time, so this one was not looked at. Wait the number of seconds in the `Retry-After` "
+    "header; the `RateLimit-Policy` and `RateLimit` headers name the limit and when it frees "
+    "up. Nothing was changed.",
     "พยายามหลายครั้งเกินไป",
 )
+
+
+class TooManyAttempts(Problem):
+    kind = TOO_MANY_ATTEMPTS

@@ -32,3 +32,16 @@ def test_academic_year_start_must_be_a_day_of_every_year(value: str) -> None:
 def test_short_peppers_are_refused() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
         Settings(pepper="short")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["5", "five per minute", "5/fortnight", ""])
+def test_rate_limits_must_be_rates(value: str) -> None:
+    with pytest.raises(ValidationError, match="rate_limit_sign_in_client"):
+        Settings(rate_limit_sign_in_client=value)
+
+
+@pytest.mark.parametrize("value", ["", "memcached://127.0.0.1", "127.0.0.1:6379"])
+def test_throttling_counts_in_memory_or_redis(value: str) -> None:
+    with pytest.raises(ValidationError, match="rate_limit_storage"):
+        Settings(rate_limit_storage=value)
+    assert Settings(rate_limit_storage="redis://127.0.0.1:6379/0").rate_limit_storage

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Uuid
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dcatalog.accounts.permissions import Role
@@ -39,8 +39,6 @@ class StaffAccount(Base):
     status: Mapped[AccountStatus] = mapped_column(
         str_enum(AccountStatus), default=AccountStatus.ACTIVE
     )
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

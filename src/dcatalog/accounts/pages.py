@@ -12,8 +12,8 @@ from dcatalog.accounts import service
 from dcatalog.accounts.permissions import AGENCY_ROLES, API_KEY_SCOPES, Role, Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of, get_agency, list_active_agencies
-from dcatalog.calendars.buddhist_era import format_datetime
-from dcatalog.problems import Problem
+from dcatalog.problems import Problem, TooManyAttempts
+from dcatalog.web import throttle
 from dcatalog.web.cookies import set_sign_in_cookie
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
@@ -63,19 +63,18 @@ def login(
 ) -> Response:
     with database.write_session() as session:
         try:
-            account = service.authenticate(session, email, password)
-        except service.SignInRefused as refused:
-            if refused.reason == "locked" and refused.until:
-                until = format_datetime(refused.until, current_language())
-                message = _("Too many failed attempts: sign-in is paused until %(time)s.") % {
-                    "time": until
-                }
-                status = 429
-            else:
-                message = _("The email or the password is not right.")
-                status = 400
+            attempts = throttle.sign_in_attempts(request, email)
+            account = service.authenticate(session, email, password, attempts)
+        except (service.SignInRefused, TooManyAttempts) as refused:
+            # The same page for an unknown e-mail and a known one, at every attempt.
+            status, headers = 400, {}
+            message = _("The email or the password is not right.")
+            if isinstance(refused, TooManyAttempts):
+                status, headers, message = refused.status, refused.headers, refused.detail
             context = {"message": message, "email": email, "next_url": safe_next(next_url)}
-            return render(request, "login.html", context, status_code=status)
+            page = render(request, "login.html", context, status_code=status)
+            page.headers.update(headers)  # Retry-After and RateLimit of a 429
+            return page
         token = service.start_session(session, account, settings.session_hours)
     response = RedirectResponse(safe_next(next_url), status_code=303)
     set_sign_in_cookie(response, request, SESSION_COOKIE, token, settings.session_hours)

@@ -7,7 +7,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -21,21 +21,19 @@ from dcatalog.audit import service as audit
 from dcatalog.db import transactional, utcnow
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.tokens import digest, new_token
+from dcatalog.web.throttle import Attempts
 
-LOCK_AFTER_FAILURES = 5
-LOCK_MINUTES = 15
 KEY_PREFIX = "dck"
 _LAST_USED_EVERY = timedelta(minutes=1)  # don't write on every API call
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class SignInRefused(Exception):
-    """Sign-in failed. ``reason`` is "invalid" (never says which part) or "locked"."""
+    """Sign-in failed; never says which part (``reason`` is "invalid")."""
 
-    def __init__(self, reason: str, until: datetime | None = None) -> None:
+    def __init__(self, reason: str = "invalid") -> None:
         super().__init__(reason)
         self.reason = reason
-        self.until = until
 
 
 def normalise_email(email: str) -> str:
@@ -114,34 +112,36 @@ def list_accounts(session: Session, actor: Actor) -> Sequence[StaffAccount]:
     return session.scalars(query).all()
 
 
-def authenticate(session: Session, email: str, password: str) -> StaffAccount:
-    """The account for these credentials, or ``SignInRefused``. Counts failures and
-    pauses an account for LOCK_MINUTES after LOCK_AFTER_FAILURES in a row."""
-    now = utcnow()
+def authenticate(
+    session: Session, email: str, password: str, attempts: Attempts | None = None
+) -> StaffAccount:
+    """The account for these credentials, or ``SignInRefused``.
+
+    ``attempts`` (the web sign-in's throttle) is checked before anything is read, and
+    every failure counts, whatever made it fail: an unknown e-mail is throttled exactly
+    like a known one (same answer after the same number of failures), so the 429 says
+    nothing about which addresses have accounts, and a throttled guesser learns nothing
+    from a right password."""
+    if attempts is not None:
+        attempts.check()
     account = session.scalar(
         select(StaffAccount).where(StaffAccount.email == email.strip().lower())
     )
     if account is None:
         verify_password(None, password)  # same time as a real check
+        refused = True
+    else:
+        refused = not verify_password(account.password_hash, password) or (
+            account.status is not AccountStatus.ACTIVE
+            or (account.agency is not None and account.agency.status is not AgencyStatus.ACTIVE)
+        )
+    if refused or account is None:
+        if attempts is not None:
+            attempts.failed()
         raise SignInRefused("invalid")
-    if account.locked_until and account.locked_until > now:
-        raise SignInRefused("locked", account.locked_until)
-    if not verify_password(account.password_hash, password):
-        account.failed_sign_ins += 1
-        if account.failed_sign_ins >= LOCK_AFTER_FAILURES:
-            account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            account.failed_sign_ins = 0
-            session.commit()
-            raise SignInRefused("locked", account.locked_until)
-        session.commit()
-        raise SignInRefused("invalid")
-    if account.status is not AccountStatus.ACTIVE or (
-        account.agency and account.agency.status is not AgencyStatus.ACTIVE
-    ):
-        raise SignInRefused("invalid")
-    account.failed_sign_ins = 0
-    account.locked_until = None
-    account.last_sign_in_at = now
+    if attempts is not None:
+        attempts.succeeded("sign_in_account_client")
+    account.last_sign_in_at = utcnow()
     session.commit()
     return account
 

@@ -14,6 +14,7 @@ from dcatalog.actors import Actor
 from dcatalog.amounts import Amount
 from dcatalog.benefits import claims, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.web import throttle
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/eligibility", tags=["benefits"])
@@ -109,9 +110,12 @@ class RedeemOut(BaseModel):
 
 
 @claims_router.post("/redeem", summary="Redeem a claim code once (race-safe)")
-def redeem(body: RedeemIn, database: DatabaseDep, actor: Annotated[Actor, REDEEM]) -> RedeemOut:
+def redeem(
+    request: Request, body: RedeemIn, database: DatabaseDep, actor: Annotated[Actor, REDEEM]
+) -> RedeemOut:
+    attempts = throttle.claim_code_attempts(request, actor.label)
     with database.write_session() as session:
-        found = claims.redeem(session, actor, body.code)
+        found = claims.redeem(session, actor, body.code, attempts)
         return RedeemOut(
             outcome=found.outcome,
             benefit=found.claim.benefit.code if found.claim else None,

@@ -35,6 +35,7 @@ from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.db import new_id, transactional, utcnow
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.tokens import digest
+from dcatalog.web.throttle import Attempts
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 CODE_LENGTH = 10  # 32^10 ≈ 10^15: unguessable within a code's life
@@ -133,12 +134,22 @@ class Redemption:
 
 
 @transactional
-def redeem(session: Session, actor: Actor, code: str) -> Redemption:
-    """Use a claim code once, at the agency that offers the benefit."""
+def redeem(
+    session: Session, actor: Actor, code: str, attempts: Attempts | None = None
+) -> Redemption:
+    """Use a claim code once, at the agency that offers the benefit.
+
+    ``attempts`` (the counter's throttle) counts malformed and unknown codes: past
+    its limit the answer is 429 before the code is looked at, so codes can't be
+    guessed by trying many (used and expired codes are real ones: they don't count)."""
     if not actor.can(Scope.BENEFITS_REDEEM) or actor.agency_id is None:
         raise Forbidden("Redeeming needs the permission benefits:redeem.")
+    if attempts is not None:
+        attempts.check()
     code = normalise_code(code)
     if len(code) != CODE_LENGTH:
+        if attempts is not None:
+            attempts.failed()
         raise ValidationProblem(
             f"A claim code has {CODE_LENGTH} letters and digits.",
             errors=[FieldError("wrong length", pointer="#/code")],
@@ -146,6 +157,8 @@ def redeem(session: Session, actor: Actor, code: str) -> Redemption:
     wanted = digest(code)
     found = session.scalar(select(Claim).where(Claim.code_digest == wanted))
     if found is None or found.benefit.agency_id != actor.agency_id:
+        if attempts is not None:
+            attempts.failed()
         return Redemption("unknown", None)  # another agency's codes are unknown here
     now = utcnow()
     done = session.execute(

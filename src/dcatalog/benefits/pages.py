@@ -16,6 +16,7 @@ from dcatalog.benefits import claims, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens.pages import period_label, subject_labels
 from dcatalog.problems import Problem
+from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
@@ -74,12 +75,15 @@ def redeem(
     code: Annotated[str, Form()],
 ) -> HTMLResponse:
     context: dict[str, Any] = {}
+    attempts = throttle.claim_code_attempts(request, actor.label)
     with database.write_session() as session:
         try:
-            context["result"] = claims.redeem(session, actor, code)
+            context["result"] = claims.redeem(session, actor, code, attempts)
         except Problem as problem:
             context["problem"] = problem
-            return render(request, "benefits/redeem.html", context, problem.status)
+            page = render(request, "benefits/redeem.html", context, problem.status)
+            page.headers.update(problem.headers)  # Retry-After of a 429
+            return page
         return render(request, "benefits/redeem.html", context)
 
 

@@ -31,6 +31,7 @@ from dcatalog.citizens import record, rights
 from dcatalog.citizens.disclosure import access_log
 from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.problems import Problem
+from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
@@ -38,6 +39,7 @@ from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+CONSENT = throttle.per_client("consent")
 
 
 def period_label(key: str) -> str:
@@ -256,7 +258,7 @@ def consent_page(request: Request, citizen: CurrentCitizen, session: SessionDep)
     return render(request, "citizens/consents.html", context)
 
 
-@router.post("/me/consents", response_class=HTMLResponse)
+@router.post("/me/consents", response_class=HTMLResponse, dependencies=[CONSENT])
 def grant_consent(
     request: Request,
     citizen: CurrentCitizen,
@@ -284,7 +286,7 @@ def grant_consent(
     return RedirectResponse("/me/consents?done=granted", status_code=303)
 
 
-@router.post("/me/consents/{consent_id}/withdraw")
+@router.post("/me/consents/{consent_id}/withdraw", dependencies=[CONSENT])
 def withdraw_consent(
     consent_id: uuid.UUID, citizen: CurrentCitizen, database: DatabaseDep
 ) -> Response:

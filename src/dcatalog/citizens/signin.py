@@ -35,6 +35,7 @@ from dcatalog.db import Database
 from dcatalog.identity.national_id import InvalidNationalId
 from dcatalog.logs import get_logger
 from dcatalog.problems import NotFound
+from dcatalog.web import throttle
 from dcatalog.web.cookies import set_sign_in_cookie
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SettingsDep
@@ -47,6 +48,7 @@ log = get_logger(__name__)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect), public])
 
 DEFAULT_NEXT = "/me"
+CITIZEN_SIGN_IN = throttle.per_client("citizen_sign_in")
 _client_lock = threading.Lock()
 
 # HTTP status of each way sign-in can fail: the person's side (4xx) or the
@@ -185,7 +187,7 @@ def sign_in_page(
     return _page(request, settings, next_url)
 
 
-@router.get("/me/sign-in/oidc")
+@router.get("/me/sign-in/oidc", dependencies=[CITIZEN_SIGN_IN])
 def sign_in_with_provider(
     request: Request,
     settings: SettingsDep,
@@ -234,7 +236,7 @@ def sign_in_callback(request: Request, settings: SettingsDep, database: Database
     return _signed_in(request, settings, token, flow.next_url)
 
 
-@router.post("/me/sign-in/demo", response_class=HTMLResponse)
+@router.post("/me/sign-in/demo", response_class=HTMLResponse, dependencies=[CITIZEN_SIGN_IN])
 def demo_sign_in(
     request: Request,
     settings: SettingsDep,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from dcatalog.access import public
 from dcatalog.credentials.pages import check_stored_or_submitted
+from dcatalog.web import throttle
 from dcatalog.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/credentials", tags=["credentials"])
@@ -75,7 +76,7 @@ class VerificationOut(BaseModel):
 @router.post(
     "/verify",
     summary="Check a credential: signature, issuer, dates and revocation",
-    dependencies=[public],
+    dependencies=[public, throttle.per_client("verify")],
 )
 def verify(
     session: SessionDep,

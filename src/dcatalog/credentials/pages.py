@@ -37,6 +37,7 @@ from dcatalog.credentials.verification import (
 from dcatalog.instance import SecretUnavailable
 from dcatalog.logs import get_logger
 from dcatalog.problems import Problem
+from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
@@ -346,7 +347,11 @@ def verify_page(request: Request) -> HTMLResponse:
     return render(request, "credentials/verify.html", _verification_context())
 
 
-@router.post("/verify", response_class=HTMLResponse, dependencies=[public])
+@router.post(
+    "/verify",
+    response_class=HTMLResponse,
+    dependencies=[public, throttle.per_client("verify")],
+)
 async def verify_submitted(
     request: Request,
     session: SessionDep,
