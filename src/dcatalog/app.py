@@ -110,7 +110,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
-    app.add_middleware(RequestObserver)  # outermost: it times everything inside
 
     app.mount("/static", StaticFiles(packages=[("dcatalog.web", "static")]), name="static")
     # Routers are tried in order: the hot path (recording deeds) first.
@@ -149,8 +148,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 class _Application(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's ServerErrorMiddleware (which answers a crash with the
-        # server's own `send`, past every added middleware): a 500 gets them too.
-        return SecurityHeaders(super().build_middleware_stack())
+        # server's own `send`, past every added middleware): a 500 gets the security
+        # headers and the X-Request-ID its message asks people to quote, and is
+        # timed and counted like any other answer.
+        return SecurityHeaders(RequestObserver(super().build_middleware_stack()))
 
 
 def _api_fallback() -> APIRouter:

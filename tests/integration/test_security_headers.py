@@ -75,6 +75,9 @@ def test_a_crash_carries_the_security_headers_too(crashing: TestClient) -> None:
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM_JSON
     assert_security_headers(response)
+    # The message asks to quote the request id: it is there to quote.
+    assert "X-Request-ID" in response.json()["detail"]
+    assert len(response.headers["x-request-id"]) >= 16
 
 
 def test_hsts_only_over_https(app: FastAPI) -> None:
