@@ -265,6 +265,23 @@ class Settings(BaseSettings):
         ge=16_384,
         description="`dcatalog verify`: largest key document or status list fetched.",
     )
+    # --- credential fetching: the address guard (credentials/fetching.py) ---
+    credential_fetch_allow_private: bool = Field(
+        default=False,
+        description=(
+            "`dcatalog verify`: allow fetching keys and status lists from private, loopback, "
+            "link-local and other non-public addresses, and over plain http. For tests and "
+            "labs only: off, a credential cannot make the verifier reach into a local network."
+        ),
+    )
+    credential_fetch_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "`dcatalog verify`: a PEM file of extra certificate authorities trusted when "
+            "fetching keys and status lists over https (a test or lab CA), besides the "
+            "system's. Empty: the system's CAs only."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -50,6 +50,7 @@ VECTOR_CONTEXTS = ContextLibrary.with_files(
 RDFC = eddsa_rdfc_2022(VECTOR_CONTEXTS)
 SUITES = {suite.name: suite for suite in (EDDSA_JCS_2022, RDFC)}
 
+
 @dataclass(frozen=True)
 class Case:
     """One folder of vectors: which unsigned document, which suite, which file names."""

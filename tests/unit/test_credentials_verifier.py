@@ -1,17 +1,14 @@
 """The verifier fails closed and checks the whole Open Badges model, as a
 verifier of someone else's credential sees it: ``dcatalog verify`` against
 credentials signed here with did:keys of the test's own, their status lists
-served by a real local HTTP server."""
+served by a real local HTTPS server (a test CA, trusted as a lab's)."""
 
 from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from dcatalog.credentials.cryptosuites import (
 from dcatalog.credentials.data_integrity import create_proof
 from dcatalog.credentials.jsonld_contexts import OPEN_BADGES_EXTENSIONS
 from dcatalog.credentials.keys import SigningKey
+from dcatalog.credentials.limits import Limits
 from dcatalog.credentials.multikey import (
     did_key,
     did_key_verification_method,
@@ -51,6 +49,7 @@ from dcatalog.credentials.status_list import (
     status_list_credential,
     with_bits,
 )
+from tests.tls import HttpsServer, LabCA, https_server
 
 ISSUER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(7, 39)))
 ISSUER = did_key(ISSUER_KEY.public_key())
@@ -67,46 +66,12 @@ ACHIEVEMENT = AchievementDefinition(
 )
 
 
-@dataclass
-class Served:
-    """A real HTTP server on a free local port, serving ``files`` by path."""
-
-    base: str
-    files: dict[str, bytes]
-
-    def put(self, path: str, document: Any) -> str:
-        self.files[path] = json.dumps(document).encode()
-        return self.base + path
-
-
 @pytest.fixture
-def served() -> Iterator[Served]:
-    files: dict[str, bytes] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = files.get(self.path)
-            if body is None:
-                self.send_response(404)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/vc+ld+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Served(f"http://127.0.0.1:{server.server_port}", files)
-    finally:
-        server.shutdown()
-        server.server_close()
+def served(lab_fetching: LabCA) -> Iterator[HttpsServer]:
+    """A real HTTPS server on a free local port, trusted as a lab's (test CA,
+    private addresses allowed): the status lists other issuers publish."""
+    with https_server(lab_fetching) as server:
+        yield server
 
 
 def third_party_credential(list_url: str, **changes: Any) -> dict[str, Any]:
@@ -147,7 +112,7 @@ def check_of(answer: dict[str, Any], name: str) -> dict[str, Any]:
     return next(line for line in answer["checks"] if line["check"] == name)
 
 
-def test_a_revoked_third_party_credential_is_revoked(served: Served, tmp_path: Path) -> None:
+def test_a_revoked_third_party_credential_is_revoked(served: HttpsServer, tmp_path: Path) -> None:
     """It was reported valid (exit 0): the code wanted the list's id to be its
     URL and refused the integer index, and then called the status unchecked."""
     url = served.put("/lists/3", signed_list([INDEX]))
@@ -170,7 +135,7 @@ def test_a_revoked_third_party_credential_is_revoked(served: Served, tmp_path: P
     ],
 )
 def test_a_status_that_cannot_be_determined_is_unknown_never_valid(
-    served: Served, tmp_path: Path, serve: str, why: str
+    served: HttpsServer, tmp_path: Path, serve: str, why: str
 ) -> None:
     path = "/lists/3"
     url = served.base + path
@@ -261,11 +226,14 @@ def test_not_yet_valid_is_not_expired(tmp_path: Path) -> None:
     assert (code, answer["problem"]) == (1, "expired")
 
 
-def test_verify_source_reads_the_same_answer(served: Served, tmp_path: Path) -> None:
+def test_verify_source_reads_the_same_answer(
+    served: HttpsServer, lab_ca: LabCA, tmp_path: Path
+) -> None:
     url = served.put("/lists/3", signed_list([INDEX]))
     path = tmp_path / "c.json"
     path.write_text(json.dumps(third_party_credential(url)), encoding="utf-8")
-    check = verify_source(str(path), [], offline=False)
+    lab = Limits(fetch_allow_private=True, fetch_ca_file=str(lab_ca.ca_file))
+    check = verify_source(str(path), [], offline=False, limits=lab)
     assert check.outcome.value == "revoked"
     assert check.status_checked
 
@@ -290,7 +258,7 @@ SUITE_CASES = {
 
 @pytest.mark.parametrize("name", SUITE_CASES)
 def test_credentials_of_other_suites_and_contexts_verify(
-    served: Served, tmp_path: Path, name: str
+    served: HttpsServer, tmp_path: Path, name: str
 ) -> None:
     """Once "unknown cryptosuite" or "unknown JSON-LD context": the suites other
     issuers sign with, with 1EdTech's extensions context added."""
@@ -315,7 +283,9 @@ def test_credentials_of_other_suites_and_contexts_verify(
     assert (code, answer["problem"]) == (1, "tampered")
 
 
-def test_an_earlier_open_badges_context_and_vc_1_1_verify(served: Served, tmp_path: Path) -> None:
+def test_an_earlier_open_badges_context_and_vc_1_1_verify(
+    served: HttpsServer, tmp_path: Path
+) -> None:
     """OB 3.0 as first issued: VC 1.1, context-3.0.1, issuanceDate, Ed25519Signature2020."""
     url = served.put("/lists/3", signed_list([]))
     unsigned = {k: v for k, v in third_party_credential(url).items() if k != "proof"}
