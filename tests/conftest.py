@@ -38,6 +38,9 @@ from dcatalog.schema import upgrade_engine
 hypothesis_settings.register_profile("dcatalog", deadline=None)
 hypothesis_settings.load_profile("dcatalog")
 
+# The test CA, a real HTTPS server and lab fetch settings (tests/tls.py), as fixtures.
+pytest_plugins = ["tests.tls"]
+
 BACKENDS = ["sqlite", "postgresql"]
 POSTGRES_URL = os.environ.get(
     "DCATALOG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -453,6 +453,23 @@ class Settings(BaseSettings):
         if value.partition("://")[0] not in schemes or "://" not in value:
             raise ValueError("must be memory:// or a Redis URL such as redis://127.0.0.1:6379/0")
         return value
+    # --- credential fetching: the address guard (credentials/fetching.py) ---
+    credential_fetch_allow_private: bool = Field(
+        default=False,
+        description=(
+            "`dcatalog verify`: allow fetching keys and status lists from private, loopback, "
+            "link-local and other non-public addresses, and over plain http. For tests and "
+            "labs only: off, a credential cannot make the verifier reach into a local network."
+        ),
+    )
+    credential_fetch_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "`dcatalog verify`: a PEM file of extra certificate authorities trusted when "
+            "fetching keys and status lists over https (a test or lab CA), besides the "
+            "system's. Empty: the system's CAs only."
+        ),
+    )
 
     @field_validator("public_url")
     @classmethod

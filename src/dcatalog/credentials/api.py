@@ -39,14 +39,19 @@ class Attests(BaseModel):
 
 
 class CheckOut(BaseModel):
-    check: str = Field(description="structure, signature, issuer, data_model, dates or status")
+    check: str = Field(
+        description="structure, signature, issuer, data_model, endorsements, dates or status"
+    )
     result: str = Field(
         description="passed, failed, unknown (could not be checked) or not_applicable"
     )
     detail: str
     problem: str | None
     errors: list[dict[str, str]] = Field(
-        description="For data_model: each JSON Schema error, with its JSON Pointer."
+        description=(
+            "For data_model: each JSON Schema error, with its JSON Pointer; for endorsements: "
+            "each endorsement (or each of its errors), with its JSON Pointer."
+        )
     )
 
 
@@ -61,8 +66,8 @@ class VerificationOut(BaseModel):
     problem: str | None = Field(
         description=(
             "What went wrong, in a word: malformed, too_complex, tampered, issuer_mismatch, "
-            "data_model, not_yet_valid, expired, unknown_issuer, status_unknown, revoked, "
-            "suspended; null when valid."
+            "data_model, endorsement, endorsement_unknown, not_yet_valid, expired, "
+            "unknown_issuer, status_unknown, revoked, suspended; null when valid."
         )
     )
     reason: str = Field(description="Why, in English, for people and logs.")

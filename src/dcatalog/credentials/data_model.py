@@ -17,6 +17,12 @@ Where we are lenient, and why:
   ``issuanceDate`` / ``expirationDate`` read as ``validFrom`` / ``validUntil``
   and the base context as v2, since VC 1.1 names the same things so.
 
+Embedded endorsements (wherever an ``endorsement`` list is) are also checked
+one by one against the schema's ``EndorsementCredential`` definition (the
+published endorsement-credential schema holds the same definitions), so each
+is reported with its own pointer; the issuer ``Profile`` is checked as part of
+the credential (``ProfileRef``).
+
 Then one rule the schema cannot express (OB 3.0 §B.1.2 AchievementSubject):
 the subject needs an ``id`` or at least one ``identifier``.
 """
@@ -49,6 +55,51 @@ class DataModelError:
 def _validator() -> Draft201909Validator:
     text = resources.files("dcatalog.credentials").joinpath("schemas", SCHEMA_FILE).read_text()
     return Draft201909Validator(json.loads(text))
+
+
+@cache
+def _definition_validator(name: str) -> Draft201909Validator:
+    """A validator for one of the schema's ``$defs`` (``EndorsementCredential``,
+    ``Profile``): the same definitions 1EdTech publishes as the endorsement
+    and profile schemas, resolved against the vendored file."""
+    root = _validator().schema
+    return Draft201909Validator(
+        {"$schema": root["$schema"], "$defs": root["$defs"], "$ref": f"#/$defs/{name}"}
+    )
+
+
+def endorsement_errors_of(endorsement: Mapping[str, Any], at: str) -> list[DataModelError]:
+    """Every way an embedded ``endorsement`` (at JSON Pointer ``at``) is not an
+    Open Badges 3.0 EndorsementCredential, with pointers into the whole credential."""
+    candidate = _as_checked(endorsement)
+    found = sorted(
+        _definition_validator("EndorsementCredential").iter_errors(candidate),
+        key=lambda e: [str(p) for p in e.absolute_path],
+    )
+    return [DataModelError(at + _pointer(e.absolute_path), _short(e.message)) for e in found][
+        :MAX_ERRORS
+    ]
+
+
+def endorsements_in(document: Any) -> list[tuple[str, Any]]:
+    """(JSON Pointer, value) of every embedded endorsement: an item of an
+    ``endorsement`` list wherever it is (the credential, its issuer profile, the
+    achievement, its creator, endorsements of endorsers …). Iterative: the
+    document is within the verifier's limits but still hostile."""
+    found: list[tuple[str, Any]] = []
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        at, value = stack.pop()
+        if isinstance(value, Mapping):
+            for key, child in value.items():
+                where = f"{at}/{_escape(str(key))}"
+                if key == "endorsement" and isinstance(child, list):
+                    found.extend((f"{where}/{i}", item) for i, item in enumerate(child))
+                if key != "proof":
+                    stack.append((where, child))
+        elif isinstance(value, list):
+            stack.extend((f"{at}/{i}", child) for i, child in enumerate(value))
+    return sorted(found, key=lambda item: item[0])
 
 
 def errors_of(document: Mapping[str, Any]) -> list[DataModelError]:
@@ -85,7 +136,11 @@ def _as_checked(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _pointer(path: Any) -> str:
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    return "".join("/" + _escape(str(part)) for part in path)
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
 
 
 def _short(message: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ from dcatalog.problems import ServiceUnavailable
 
 KEY_FILE = "issuer_key"
 DID_WEB = "did:web:"
+_DID_WEB_HOST = re.compile(r"^([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$")
+_DID_WEB_SEGMENT = re.compile(r"^[A-Za-z0-9._~\-%]+$")
 
 
 def load_private_key(settings: Settings) -> Ed25519PrivateKey:
@@ -120,13 +123,20 @@ def did_web(public_url: str) -> str:
 
 
 def did_web_document_url(did: str) -> str:
-    """Where a did:web document lives: ``https://<host>/.well-known/did.json``
-    (plain http for the loopback addresses a demo serves on)."""
+    """Where a did:web document lives (DID Web Method §3.2, "Read"):
+    ``did:web:example.org`` → ``https://example.org/.well-known/did.json``;
+    ``did:web:example.org%3A8443:users:alice`` →
+    ``https://example.org:8443/users/alice/did.json``. Always https, as the
+    method says, also for a local address (the fetch guard decides about those)."""
     if not did.startswith(DID_WEB):
         raise CredentialError(f"not a did:web: {did!r}")
-    host = unquote(did[len(DID_WEB) :].split(":", 1)[0])
-    loopback = host.split(":")[0] in ("127.0.0.1", "localhost", "[::1]")
-    return f"{'http' if loopback else 'https'}://{host}/.well-known/did.json"
+    host, *path = did[len(DID_WEB) :].split(":")
+    host = unquote(host)
+    if not _DID_WEB_HOST.match(host) or not all(_DID_WEB_SEGMENT.match(p) for p in path):
+        raise CredentialError(f"not a did:web: {did!r}")
+    if not path:
+        return f"https://{host}/.well-known/did.json"
+    return f"https://{host}/{'/'.join(path)}/did.json"
 
 
 def verification_method(did: str, public_key: Ed25519PublicKey | str) -> str:

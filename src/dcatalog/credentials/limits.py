@@ -12,6 +12,7 @@ bound (``rdf_canonicalization``). Every bound is a setting (``config.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from dcatalog.credentials.errors import CredentialError
@@ -28,6 +29,8 @@ class _LimitSettings(Protocol):
     credential_canonicalization_work: int
     credential_fetch_timeout_seconds: float
     credential_fetch_max_bytes: int
+    credential_fetch_allow_private: bool
+    credential_fetch_ca_file: Path | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Limits:
     canonicalization_work: int = 10_000
     fetch_timeout_seconds: float = 5.0
     fetch_max_bytes: int = 1_048_576
+    fetch_allow_private: bool = False  # tests and labs only (fetching.py)
+    fetch_ca_file: str | None = None  # an extra CA to trust for fetches
 
     @classmethod
     def from_settings(cls, settings: _LimitSettings) -> Limits:
@@ -50,6 +55,12 @@ class Limits:
             canonicalization_work=settings.credential_canonicalization_work,
             fetch_timeout_seconds=settings.credential_fetch_timeout_seconds,
             fetch_max_bytes=settings.credential_fetch_max_bytes,
+            fetch_allow_private=settings.credential_fetch_allow_private,
+            fetch_ca_file=(
+                str(settings.credential_fetch_ca_file)
+                if settings.credential_fetch_ca_file
+                else None
+            ),
         )
 
 

@@ -4,8 +4,8 @@ Trust comes from the keys the user gives (``--key``: a public Multikey or a
 DID / controller document saved as a file) or, online, from what the
 verification method names: did:key (the key is in the name), did:web (the
 issuer's ``did.json``) or an ``https://…#key`` URL (its controller document).
-Every fetch has a time limit and a size limit (``Limits``) and is cached for
-the run. Offline nothing is fetched: the status list can be given as a file
+Every fetch is https only, to public addresses only, with a time limit and a
+size limit (``fetching``), and is cached for the run. Offline nothing is fetched: the status list can be given as a file
 (``--status-list``), else the revocation status is "unknown", never "valid".
 """
 
@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 from cryptography.hazmat.primitives.asymmetric.ec import (
     SECP256R1,
     EllipticCurvePublicNumbers,
@@ -28,6 +27,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from dcatalog.credentials.errors import CredentialError
+from dcatalog.credentials.fetching import FetchFailed, fetch_json
 from dcatalog.credentials.keys import (
     KeyResolver,
     KeyUnavailable,
@@ -36,7 +36,7 @@ from dcatalog.credentials.keys import (
     resolve_did_key,
 )
 from dcatalog.credentials.keystore import did_web_document_url
-from dcatalog.credentials.limits import DEFAULT_LIMITS, Limits, TooComplex, check_shape
+from dcatalog.credentials.limits import DEFAULT_LIMITS, Limits
 from dcatalog.credentials.multikey import decode_any_public_key
 from dcatalog.credentials.verification import (
     Check,
@@ -49,18 +49,16 @@ Fetch = Callable[[str], Any]  # URL → parsed JSON, None, or raises FetchFailed
 ATTACHMENT_NAME = "credential.json"  # the signed credential inside a PDF certificate
 
 
-class FetchFailed(Exception):
-    """A document could not be had: unreachable, too slow, too large, not JSON."""
-
-
 def json_fetcher(limits: Limits = DEFAULT_LIMITS) -> Fetch:
-    """GET a URL as JSON within ``limits`` (time, bytes, nesting), each URL once."""
+    """GET a URL as JSON within ``limits`` (https only, public addresses only,
+    time, bytes, nesting: ``fetching``), each URL once per run: a failure is
+    remembered too, so one unreachable host costs one timeout, not one per proof."""
     cache: dict[str, Any] = {}
 
     def fetch(url: str) -> Any:
         if url not in cache:
             try:
-                cache[url] = _fetch_json(url, limits)
+                cache[url] = fetch_json(url, limits)
             except FetchFailed as exc:
                 cache[url] = exc
         found = cache[url]
@@ -71,47 +69,19 @@ def json_fetcher(limits: Limits = DEFAULT_LIMITS) -> Fetch:
     return fetch
 
 
-def _fetch_json(url: str, limits: Limits) -> Any:
-    if not url.startswith(("https://", "http://")):
-        raise FetchFailed(f"not an http(s) URL: {url}")
-    try:
-        with httpx.stream(
-            "GET",
-            url,
-            headers={"Accept": "application/vc+ld+json, application/ld+json, application/json"},
-            timeout=limits.fetch_timeout_seconds,
-            follow_redirects=True,
-        ) as response:
-            if response.status_code != 200:
-                raise FetchFailed(f"{url} answered {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body.extend(chunk)
-                if len(body) > limits.fetch_max_bytes:
-                    raise FetchFailed(f"{url} is larger than {limits.fetch_max_bytes} bytes")
-    except httpx.HTTPError as exc:
-        raise FetchFailed(f"{url} could not be fetched ({type(exc).__name__})") from exc
-    try:
-        document = json.loads(bytes(body).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise FetchFailed(f"{url} is not JSON") from exc
-    try:
-        check_shape(document, limits)
-    except TooComplex as exc:
-        raise FetchFailed(f"{url} is {exc}") from exc
-    return document
-
-
 def load_credential(source: str, fetch: Fetch) -> Any:
     """The credential at ``source``: a JSON file, a PDF certificate (its attached
     credential), or a URL (a ``/c/<id>`` page gives its
     ``credential.json``). Raises ``CredentialError`` when there is none."""
     if source.startswith(("https://", "http://")):
-        found = _try(fetch, source)
+        why: list[str] = []
+        found = _try(fetch, source, why)
         if not isinstance(found, dict):
-            found = _try(fetch, source.rstrip("/") + "/credential.json")
+            found = _try(fetch, source.rstrip("/") + "/credential.json", why)
         if not isinstance(found, dict):
-            raise CredentialError(f"no credential (JSON) at {source}")
+            raise CredentialError(
+                f"no credential (JSON) at {source}" + (f": {why[0]}" if why else "")
+            )
         return found
     data = _read(source)
     if data.startswith(b"%PDF"):
@@ -119,10 +89,11 @@ def load_credential(source: str, fetch: Fetch) -> Any:
     return _parse(data, source)
 
 
-def _try(fetch: Fetch, url: str) -> Any:
+def _try(fetch: Fetch, url: str, why: list[str]) -> Any:
     try:
         return fetch(url)
-    except FetchFailed:
+    except FetchFailed as exc:
+        why.append(str(exc))
         return None
 
 

@@ -276,6 +276,7 @@ def _check_texts() -> dict[str, str]:
         "signature": _("Signature"),
         "issuer": _("Issuer"),
         "data_model": _("Open Badges data model"),
+        "endorsements": _("Endorsements"),
         "dates": _("Validity dates"),
         "status": _("Revocation status"),
         "passed": _("passed"),
@@ -295,6 +296,8 @@ def _problem_texts() -> dict[str, str]:
             "It is signed with a key that does not belong to the issuer it names."
         ),
         "data_model": _("It is not a complete Open Badges 3.0 credential."),
+        "endorsement": _("One of its endorsements does not hold."),
+        "endorsement_unknown": _("One of its endorsements could not be checked."),
         "not_yet_valid": _("It is not valid yet: its validity starts later."),
         "expired": _("It has expired."),
         "unknown_issuer": _(

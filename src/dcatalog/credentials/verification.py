@@ -12,7 +12,8 @@ not be made:
 - ``unknown``: a check could not be made (no trusted key, a key or status list
   that cannot be fetched or read): the reason says which.
 
-Each check (structure, signature, issuer, data model, dates, status) is listed
+Each check (structure, signature, issuer, data model, endorsements, dates,
+status) is listed
 with its own result, so a person sees what was verified. ``problem`` names the
 first failure in a word for programs (``tampered``, ``expired``,
 ``not_yet_valid``, ``status_unknown`` …). A credential whose signature fails is
@@ -64,7 +65,7 @@ class Result(StrEnum):
 class CheckLine:
     """One check and its result, e.g. ``signature: passed``."""
 
-    name: str  # structure, signature, issuer, data_model, dates, status
+    name: str  # structure, signature, issuer, data_model, endorsements, dates, status
     result: Result
     detail: str
     problem: str | None = None  # for a failed or unknown check: its word
@@ -199,6 +200,7 @@ def check_credential(
     issuer_id = attestation.issuer_id if attestation else None
     lines.append(_issuer_line(proofs, issuer_id))
     lines.append(_data_model_line(document))
+    lines.append(_endorsements_line(document, resolve_key, limits))
     lines.append(_dates_line(document, now or datetime.now(UTC)))
     signed = lines[1].result is Result.PASSED and lines[2].result is Result.PASSED
     lines.append(_status_line(document, status, issuer_id, trusted=signed))
@@ -248,6 +250,7 @@ _NAMES = {
     "signature": "signature",
     "issuer": "issuer",
     "data_model": "data model",
+    "endorsements": "endorsements",
     "dates": "validity dates",
     "status": "revocation status",
 }
@@ -305,6 +308,54 @@ def _data_model_line(document: Mapping[str, Any]) -> CheckLine:
         detail,
         "data_model",
         [{"pointer": e.pointer, "message": e.message} for e in errors],
+    )
+
+
+def _endorsements_line(
+    document: Mapping[str, Any], resolve_key: KeyResolver, limits: Limits
+) -> CheckLine:
+    """Each embedded endorsement is a credential of its own: its data model
+    (the EndorsementCredential schema), its proofs (the same suites and key
+    lookups as the credential's) and its issuer's key, reported with its JSON
+    Pointer. A broken endorsement fails the credential (it carries a false
+    claim); one whose key cannot be looked up leaves it unknown (fail closed)."""
+    found = data_model.endorsements_in(document)
+    if not found:
+        return CheckLine("endorsements", Result.NOT_APPLICABLE, "it carries no endorsement")
+    failures: list[dict[str, str]] = []
+    unknown: list[dict[str, str]] = []
+    passed: list[dict[str, str]] = []
+    for pointer, endorsement in found:
+        if not isinstance(endorsement, Mapping):
+            failures.append({"pointer": pointer, "message": "an endorsement is not an object"})
+            continue
+        schema = data_model.endorsement_errors_of(endorsement, pointer)
+        failures.extend({"pointer": e.pointer, "message": e.message} for e in schema)
+        proofs = verify_proofs(endorsement, resolve_key, limits=limits)
+        signature = _signature_line(proofs)
+        endorser = _issuer_id_of(endorsement)
+        if signature.result is Result.FAILED:
+            failures.append({"pointer": pointer, "message": f"its signature: {signature.detail}"})
+        elif signature.result is Result.UNKNOWN:
+            unknown.append({"pointer": pointer, "message": signature.detail})
+        elif (issuer := _issuer_line(proofs, endorser)).result is Result.FAILED:
+            failures.append({"pointer": pointer, "message": f"its issuer: {issuer.detail}"})
+        elif not schema:
+            passed.append({"pointer": pointer, "message": f"verified: endorsed by {endorser}"})
+    if failures:
+        first = failures[0]
+        detail = f"an endorsement does not hold: {first['pointer']}: {first['message']}"
+        return CheckLine("endorsements", Result.FAILED, detail, "endorsement", failures)
+    if unknown:
+        first = unknown[0]
+        detail = f"an endorsement could not be checked: {first['pointer']}: {first['message']}"
+        return CheckLine("endorsements", Result.UNKNOWN, detail, "endorsement_unknown", unknown)
+    count = "its endorsement holds" if len(passed) == 1 else f"all {len(passed)} endorsements hold"
+    return CheckLine(
+        "endorsements",
+        Result.PASSED,
+        f"{count} (data model, signature, endorser)",
+        errors=passed,
     )
 
 
