@@ -126,7 +126,13 @@ def test_api_keys_are_stored_hashed_and_scoped(session: Session) -> None:
     assert service.authenticate_api_key(session, plain) is not None
     assert service.authenticate_api_key(session, plain[:-1] + "x") is None
     assert service.authenticate_api_key(session, "dck_nope_nope") is None
+    # Authenticating only reads; the use is written in a session meant for writing.
+    assert stored.last_used_at is None
+    assert service.key_use_is_stale(stored)
+    service.note_key_use(session, stored.id)
+    session.refresh(stored)
     assert stored.last_used_at is not None
+    assert not service.key_use_is_stale(stored)
     with pytest.raises(ValidationProblem, match="catalog:approve"):
         service.create_api_key(session, SYSTEM, kys, "bad", ["catalog:approve"])
     other_admin = service.actor_for(make_account(session, Role.AGENCY_ADMIN, redcross))

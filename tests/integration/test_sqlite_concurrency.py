@@ -51,6 +51,7 @@ def test_concurrent_api_writers_on_sqlite_never_see_a_locked_database(tmp_path: 
         pepper=TEST_PEPPER,  # type: ignore[arg-type]
         secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
         snapshot_seconds=0,
+        allowed_hosts="testserver",
     )
     app = create_app(settings, database=database)
     day = (today_in_thailand() - timedelta(days=3)).isoformat()
