@@ -86,6 +86,7 @@ def api(
         pepper=TEST_PEPPER,  # type: ignore[arg-type]
         secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
         log_format="json",
+        allowed_hosts="testserver, localhost",  # schemathesis calls the app in process
     )
     yield Api(create_app(settings, database=database), plain)
     shutdown_lifespans()  # the app's shutdown (schemathesis keeps it running until here)
