@@ -453,6 +453,7 @@ class Settings(BaseSettings):
         if value.partition("://")[0] not in schemes or "://" not in value:
             raise ValueError("must be memory:// or a Redis URL such as redis://127.0.0.1:6379/0")
         return value
+
     # --- credential fetching: the address guard (credentials/fetching.py) ---
     credential_fetch_allow_private: bool = Field(
         default=False,
