@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections import defaultdict
 from datetime import date, timedelta
@@ -517,6 +518,32 @@ def test_the_refresh_button(app: FastAPI, session: Session, demo: None) -> None:
     assert "HX-Refresh" not in same.headers
     bad = client.post("/admin/dashboard/refresh", data={"scope": "everything", "csrf_token": token})
     assert bad.status_code == 422
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden and named inputs of the form posting to ``action``, as the page serves them."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    assert form, f"no form posting to {action}"
+    return {
+        name: value
+        for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form[1])
+    }
+
+
+def test_the_refresh_form_as_the_page_gives_it(app: FastAPI, session: Session, demo: None) -> None:
+    """The button's own form carries its token: the office clicks it and sees figures
+    (it once rendered an empty token, so every click said the form had expired)."""
+    _clean(session)
+    insert_deeds(session, [deed_row(session, f"p{i}", 0, "TH-10", TODAY) for i in range(12)])
+    app.state.background = lambda work: work()  # run it now, not in a thread
+    client = TestClient(app)
+    sign_in(client, make_account(session, Role.PROGRAM_ADMIN).email)
+    fields = form_fields(client.get("/admin/dashboard").text, "/admin/dashboard/refresh")
+    assert fields["csrf_token"], "the refresh form has no CSRF token"
+    done = client.post("/admin/dashboard/refresh", data=fields)
+    assert done.status_code == 200, done.text
+    assert "ตัวเลข ณ" in done.text  # "Figures as of"
+    assert ">12<" in done.text
 
 
 # --- the CLI ---------------------------------------------------------------------------------
