@@ -158,9 +158,22 @@ def _citizen(request: Request) -> CitizenPrincipal:
     return found
 
 
+@access_rule
+def _staff_or_citizen(request: Request) -> Actor:
+    """Public proposals: a staff member, or a citizen signed in with their own cookie."""
+    actor = current_actor(request)
+    if actor is not None:
+        return actor
+    found = current_citizen(request)
+    if found is None:
+        raise Unauthorized("Sign in to propose, support or comment.")
+    return Actor.citizen(found.label)
+
+
 public: Any = Depends(_anyone)
 citizen: Any = Depends(_citizen)
 CurrentCitizen = Annotated[CitizenPrincipal, citizen]
 signed_in: Any = Depends(_any_staff)
 CurrentActor = Annotated[Actor, signed_in]
+StaffOrCitizen = Annotated[Actor, Depends(_staff_or_citizen)]
 MaybeActor = Annotated[Actor | None, Depends(current_actor)]

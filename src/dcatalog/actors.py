@@ -15,7 +15,7 @@ from dcatalog.accounts.permissions import ROLE_SCOPES, Role, Scope
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    kind: Literal["staff", "api_key", "system"]
+    kind: Literal["staff", "api_key", "system", "citizen"]
     id: str
     label: str
     agency_id: uuid.UUID | None
@@ -50,6 +50,12 @@ class Actor:
         return cls(
             "staff", str(account_id), f"staff:{email}", agency_id, role, ROLE_SCOPES[role], name
         )
+
+    @classmethod
+    def citizen(cls, label: str) -> Actor:
+        """A signed-in citizen taking part in public proposals: no permission at all,
+        named by the pseudonymous ``citizen:<key prefix>`` label, never shown."""
+        return cls("citizen", label, label, None, None, frozenset())
 
     @classmethod
     def api_key(cls, prefix: str, agency_id: uuid.UUID, scopes: frozenset[Scope]) -> Actor:

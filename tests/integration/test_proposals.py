@@ -1,5 +1,7 @@
 """Public proposals: propose, support, comment, accept into the catalog or decline."""
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -15,7 +17,8 @@ from dcatalog.db import transaction
 from dcatalog.problems import Conflict, Forbidden, ValidationProblem
 from dcatalog.proposals import service
 from dcatalog.proposals.models import ProposalStatus, ProposalSupport
-from tests.factories import make_account, make_agency, post_form, sign_in
+from dcatalog.identity.national_id import with_check_digit
+from tests.factories import make_account, make_agency, post_form, sign_in, sign_in_citizen
 
 
 def _draft(name: str = "river_cleanup") -> NewDeedType:
@@ -130,3 +133,42 @@ def test_proposal_pages(app, session: Session) -> None:  # type: ignore[no-untyp
     public = anonymous.get(path).text
     assert "มีประเภทนี้แล้ว" in public
     assert "ไม่รับ" in anonymous.get("/proposals").text
+
+
+def _form_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden inputs of the form posting to ``action``, as the page serves them."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    assert form, f"no form posting to {action}"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form[1]))
+
+
+def test_a_signed_in_citizen_proposes_supports_and_comments(app, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Citizens propose with their own sign-in; an anonymous visitor is sent to it,
+    not to the staff's e-mail and password sign-in."""
+    anonymous = TestClient(app).get("/proposals").text
+    assert 'href="/me/sign-in?next=/proposals"' in anonymous
+    assert 'href="/login?next=/proposals"' not in anonymous
+    with TestClient(app) as client:
+        principal = sign_in_citizen(client, session, with_check_digit("110370012345"))
+        page = client.get("/proposals").text
+        assert 'action="/proposals"' in page  # the form, not "sign in to propose"
+        fields = _form_fields(page, "/proposals")
+        created = client.post(
+            "/proposals",
+            data={**fields, "title": "ปลูกป่าชายเลน", "description": "ปลูกโกงกางกับชุมชน"},
+            follow_redirects=False,
+        )
+        assert created.status_code == 303, created.text
+        path = created.headers["location"]
+        detail = client.get(path).text
+        assert "ปลูกป่าชายเลน" in detail
+        assert "เสนอโดย ประชาชนผู้หนึ่ง" in detail  # "Proposed by a citizen"
+        assert principal.citizen_key[:12] not in detail  # no pseudonym shown either
+        comment = _form_fields(detail, f"{path}/comments")
+        commented = client.post(
+            f"{path}/comments", data={**comment, "text": "ร่วมด้วยค่ะ"}, follow_redirects=False
+        )
+        assert commented.status_code == 303
+        detail = client.get(path).text
+        assert "ร่วมด้วยค่ะ" in detail
+        assert "ผู้สนับสนุน 1 คน" in detail  # the proposer supports their own proposal

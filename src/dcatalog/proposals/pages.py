@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from dcatalog.access import CurrentActor, public, require
+from dcatalog.access import StaffOrCitizen, current_actor, current_citizen, public, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import get_agency, list_active_agencies
@@ -30,6 +30,11 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 DECIDE = require(Scope.CATALOG_APPROVE)
 
 
+def _taking_part(request: Request) -> bool:
+    """Staff and signed-in citizens alike propose, support and comment."""
+    return current_actor(request) is not None or current_citizen(request) is not None
+
+
 def _detail(
     request: Request, session: Session, proposal_id: uuid.UUID, problem: Problem | None = None
 ) -> HTMLResponse:
@@ -42,6 +47,7 @@ def _detail(
         "policies": list(policy_labels().items()),
         "virtue_options": [(v.code, v.name(lang)) for v in list_virtues(session)],
         "problem": problem,
+        "taking_part": _taking_part(request),
     }
     status = problem.status if problem else 200
     return render(request, "proposals/detail.html", context, status_code=status)
@@ -59,6 +65,7 @@ def _index(
         "virtue_options": [("", "—")] + [(v.code, v.name(lang)) for v in list_virtues(session)],
         "form": form or {},
         "problem": problem,
+        "taking_part": _taking_part(request),
     }
     return render(request, "proposals/index.html", context, problem.status if problem else 200)
 
@@ -72,7 +79,7 @@ def proposals(request: Request, session: SessionDep) -> HTMLResponse:
 def propose(
     request: Request,
     database: DatabaseDep,
-    actor: CurrentActor,
+    actor: StaffOrCitizen,
     title: Annotated[str, Form()],
     description: Annotated[str, Form()],
     virtue: Annotated[str, Form()] = "",
@@ -83,15 +90,8 @@ def propose(
                 session, actor, title=title, description=description, virtue=virtue or None
             )
         except Problem as problem:
-            lang = current_language()
-            context = {
-                "proposals": service.list_proposals(session),
-                "virtue_options": [("", "—")]
-                + [(v.code, v.name(lang)) for v in list_virtues(session)],
-                "form": {"title": title, "description": description, "virtue": virtue},
-                "problem": problem,
-            }
-            return render(request, "proposals/index.html", context, status_code=problem.status)
+            form = {"title": title, "description": description, "virtue": virtue}
+            return _index(request, session, form, problem)
     return RedirectResponse(f"/proposals/{proposal.id}", status_code=303)
 
 
@@ -101,7 +101,7 @@ def proposal(request: Request, proposal_id: uuid.UUID, session: SessionDep) -> H
 
 
 @router.post("/proposals/{proposal_id}/support")
-def support(proposal_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor) -> Response:
+def support(proposal_id: uuid.UUID, database: DatabaseDep, actor: StaffOrCitizen) -> Response:
     with database.write_session() as session:
         service.support(session, actor, service.get_proposal(session, proposal_id))
     return RedirectResponse(f"/proposals/{proposal_id}", status_code=303)
@@ -112,7 +112,7 @@ def comment(
     request: Request,
     proposal_id: uuid.UUID,
     database: DatabaseDep,
-    actor: CurrentActor,
+    actor: StaffOrCitizen,
     text: Annotated[str, Form()],
 ) -> Response:
     with database.write_session() as session:

@@ -33,6 +33,12 @@ def _text(value: str, field: str, limit: int) -> str:
     return cleaned
 
 
+def _public_name(actor: Actor) -> str:
+    """What others see of who took part: a staff member's name; nothing of a citizen
+    (pages say "a citizen"), whose label is a pseudonym, not a name."""
+    return "" if actor.kind == "citizen" else actor.name or actor.display
+
+
 @transactional
 def propose(
     session: Session, actor: Actor, *, title: str, description: str, virtue: str | None = None
@@ -46,7 +52,7 @@ def propose(
         description=_text(description, "description", 4000),
         virtue_code=virtue or None,
         proposer_ref=actor.label,
-        proposer_name=actor.name or actor.display,
+        proposer_name=_public_name(actor),
     )
     session.add(proposal)
     session.flush()
@@ -105,7 +111,7 @@ def comment(session: Session, actor: Actor, proposal: Proposal, text: str) -> Pr
     entry = ProposalComment(
         proposal_id=proposal.id,
         author_ref=actor.label,
-        author_name=actor.name or actor.display,
+        author_name=_public_name(actor),
         text=_text(text, "text", 2000),
     )
     session.add(entry)
