@@ -14,10 +14,10 @@ from dcatalog.agencies.models import Agency
 from dcatalog.catalog.models import DeedType, VersionStatus
 from dcatalog.catalog.schemas import NewDeedType
 from dcatalog.db import transaction
+from dcatalog.identity.national_id import with_check_digit
 from dcatalog.problems import Conflict, Forbidden, ValidationProblem
 from dcatalog.proposals import service
 from dcatalog.proposals.models import ProposalStatus, ProposalSupport
-from dcatalog.identity.national_id import with_check_digit
 from tests.factories import make_account, make_agency, post_form, sign_in, sign_in_citizen
 
 

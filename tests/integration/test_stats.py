@@ -524,10 +524,7 @@ def form_fields(html: str, action: str) -> dict[str, str]:
     """The hidden and named inputs of the form posting to ``action``, as the page serves them."""
     form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
     assert form, f"no form posting to {action}"
-    return {
-        name: value
-        for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form[1])
-    }
+    return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form[1]))
 
 
 def test_the_refresh_form_as_the_page_gives_it(app: FastAPI, session: Session, demo: None) -> None:
