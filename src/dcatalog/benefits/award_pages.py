@@ -20,7 +20,7 @@ from dcatalog.campaigns import public as recognitions
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.pages import issuer_for
 from dcatalog.geo.provinces import province_name, province_options
-from dcatalog.problems import Conflict, FieldError, Problem, ValidationProblem
+from dcatalog.problems import Conflict, FieldError, NotFound, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep
 from dcatalog.web.i18n import current_language
@@ -43,8 +43,23 @@ def _my_awards(
     status_code: int = 200,
 ) -> HTMLResponse:
     with database.session() as session:
+        mine = awards.awards_of(session, citizen)
+        issuer = issuer_for(request)
+        # Each award's certificate with its public address: the PDF's QR code points
+        # there, so the page offers sharing right beside the download.
+        certificates = {}
+        for award in mine:
+            credential = (
+                credentials.get_credential(session, award.credential_id)
+                if award.credential_id
+                else None
+            )
+            if credential is not None:
+                url = credentials.short_url(issuer, credential)
+                certificates[award.id] = {"credential": credential, "url": url}
         context = {
-            "awards": awards.awards_of(session, citizen),
+            "awards": mine,
+            "certificates": certificates,
             "problem": problem,
             "done": request.query_params.get("done"),
         }
@@ -96,16 +111,41 @@ def public_choice(
 
 @router.post("/me/awards/{award_id}/credential")
 def award_credential(
-    request: Request, award_id: uuid.UUID, citizen: CurrentCitizen, database: DatabaseDep
+    request: Request,
+    award_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    share: Annotated[bool, Form()] = False,
 ) -> Response:
+    """Sign the award's certificate; ``share`` opens its public address at once, so
+    the QR code on the PDF leads to the check page (never shared unasked)."""
     try:
         with database.write_session() as session:
             award = awards.own_award(session, citizen, award_id)
             issued = credentials.issue_award(session, citizen, issuer_for(request), award)
+            if share:
+                credentials.set_shared(session, citizen, issued.id, True)
             target = f"/me/credentials?done=issued#c-{issued.id}"
     except ValidationProblem as problem:
         return _my_awards(request, citizen, database, problem=problem, status_code=problem.status)
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/me/awards/{award_id}/share")
+def award_share(
+    award_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    database: DatabaseDep,
+    shared: Annotated[bool, Form()] = False,
+) -> Response:
+    """Open or close the public address of the award's certificate (its QR code)."""
+    with database.write_session() as session:
+        award = awards.own_award(session, citizen, award_id)
+        if award.credential_id is None:
+            raise NotFound("You have no such credential.")
+        credentials.set_shared(session, citizen, award.credential_id, shared)
+    done = "shared" if shared else "withdrawn"
+    return RedirectResponse(f"/me/awards?done={done}#a-{award_id}", status_code=303)
 
 
 # --- the partner's ceremony -------------------------------------------------------

@@ -184,3 +184,15 @@ def get_claim(session: Session, citizen: CitizenPrincipal, claim_id: uuid.UUID) 
     if found is None or found.citizen_key != citizen.citizen_key:
         raise NotFound("You have no such claim.")
     return found
+
+
+def forget_holder(session: Session, citizen_key: str, pseudonym: str) -> None:
+    """Erasure (see dcatalog.citizens.rights): claims move to the pseudonym, so a
+    benefit's quota stays used up as it was, while the person who signs in again
+    with the same ID starts with no claims and their per-citizen limit unspent."""
+    session.execute(
+        update(Claim)
+        .where(Claim.citizen_key == citizen_key)
+        .values(citizen_key=pseudonym)
+        .execution_options(synchronize_session="fetch")
+    )

@@ -6,7 +6,10 @@ counts them) but are moved to a fresh random key that nothing links back to the
 person, with the last four ID digits blanked; their tallies move with them, so
 ``dcatalog tallies check`` stays clean. Sessions, consents, the access log and
 guardians' consents of the old key are deleted; credentials are revoked,
-unshared and emptied. The request keeps only a
+unshared and emptied; claims and awards move to the fresh key (quotas and
+award counts stay right), awards without the chosen ceremony and public names;
+a consent the person gave as a minor's guardian stays in force but names a
+pseudonym of its own instead. The request keeps only a
 SHA-256 of the old key, to show that it was done.
 """
 
@@ -26,7 +29,7 @@ from dcatalog import tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
-from dcatalog.benefits import awards
+from dcatalog.benefits import awards, claims
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import record
 from dcatalog.citizens.disclosure import access_log
@@ -128,13 +131,108 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
             }
             for d in disputes_of(session, citizen)
         ],
+        "awards": [
+            {
+                "id": str(a.id),
+                "benefit": a.benefit.code,
+                "benefit_name_th": a.benefit.name_th,
+                "benefit_name_en": a.benefit.name_en,
+                "status": a.status.value,
+                "reached_on": _plain(a.reached_on),
+                "province": a.province,
+                "deed_id": str(a.deed_id),
+                "awarded_at": _plain(a.awarded_at),
+                "withdrawn_at": _plain(a.withdrawn_at),
+                "withdrawal_reason": a.withdrawal_reason,
+                "ceremony_name": a.ceremony_name,
+                "ceremony_consented_at": _plain(a.ceremony_consented_at),
+                "handed_over_at": _plain(a.handed_over_at),
+                "public_name": a.public_name,
+                "public_since": _plain(a.public_since),
+                "credential_id": _plain(a.credential_id),
+            }
+            for a in awards.awards_of(session, citizen)
+        ],
+        "claims": [
+            {
+                "id": str(c.id),
+                "benefit": c.benefit.code,
+                "benefit_name_th": c.benefit.name_th,
+                "benefit_name_en": c.benefit.name_en,
+                "status": c.status.value,
+                "claimed_at": _plain(c.claimed_at),
+                "expires_at": _plain(c.expires_at),
+                "redeemed_at": _plain(c.redeemed_at),
+            }
+            for c in claims.claims_of(session, citizen)
+        ],
+        "credentials": [
+            {
+                "id": str(c.id),
+                "kind": c.kind,
+                "subject": c.subject,
+                "period": c.period,
+                "issued_at": _plain(c.issued_at),
+                "revoked_at": _plain(c.revoked_at),
+                "revocation_reason": c.revocation_reason,
+                "shared_at": _plain(c.shared_at),
+                "share_withdrawn_at": _plain(c.share_withdrawn_at),
+                "document": credentials.signed_document(c),
+            }
+            for c in credentials.credentials_of(session, citizen)
+        ],
+        "guardian_consents": [
+            {
+                "role": "minor" if g.citizen_key == citizen.citizen_key else "guardian",
+                "relation": g.relation,
+                "recorded_at": _plain(g.recorded_at),
+                "withdrawn_at": _plain(g.withdrawn_at),
+            }
+            for g in session.scalars(
+                select(GuardianConsent)
+                .where(
+                    (GuardianConsent.citizen_key == citizen.citizen_key)
+                    | (GuardianConsent.guardian_key == citizen.citizen_key)
+                )
+                .order_by(GuardianConsent.recorded_at)
+            )
+        ],
+        "sessions": [
+            {
+                "method": s.method,
+                "created_at": _plain(s.created_at),
+                "expires_at": _plain(s.expires_at),
+                "ended_at": _plain(s.ended_at),
+            }
+            for s in session.scalars(
+                select(CitizenSession)
+                .where(CitizenSession.citizen_key == citizen.citizen_key)
+                .order_by(CitizenSession.created_at)
+            )
+        ],
+        "erasure_requests": [
+            {
+                "status": e.status.value,
+                "requested_at": _plain(e.requested_at),
+                "done_at": _plain(e.done_at),
+            }
+            for e in session.scalars(
+                select(ErasureRequest)
+                .where(ErasureRequest.citizen_key == citizen.citizen_key)
+                .order_by(ErasureRequest.requested_at)
+            )
+        ],
     }
 
 
 def export_csv(session: Session, citizen: CitizenPrincipal) -> str:
-    """The deeds as a spreadsheet (UTF-8 with BOM, so that Excel shows Thai)."""
+    """The record as a spreadsheet (UTF-8 with BOM, so that Excel shows Thai): one
+    line per deed, award, claim and credential, ``record`` saying which. For an
+    award or a claim ``deed_type`` holds the benefit's code; for a credential, the
+    subject it certifies."""
     data = export(session, citizen)
     columns = [
+        "record",
         "occurred_on",
         "deed_type",
         "deed_type_name_th",
@@ -147,14 +245,52 @@ def export_csv(session: Session, citizen: CitizenPrincipal) -> str:
         "agency",
         "external_id",
         "evidence",
+        "ceremony_name",
+        "public_name",
         "id",
     ]
-    # Evidence and external IDs are the agency's text: ``tabular`` neutralises formulas.
+    lines: list[dict[str, Any]] = [{**deed, "record": "deed"} for deed in data["deeds"]]
+    lines += [
+        {
+            **a,
+            "record": "award",
+            "occurred_on": a["reached_on"],
+            "deed_type": a["benefit"],
+            "deed_type_name_th": a["benefit_name_th"],
+            "deed_type_name_en": a["benefit_name_en"],
+            "status_reason": a["withdrawal_reason"],
+        }
+        for a in data["awards"]
+    ]
+    lines += [
+        {
+            **c,
+            "record": "claim",
+            "occurred_on": c["claimed_at"][:10],
+            "deed_type": c["benefit"],
+            "deed_type_name_th": c["benefit_name_th"],
+            "deed_type_name_en": c["benefit_name_en"],
+        }
+        for c in data["claims"]
+    ]
+    lines += [
+        {
+            "record": "credential",
+            "occurred_on": c["issued_at"][:10],
+            "deed_type": c["subject"],
+            "status": "revoked"
+            if c["revoked_at"]
+            else "shared"
+            if c["shared_at"] and not c["share_withdrawn_at"]
+            else "issued",
+            "status_reason": c["revocation_reason"],
+            "id": c["id"],
+        }
+        for c in data["credentials"]
+    ]
+    # Evidence, external IDs and chosen names are people's text: ``tabular`` neutralises formulas.
     return tabular.csv_text(
-        [
-            columns,
-            *(["" if deed.get(c) is None else deed[c] for c in columns] for deed in data["deeds"]),
-        ]
+        [columns, *(["" if line.get(c) is None else line[c] for c in columns] for line in lines)]
     )
 
 
@@ -305,6 +441,16 @@ def erase(session: Session, actor: Actor, request_id: uuid.UUID) -> ErasureReque
     session.execute(update(Dispute).where(Dispute.citizen_key == old).values(citizen_key=new))
     credentials.forget_holder(session, old, new)
     awards.forget_holder(session, old, new)
+    claims.forget_holder(session, old, new)
+    # Where the erased person was a minor's guardian, the consent they gave stays
+    # in force for the minor (erasing the guardian is not withdrawing it), but it
+    # no longer names them. A pseudonym of its own: the minor's record must not
+    # link to the erased person's pseudonymised deeds either.
+    session.execute(
+        update(GuardianConsent)
+        .where(GuardianConsent.guardian_key == old)
+        .values(guardian_key=f"erased-{secrets.token_hex(28)}")
+    )
     for table in (CitizenSession, Consent, AccessLog, GuardianConsent):
         session.execute(delete(table).where(table.citizen_key == old))
     session.execute(delete(Citizen).where(Citizen.citizen_key == old))
