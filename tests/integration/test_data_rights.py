@@ -26,15 +26,17 @@ from dcatalog.benefits.models import Award, BenefitKind, Claim
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent, disclosure, rights
 from dcatalog.citizens import record as my_record
-from dcatalog.citizens.models import GuardianConsent
+from dcatalog.citizens.models import Citizen, GuardianConsent
 from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.deeds import service as deeds
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.models import Base
+from dcatalog.proposals import service as proposals
 from tests.conftest import TEST_PEPPER
 from tests.factories import make_account, post_form, sign_in_citizen
+from tests.helpers import dump_all_rows
 
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 TODAY = today_in_thailand()
@@ -216,6 +218,11 @@ def everything_for(client: TestClient, session: Session) -> CitizenPrincipal:
         assert post_form(client, path, form, page="/me/awards").status_code == 303, path
     deed = my_record.deeds(session, me)[0].deed
     rights.dispute(session, me, deed.id, "the date is wrong")
+    # What the person wrote in public: a proposal, a comment, a support.
+    mine = proposals.propose(
+        session, Actor.citizen(me.label), title="ปลูกป่าชายเลน", description="ทุกเดือน"
+    )
+    proposals.comment(session, Actor.citizen(me.label), mine, "ใครสนใจบ้าง")
     young = sign_in_citizen(
         TestClient(client.app), session, MINOR, born_on=TODAY.replace(year=TODAY.year - 15)
     )
@@ -251,6 +258,8 @@ def test_every_table_holding_a_citizen_key_is_in_the_copy_of_my_data(
     assert credential["kind"] == "award"
     assert credential["document"]["proof"]  # the signed document itself
     assert DONOR not in data.text
+    assert [p["title"] for p in body["proposals"]] == ["ปลูกป่าชายเลน"]
+    assert [c["text"] for c in body["proposal_comments"]] == ["ใครสนใจบ้าง"]
     table = client.get("/me/data.csv")
     rows = list(csv.DictReader(io.StringIO(table.text.removeprefix("\ufeff"))))
     assert {r["record"] for r in rows} == {"deed", "award", "claim", "credential"}
@@ -272,3 +281,33 @@ def test_erasure_leaves_no_row_under_the_citizen_key(client: TestClient, session
     # The chosen names went with it; the award itself still counts.
     (award,) = session.scalars(select(Award)).all()
     assert (award.ceremony_name, award.public_name) == (None, None)
+
+
+def test_after_erasure_nothing_in_the_database_links_back_to_the_person(
+    client: TestClient, session: Session
+) -> None:
+    """Not only the tables with a citizen key: the audit trail's snapshots and
+    actor names, and the proposals' authors, named the person by their key or by
+    a pseudonym derived from it. After erasure neither appears anywhere."""
+    me = everything_for(client, session)
+    session.commit()
+    before = dump_all_rows(session)
+    assert me.citizen_key in before and me.label in before  # the check can fail
+    office = accounts.actor_for(
+        make_account(session, Role.PROGRAM_ADMIN, email="erasures@example.org")
+    )
+    (request,) = (r for r in rights.erasure_requests(session, office) if r.citizen_key)
+    rights.erase(session, office, request.id)
+    session.commit()
+    after = dump_all_rows(session)
+    assert me.citizen_key not in after
+    assert me.citizen_key[:12] not in after
+    # The alias still names the proposal's author and the audit trail's actor, but
+    # nothing maps it to a person any more: its citizen row is gone, and the same
+    # person signing in again is someone new who sees none of it as theirs.
+    assert session.scalar(select(Citizen).where(Citizen.alias == me.alias)) is None
+    again = sign_in_citizen(client, session, DONOR, born_on=date(1990, 1, 1))
+    assert again.citizen_key == me.citizen_key and again.label != me.label
+    body = client.get("/me/data.json").json()
+    assert (body["proposals"], body["proposal_comments"]) == ([], [])
+    assert "ปลูกป่าชายเลน" in after  # what was written in public stays, unsigned

@@ -65,3 +65,38 @@ def test_upgrading_a_database_with_data_keeps_it(fresh_database_url: str) -> Non
     with engine.connect() as conn:
         assert conn.execute(text("SELECT contact FROM agency WHERE code = 'old'")).scalar() == ""
     engine.dispose()
+
+
+def test_upgrading_gives_each_citizen_an_alias_and_renames_their_mentions(
+    fresh_database_url: str,
+) -> None:
+    """0018: the old ``citizen:<key prefix>`` names in the audit trail and in
+    proposals become the citizen's new random alias; nobody else's change."""
+    engine = create_db_engine(fresh_database_url)
+    upgrade_engine(engine, "0017")
+    key = "ab" * 32
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO citizen (citizen_key, first_seen_at, last_seen_at)"
+                " VALUES (:key, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"key": key},
+        )
+        for actor in (f"citizen:{key[:12]}", "staff:someone@example.org"):
+            event_id = uuid.uuid4()
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (id, at, actor, action, entity_type, entity_id,"
+                    " reason, request_id)"
+                    " VALUES (:id, CURRENT_TIMESTAMP, :actor, 'x', 'x', 'x', '', '')"
+                ),
+                {"id": event_id.hex if engine.dialect.name == "sqlite" else event_id, "actor": actor},
+            )
+    upgrade_engine(engine)
+    with engine.connect() as conn:
+        alias = conn.execute(text("SELECT alias FROM citizen")).scalar_one()
+        actors = set(conn.execute(text("SELECT actor FROM audit_event")).scalars())
+    engine.dispose()
+    assert len(alias) == 16 and alias not in key
+    assert actors == {f"citizen:{alias}", "staff:someone@example.org"}

@@ -163,7 +163,7 @@ def test_a_signed_in_citizen_proposes_supports_and_comments(app, session: Sessio
         detail = client.get(path).text
         assert "ปลูกป่าชายเลน" in detail
         assert "เสนอโดย ประชาชนผู้หนึ่ง" in detail  # "Proposed by a citizen"
-        assert principal.citizen_key[:12] not in detail  # no pseudonym shown either
+        assert principal.alias not in detail  # no pseudonym shown either
         comment = _form_fields(detail, f"{path}/comments")
         commented = client.post(
             f"{path}/comments", data={**comment, "text": "ร่วมด้วยค่ะ"}, follow_redirects=False

@@ -19,7 +19,9 @@ from dcatalog.db import Base
 from dcatalog.problems import Forbidden
 
 # Never copied into the trail: secrets stay where they are.
-_NEVER_SNAPSHOT = {"password_hash", "key_hash", "token_hash"}
+# Secrets, and citizen keys: the audited row itself keeps its key (and erasure moves
+# it), but a copy in the append-only trail would link the person back afterwards.
+_NEVER_SNAPSHOT = {"password_hash", "key_hash", "token_hash", "citizen_key", "guardian_key"}
 
 
 PAGE = 100

@@ -8,6 +8,7 @@ citizen (and an auditor) can see the whole history, not only the present state.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -19,6 +20,10 @@ from dcatalog.agencies.models import Agency
 from dcatalog.db import Base, UTCDateTime, new_id, str_enum, utcnow
 
 
+def new_alias() -> str:
+    return secrets.token_hex(8)
+
+
 class Citizen(Base):
     """Someone who signed in at least once. ``born_on`` comes from the identity
     provider and decides whether a guardian must consent (under 20: a minor in
@@ -27,6 +32,10 @@ class Citizen(Base):
     __tablename__ = "citizen"
 
     citizen_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # How the audit trail and public proposals name the person: random, not derived
+    # from the key, so that erasure (which deletes this row) unlinks every such
+    # mention at once without rewriting the append-only audit trail.
+    alias: Mapped[str] = mapped_column(String(32), unique=True, default=new_alias)
     born_on: Mapped[date | None] = mapped_column(Date)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -49,6 +49,7 @@ from dcatalog.credentials import service as credentials
 from dcatalog.db import transactional, utcnow
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
+from dcatalog.proposals import service as proposals
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 
 # --- a copy of my data ---------------------------------------------------------------
@@ -196,6 +197,20 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
                 )
                 .order_by(GuardianConsent.recorded_at)
             )
+        ],
+        "proposals": [
+            {
+                "id": str(p.id),
+                "title": p.title,
+                "description": p.description,
+                "status": p.status.value,
+                "created_at": _plain(p.created_at),
+            }
+            for p in proposals.proposals_by(session, citizen.label)
+        ],
+        "proposal_comments": [
+            {"proposal_id": str(c.proposal_id), "text": c.text, "created_at": _plain(c.created_at)}
+            for c in proposals.comments_by(session, citizen.label)
         ],
         "sessions": [
             {

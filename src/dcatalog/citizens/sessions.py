@@ -26,14 +26,16 @@ class CitizenPrincipal:
     citizen_key: str
     born_on: date | None
     method: str
+    alias: str
 
     def is_minor(self, today: date) -> bool:
         return is_minor(self.born_on, today)
 
     @property
     def label(self) -> str:
-        """How the audit trail names a citizen: a short prefix of the key, never the ID."""
-        return f"citizen:{self.citizen_key[:12]}"
+        """How the audit trail and proposals name a citizen: a random alias kept
+        on the citizen's row, never the ID nor anything derived from the key."""
+        return f"citizen:{self.alias}"
 
 
 def is_minor(born_on: date | None, today: date) -> bool:
@@ -85,7 +87,9 @@ def principal_for(session: Session, token: str) -> CitizenPrincipal | None:
     found = session.scalar(select(CitizenSession).where(CitizenSession.token_hash == digest(token)))
     if found is None or found.ended_at or found.expires_at <= utcnow():
         return None
-    return CitizenPrincipal(found.citizen_key, found.citizen.born_on, found.method)
+    return CitizenPrincipal(
+        found.citizen_key, found.citizen.born_on, found.method, found.citizen.alias
+    )
 
 
 @transactional

@@ -80,6 +80,21 @@ def list_proposals(session: Session) -> Sequence[tuple[Proposal, int]]:
     return [(proposal, int(n)) for proposal, n in session.execute(query).unique()]
 
 
+def proposals_by(session: Session, label: str) -> list[Proposal]:
+    """What one person proposed (for the copy of their data)."""
+    query = select(Proposal).where(Proposal.proposer_ref == label).order_by(Proposal.created_at)
+    return list(session.scalars(query).unique())
+
+
+def comments_by(session: Session, label: str) -> list[ProposalComment]:
+    query = (
+        select(ProposalComment)
+        .where(ProposalComment.author_ref == label)
+        .order_by(ProposalComment.created_at)
+    )
+    return list(session.scalars(query))
+
+
 def get_proposal(session: Session, proposal_id: uuid.UUID) -> Proposal:
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
