@@ -91,12 +91,16 @@ def test_upgrading_gives_each_citizen_an_alias_and_renames_their_mentions(
                     " reason, request_id)"
                     " VALUES (:id, CURRENT_TIMESTAMP, :actor, 'x', 'x', 'x', '', '')"
                 ),
-                {"id": event_id.hex if engine.dialect.name == "sqlite" else event_id, "actor": actor},
+                {
+                    "id": event_id.hex if engine.dialect.name == "sqlite" else event_id,
+                    "actor": actor,
+                },
             )
     upgrade_engine(engine)
     with engine.connect() as conn:
         alias = conn.execute(text("SELECT alias FROM citizen")).scalar_one()
         actors = set(conn.execute(text("SELECT actor FROM audit_event")).scalars())
     engine.dispose()
-    assert len(alias) == 16 and alias not in key
+    assert len(alias) == 16
+    assert alias not in key
     assert actors == {f"citizen:{alias}", "staff:someone@example.org"}

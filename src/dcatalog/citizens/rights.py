@@ -49,8 +49,8 @@ from dcatalog.credentials import service as credentials
 from dcatalog.db import transactional, utcnow
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
-from dcatalog.proposals import service as proposals
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.proposals import service as proposals
 
 # --- a copy of my data ---------------------------------------------------------------
 

@@ -37,9 +37,7 @@ def upgrade() -> None:
     citizen = sa.table("citizen", sa.column("citizen_key"), sa.column("alias"))
     for (key,) in connection.execute(sa.select(citizen.c.citizen_key)).all():
         alias = secrets.token_hex(8)
-        connection.execute(
-            citizen.update().where(citizen.c.citizen_key == key).values(alias=alias)
-        )
+        connection.execute(citizen.update().where(citizen.c.citizen_key == key).values(alias=alias))
         for table_name, column_name in _MENTIONS:
             table = sa.table(table_name, sa.column(column_name))
             column = table.c[column_name]
