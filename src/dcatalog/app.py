@@ -162,9 +162,9 @@ def _pages_answer_head(app: FastAPI) -> None:
     documented contract, and the server sends no body for HEAD."""
     for route in iter_route_contexts(app.routes):
         methods = route.methods
-        if isinstance(route.original_route, APIRoute) and not route.include_in_schema:
-            if methods is not None and "GET" in methods:
-                methods.add("HEAD")
+        page = isinstance(route.original_route, APIRoute) and not route.include_in_schema
+        if page and methods is not None and "GET" in methods:
+            methods.add("HEAD")
 
 
 def _api_fallback() -> APIRouter:

@@ -121,9 +121,7 @@ def card(client: TestClient, session: Session, campaign: Campaign, lang: str = "
 
 
 @pytest.mark.usefixtures("demo")
-def test_a_campaign_past_its_goal_reads_as_a_success(
-    client: TestClient, session: Session
-) -> None:
+def test_a_campaign_past_its_goal_reads_as_a_success(client: TestClient, session: Session) -> None:
     campaign = approved(session, "past", goal_measure=GoalMeasure.QUANTITY, goal=10)
     for n in range(12):
         hours(session, n, 3, TODAY - timedelta(days=1))  # 36 hours, 360 %
@@ -253,9 +251,7 @@ def test_other_errors_are_thai_pages_too(
 ) -> None:
     client.cookies.set("lang", "th")
     # 405: an address that does not take this method.
-    assert_thai_error(
-        client.delete("/catalog"), 405, "ไม่รองรับวิธีการเรียกนี้", "ที่อยู่นี้ไม่รองรับการเรียกแบบนี้"
-    )
+    assert_thai_error(client.delete("/catalog"), 405, "ไม่รองรับวิธีการเรียกนี้", "ที่อยู่นี้ไม่รองรับการเรียกแบบนี้")
     # 403: a form sent without its CSRF token.
     assert_thai_error(
         client.post("/verify", data={"credential": "{}"}),
@@ -278,9 +274,7 @@ def test_other_errors_are_thai_pages_too(
         other.cookies.set("lang", "th")
         token = csrf_from(other, "/verify")
         big = other.post("/proposals", data={"description": "x" * 5000, "csrf_token": token})
-        assert_thai_error(
-            big, 413, "คำขอหรือไฟล์มีขนาดใหญ่เกินกำหนด", "มีขนาดใหญ่เกินกว่าที่ระบบรับได้"
-        )
+        assert_thai_error(big, 413, "คำขอหรือไฟล์มีขนาดใหญ่เกินกำหนด", "มีขนาดใหญ่เกินกว่าที่ระบบรับได้")
         other.post("/verify", data={"credential": "{}", "csrf_token": token})
         again = other.post("/verify", data={"credential": "{}", "csrf_token": token})
         assert_thai_error(again, 429, "พยายามหลายครั้งเกินไป", "กรุณารอสักครู่แล้วลองใหม่")

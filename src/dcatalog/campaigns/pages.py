@@ -95,21 +95,20 @@ def goal_unit(campaign: Campaign, units: dict[str, str]) -> str:
 
 def progress_words(campaign: Campaign, progress: service.Progress, unit: str) -> str:
     """24 of 40 times; 40 times · goal of 40 times reached; 298 times · past the goal
-    of 40 times. Past the goal is a success, never "745%"."""
+    of 40 times. Past the goal is a success, never "745%". A figure and its unit are
+    held together (no-break space) so a phone never puts the unit on the next line."""
     value, goal = grouped(progress.value), grouped(campaign.goal)
+    if not progress.reached:
+        return _("%(value)s of %(goal)s %(unit)s") % {"value": value, "goal": goal, "unit": unit}
+
+    def amount(figure: str) -> str:
+        return f"{figure}\u00a0{unit}" if unit else figure
+
     if progress.passed:
-        return _("%(value)s %(unit)s · past the goal of %(goal)s %(unit)s") % {
-            "value": value,
-            "goal": goal,
-            "unit": unit,
-        }
-    if progress.reached:
-        return _("%(value)s %(unit)s · the goal of %(goal)s %(unit)s reached") % {
-            "value": value,
-            "goal": goal,
-            "unit": unit,
-        }
-    return _("%(value)s of %(goal)s %(unit)s") % {"value": value, "goal": goal, "unit": unit}
+        words = _("%(amount)s · past the goal of %(goal)s")
+    else:
+        words = _("%(amount)s · the goal of %(goal)s reached")
+    return words % {"amount": amount(value), "goal": amount(goal)}
 
 
 def _helpers(session: Session, campaigns: list[Campaign], *, names: bool = True) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from dcatalog.db import transactional, utcnow
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalStatus, ProposalSupport
 
-
 TITLE_MAX = 200
 
 
