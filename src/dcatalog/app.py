@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(stats_pages.router)
     app.include_router(stats_report_pages.router)
     app.include_router(_api_fallback())
+    _pages_answer_head(app)
     install_openapi(app)  # security and problem answers, derived from the routes
     return app
 
@@ -152,6 +153,18 @@ class _Application(FastAPI):
         # headers and the X-Request-ID its message asks people to quote, and is
         # timed and counted like any other answer.
         return SecurityHeaders(RequestObserver(super().build_middleware_stack()))
+
+
+def _pages_answer_head(app: FastAPI) -> None:
+    """HEAD of a page answers as its GET does, without the body (RFC 9110 §9.3.2):
+    link checkers, previews and monitors ask HEAD first, and got 405 (FastAPI's
+    routes take only the methods named). Pages only: the API's methods are its
+    documented contract, and the server sends no body for HEAD."""
+    for route in iter_route_contexts(app.routes):
+        methods = route.methods
+        page = isinstance(route.original_route, APIRoute) and not route.include_in_schema
+        if page and methods is not None and "GET" in methods:
+            methods.add("HEAD")
 
 
 def _api_fallback() -> APIRouter:

@@ -86,9 +86,29 @@ def goal_unit(campaign: Campaign, units: dict[str, str]) -> str:
     if campaign.goal_measure is GoalMeasure.CITIZENS:
         return _("people")
     if campaign.goal_measure is GoalMeasure.COUNT:
-        return _("good deeds")
+        # Deeds counted one a time (blood donations) in the catalog's own unit.
+        found = {units[code] for code in campaign.deed_types if code in units}
+        return unit_label("time") if found == {"time"} else _("good deeds")
     unit = service.unit_of(campaign, units)
     return unit_label(unit) if unit else ""
+
+
+def progress_words(campaign: Campaign, progress: service.Progress, unit: str) -> str:
+    """24 of 40 times; 40 times · goal of 40 times reached; 298 times · past the goal
+    of 40 times. Past the goal is a success, never "745%". A figure and its unit are
+    held together (no-break space) so a phone never puts the unit on the next line."""
+    value, goal = grouped(progress.value), grouped(campaign.goal)
+    if not progress.reached:
+        return _("%(value)s of %(goal)s %(unit)s") % {"value": value, "goal": goal, "unit": unit}
+
+    def amount(figure: str) -> str:
+        return f"{figure}\u00a0{unit}" if unit else figure
+
+    if progress.passed:
+        words = _("%(amount)s · past the goal of %(goal)s")
+    else:
+        words = _("%(amount)s · the goal of %(goal)s reached")
+    return words % {"amount": amount(value), "goal": amount(goal)}
 
 
 def _helpers(session: Session, campaigns: list[Campaign], *, names: bool = True) -> dict[str, Any]:
@@ -104,6 +124,7 @@ def _helpers(session: Session, campaigns: list[Campaign], *, names: bool = True)
     return {
         "grouped": grouped,
         "goal_unit": lambda c: goal_unit(c, units),
+        "progress_words": lambda c, p: progress_words(c, p, goal_unit(c, units)),
         "type_name": lambda code: named.get(code, code),
         "province_names": lambda codes: ", ".join(province_name(c, lang) for c in codes),
         "measure_labels": measure_labels(),

@@ -107,6 +107,12 @@ class Progress:
     def reached(self) -> bool:
         return self.value >= self.goal
 
+    @property
+    def passed(self) -> bool:
+        """More than the goal: pages say "past the goal", never a percentage in the
+        hundreds (the API still gives ``percent``)."""
+        return self.value > self.goal
+
 
 def _key(campaign: Campaign) -> tuple[Any, ...]:
     """What the figures depend on: an edit of a draft never reads old figures."""

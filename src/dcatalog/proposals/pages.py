@@ -24,6 +24,7 @@ from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
 from dcatalog.web.errors import validate_form
 from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -40,8 +41,18 @@ def _detail(
 ) -> HTMLResponse:
     proposal = service.get_proposal(session, proposal_id)
     lang = current_language()
+    staff = service.staff_agencies(session, proposal)
+
+    def named(ref: str, stored: str) -> str:
+        """Who took part, as the page names them ("" for a citizen: "a citizen")."""
+        if ref in staff:
+            agency = staff[ref]
+            return agency.name(lang) if agency else _("the programme office")
+        return stored
+
     context = {
         "proposal": proposal,
+        "named": named,
         "agencies": [(a.code, a.name(lang)) for a in list_active_agencies(session)],
         "units": [(code, unit_label(code)) for code in UNITS],
         "policies": list(policy_labels().items()),
@@ -71,8 +82,11 @@ def _index(
 
 
 @router.get("/proposals", response_class=HTMLResponse, dependencies=[public])
-def proposals(request: Request, session: SessionDep) -> HTMLResponse:
-    return _index(request, session)
+def proposals(request: Request, session: SessionDep, title: str = "") -> HTMLResponse:
+    """``title``: words someone searched the catalog for in vain, to start from
+    (cut to the title's length rather than refused: it only fills the form)."""
+    title = " ".join(title.split())[: service.TITLE_MAX]
+    return _index(request, session, {"title": title} if title else None)
 
 
 @router.post("/proposals", response_class=HTMLResponse)

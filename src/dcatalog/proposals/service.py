@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dcatalog.accounts.models import StaffAccount
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency
@@ -21,6 +22,8 @@ from dcatalog.catalog.schemas import NewDeedType
 from dcatalog.db import transactional, utcnow
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalStatus, ProposalSupport
+
+TITLE_MAX = 200
 
 
 def _text(value: str, field: str, limit: int) -> str:
@@ -48,7 +51,7 @@ def propose(
             "No such virtue.", errors=[FieldError("no such virtue", pointer="#/virtue")]
         )
     proposal = Proposal(
-        title=_text(title, "title", 200),
+        title=_text(title, "title", TITLE_MAX),
         description=_text(description, "description", 4000),
         virtue_code=virtue or None,
         proposer_ref=actor.label,
@@ -93,6 +96,21 @@ def comments_by(session: Session, label: str) -> list[ProposalComment]:
         .order_by(ProposalComment.created_at)
     )
     return list(session.scalars(query))
+
+def staff_agencies(session: Session, proposal: Proposal) -> dict[str, Agency | None]:
+    """The agency each staff member who proposed or commented acts for, by their
+    ``*_ref`` (None: the programme office). Pages name staff by their agency, in the
+    page's language: the stored name is the person's own, often in English."""
+    refs = {proposal.proposer_ref, *(c.author_ref for c in proposal.comments)}
+    emails = sorted(ref.removeprefix("staff:") for ref in refs if ref.startswith("staff:"))
+    if not emails:
+        return {}
+    query = (
+        select(StaffAccount.email, Agency)
+        .outerjoin(Agency, Agency.id == StaffAccount.agency_id)
+        .where(StaffAccount.email.in_(emails))
+    )
+    return {f"staff:{email}": agency for email, agency in session.execute(query)}
 
 
 def get_proposal(session: Session, proposal_id: uuid.UUID) -> Proposal:

@@ -8,7 +8,7 @@ echoed (one could be a national ID) and no stack trace leaves the server.
 from __future__ import annotations
 
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dcatalog.logs import get_logger
 from dcatalog.problems import (
     BAD_REQUEST,
+    FORBIDDEN,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
     PAYLOAD_TOO_LARGE,
@@ -31,6 +32,7 @@ from dcatalog.problems import (
     ValidationProblem,
 )
 from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
 log = get_logger(__name__)
@@ -39,6 +41,7 @@ M = TypeVar("M", bound=BaseModel)
 _BY_STATUS = {
     400: BAD_REQUEST,
     401: UNAUTHORIZED,
+    403: FORBIDDEN,
     404: NOT_FOUND,
     405: METHOD_NOT_ALLOWED,
     413: PAYLOAD_TOO_LARGE,
@@ -64,6 +67,11 @@ def wants_problem_json(request: Request) -> bool:
     return "json" in accept and "text/html" not in accept
 
 
+# Pages whose sign-in is the citizens' (ThaiD): their own record, and public
+# proposals, which the public takes part in (staff sign in from the header first).
+_CITIZEN_SIGN_IN_PATHS = ("/me", "/proposals")
+
+
 def problem_response(request: Request, problem: Problem) -> Response:
     headers = dict(problem.headers)
     if wants_problem_json(request):
@@ -74,18 +82,62 @@ def problem_response(request: Request, problem: Problem) -> Response:
             headers=headers,
         )
     if problem.status == 401:
-        # A page that needs sign-in sends the person to sign in, then back here:
-        # citizens' pages (under /me) to the citizens' sign-in, the rest to staff's.
-        where = "/me/sign-in" if request.url.path.startswith("/me") else "/login"
-        return RedirectResponse(f"{where}?next={quote(request.url.path)}", status_code=303)
+        # A page that needs sign-in sends the person to sign in, then back here.
+        path = request.url.path
+        citizen = any(path == p or path.startswith(p + "/") for p in _CITIZEN_SIGN_IN_PATHS)
+        where = "/me/sign-in" if citizen else "/login"
+        return RedirectResponse(f"{where}?next={quote(_come_back_to(request))}", status_code=303)
     context = {
         "title": problem.kind.title_th if current_language() == "th" else problem.kind.title,
-        "message": problem.detail,
+        "message": _explanation(problem),
+        "status": problem.status,
         "request_id": getattr(request.state, "request_id", None),
     }
     response = render(request, "error.html", context, status_code=problem.status)
     response.headers.update(headers)
     return response
+
+
+def _come_back_to(request: Request) -> str:
+    """Where a person comes back to after signing in: the page asked for; for a form
+    sent (POST), the page the form was on, as the browser says (same site only), else
+    the address it was sent to. Always a path: the sign-in pages check it again."""
+    if request.method in ("GET", "HEAD"):
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return request.url.path
+
+
+def _explanation(problem: Problem) -> str:
+    """What a person reads on an error page. The detail is written for developers and
+    in English, so a Thai page says what the kind of error means, in Thai."""
+    if current_language() != "th":
+        return problem.detail
+    by_status = {
+        400: _("The page could not read what was sent. Nothing was changed."),
+        403: _(
+            "You may not see or do this. If you were filling in a form, reload its page "
+            "and try again."
+        ),
+        404: _(
+            "There is nothing at this address. It may have been mistyped, or the page "
+            "may have moved or been removed."
+        ),
+        405: _("This address does not answer that way. Go back and use the page's buttons."),
+        409: _("This conflicts with what is already recorded. Nothing was changed."),
+        413: _("What was sent is larger than this service accepts. Send less at a time."),
+        422: _("Some of what was sent is not valid. Go back, check the form and try again."),
+        429: _("Too many attempts in a short time. Wait a moment, then try again."),
+        500: _(
+            "Something failed on our side and nothing was changed. Please try again later; "
+            "if it happens again, quote the reference below."
+        ),
+        503: _("The service cannot answer just now. Please try again in a few minutes."),
+    }
+    return by_status.get(problem.status) or by_status[500 if problem.status >= 500 else 400]
 
 
 def field_errors(errors: Any) -> list[FieldError]:
@@ -127,10 +179,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        if any(error.get("type") == "json_invalid" for error in errors):
+        in_path = all((error.get("loc") or ("",))[0] == "path" for error in errors)
+        if in_path and errors and not wants_problem_json(request):
+            # A page address with a malformed id (/proposals/abc) names no page: to a
+            # person that is "not found", not a form to correct. The API keeps its 422.
             problem: Problem = _HttpProblem(
-                BAD_REQUEST, "The request body is not valid JSON.", status=400
+                NOT_FOUND, f"Nothing is at {request.url.path}.", status=404
             )
+        elif any(error.get("type") == "json_invalid" for error in errors):
+            problem = _HttpProblem(BAD_REQUEST, "The request body is not valid JSON.", status=400)
         else:
             count = len(errors)
             problem = ValidationProblem(
