@@ -76,7 +76,7 @@ def refused_row_reason(row: jobs.RefusedRow) -> str:
 def _form_context(session: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
     return {
         "type_options": recordable(session, actor),
-        "province_options": province_options(lang),
+        "province_options": province_options(current_language()),
         "form": {},
         "deed_status_labels": deed_status_labels(),
         **extra,
