@@ -8,6 +8,7 @@ student's deed with a reason from the list, which the student reads in Thai."""
 import csv
 import io
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from dcatalog.identity.national_id import with_check_digit
 from tests.browser.test_catalog_story import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/shots-clerk")
+SHOTS = Path(tempfile.gettempdir()) / "shots-clerk"  # looked at by people, not asserted
 TODAY = today_in_thailand()
 ROWS = 3000
 MISTAKE_AT = range(30, ROWS, 60)  # 50 rows, five kinds in turn
@@ -129,7 +130,9 @@ def test_the_clerks_journey(
     # 4. The rows to fix, as uploaded, with the reason; fixed and uploaded as they are.
     with page.expect_download() as download:
         job.get_by_role("link", name="ดาวน์โหลดแถวที่ต้องแก้ไข (CSV)").click()
-    lines = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    lines = list(
+        csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig")))
+    )
     assert lines[0] == [*heading, "เหตุที่ไม่รับ"]
     refused = lines[1:]
     assert len(refused) == 50

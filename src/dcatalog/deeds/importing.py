@@ -215,8 +215,7 @@ class RefusedRows:
                         "cells": [_storable(cell) for cell in first.cells],
                         "external_id": first.external_id,
                         "errors": [
-                            [e.column, e.code, dict(e.params), e.reason]
-                            for e in errors[index:end]
+                            [e.column, e.code, dict(e.params), e.reason] for e in errors[index:end]
                         ],
                     }
                 )
@@ -515,9 +514,7 @@ def template_rows(
     day = (today or today_in_thailand()) - timedelta(days=1)
     quantity = min(Decimal(1), max_per_record) if max_per_record else Decimal(1)
     thai = lang == "th"
-    headings = [
-        THAI_HEADINGS[c][0] if thai else reasons.HEADINGS_EN[c] for c in COLUMNS
-    ]
+    headings = [THAI_HEADINGS[c][0] if thai else reasons.HEADINGS_EN[c] for c in COLUMNS]
     sample = {
         "national_id": EXAMPLE_NATIONAL_ID,
         "deed_type": deed_type,

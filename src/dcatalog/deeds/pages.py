@@ -67,9 +67,7 @@ def row_reason(error: RowError) -> str:
 def refused_row_reason(row: jobs.RefusedRow) -> str:
     """The reason cell of a refused row in the error file: its row in the file sent,
     each column as the template heads it and why."""
-    parts = [
-        reasons.with_column(e.column, e.text()) for e in row.errors
-    ]
+    parts = [reasons.with_column(e.column, e.text()) for e in row.errors]
     return _("Row %(row)s: %(reasons)s") % {"row": row.row, "reasons": "; ".join(parts)}
 
 
@@ -277,10 +275,12 @@ def import_errors(
         request.app.state.keyer,
         reason_heading=_("Why refused"),
         reason_of=refused_row_reason,
-        more_note=lambda count: _(
-            "… and %(count)s more refused rows not in this file: fix these, import this file, then import the original file again (rows recorded already come back as sent before)"
-        )
-        % {"count": f"{count:,}"},
+        more_note=lambda count: (
+            _(
+                "… and %(count)s more refused rows not in this file: fix these, import this file, then import the original file again (rows recorded already come back as sent before)"
+            )
+            % {"count": f"{count:,}"}
+        ),
     )
     return Response(
         report,

@@ -13,6 +13,7 @@ by the internal field names.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -100,10 +101,8 @@ def shown(code: str | None, params: Mapping[str, str] | None, fallback: str = ""
         return fallback
     values = dict(params or {})
     if "day" in values:  # an ISO date: the page's calendar
-        try:
+        with contextlib.suppress(ValueError):
             values["day"] = format_date(date.fromisoformat(values["day"]), current_language())
-        except ValueError:
-            pass
     return _(MESSAGES[code]) % values
 
 
@@ -131,8 +130,7 @@ def field_reason(error: FieldError) -> str:
     text = shown(error.code, dict(error.params))
     if not text:
         thai = current_language() == "th" and error.detail_th
-        text = error.detail_th if thai and error.detail_th else error.detail
-        return text
+        return error.detail_th if thai and error.detail_th else error.detail
     return with_column((error.pointer or "").removeprefix("#/"), text)
 
 

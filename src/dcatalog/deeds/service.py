@@ -327,7 +327,12 @@ class _Batch:
             if same_day + quantity > version.max_per_day:
                 limit = version.max_per_day.normalize()
                 errors.append(
-                    _error("quantity", "quantity_over_day_known", max=limit, recorded=same_day.normalize())
+                    _error(
+                        "quantity",
+                        "quantity_over_day_known",
+                        max=limit,
+                        recorded=same_day.normalize(),
+                    )
                     if all(p.agency_id == mine for p in same)
                     else _error("quantity", "quantity_over_day", max=limit)
                 )

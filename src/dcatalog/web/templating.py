@@ -99,4 +99,3 @@ def render(
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, data, status_code=status_code)
-
