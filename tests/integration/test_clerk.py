@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from dcatalog.accounts import service as accounts
 from dcatalog.accounts.permissions import Role
+from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.catalog.models import DeedType
 from dcatalog.deeds.models import Deed, DeedStatus
@@ -290,3 +292,28 @@ def test_the_queue_counts_pages_and_filters_in_a_fixed_number_of_queries(
     with statements(session) as full:
         clerk.get("/staff/deeds/queue")
     assert 3 <= len(full) == len(small) <= 12, full  # no query per deed shown
+
+
+def test_held_for_review_reads_in_thai_on_the_pages_and_stays_english_in_the_api(
+    clerk: TestClient, app: FastAPI, session: Session
+) -> None:
+    key = accounts.create_api_key(session, SYSTEM, get_agency(session, "kys"), "kys", ["deeds:write"])[1]  # fmt: skip
+    session.commit()
+    cells = dict(zip(("national_id", "deed_type", "quantity", "occurred_on", "province", "evidence", "external_id"), row(7), strict=True))  # fmt: skip
+    api = TestClient(app).post(
+        "/api/v1/deeds",
+        json={
+            **cells,
+            "occurred_on": (TODAY - timedelta(days=3 + 7 % 5)).isoformat(),
+            "external_id": "k-7",
+        },
+        headers={"authorization": f"Bearer {key}"},
+    )
+    assert api.status_code == 201, api.text
+    token = csrf_from(clerk, "/staff/deeds/record")
+    page = clerk.post("/staff/deeds/record", data={"csrf_token": token, **cells})
+    assert page.status_code == 201, page.text[-1500:]
+    assert "รอสำนักงานโครงการตรวจสอบ" in page.text
+    assert "held for review" not in page.text
+    stored = session.scalars(select(Deed).where(Deed.external_id == "c-7")).one()
+    assert stored.status_reason == "held for review by the programme office"  # the API's text

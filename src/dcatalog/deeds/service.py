@@ -96,7 +96,11 @@ def _error(
     field_name: str | None, code: str, detail_th: str | None = None, **params: Any
 ) -> FieldError:
     """A refusal of one field: the English text for the API, the code for the pages."""
-    reason = reasons.Reason(code, {k: str(v) for k, v in params.items()})
+    # A figure as people write it: 10, not Decimal's normalised 1E+1.
+    shown = {
+        k: f"{v.normalize():f}" if isinstance(v, Decimal) else str(v) for k, v in params.items()
+    }
+    reason = reasons.Reason(code, shown)
     return FieldError(
         reason.english,
         pointer=f"#/{field_name}" if field_name else None,
