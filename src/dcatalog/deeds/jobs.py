@@ -331,7 +331,8 @@ class Refused:
     """A job's stored refused rows, read back."""
 
     heading: list[str]
-    rows: list[RefusedRow]
+    rows: list[RefusedRow]  # the first ``limit`` read
+    kept: int  # rows refused and kept
     more: int  # rows refused and not kept (past the cap)
     examples: int
 
@@ -339,14 +340,16 @@ class Refused:
 def _read_refused(text: str, limit: int | None = None) -> Refused:
     heading: list[str] = []
     rows: list[RefusedRow] = []
-    more = examples = 0
+    kept = more = examples = 0
     for line in text.splitlines():
+        if line.startswith('{"row"'):
+            kept += 1
+            if limit is not None and len(rows) >= limit:
+                continue  # counted, not parsed: a page shows the first ones only
         item: dict[str, Any] = json.loads(line)
         if "heading" in item:
             heading = list(item["heading"])
         elif "row" in item:
-            if limit is not None and len(rows) >= limit:
-                continue
             cells = tuple(item["cells"])
             rows.append(
                 RefusedRow(
@@ -367,7 +370,7 @@ def _read_refused(text: str, limit: int | None = None) -> Refused:
             )
         else:
             more, examples = item.get("more", 0), item.get("examples", 0)
-    return Refused(heading, rows, more, examples)
+    return Refused(heading, rows, kept, more, examples)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -419,12 +422,12 @@ class JobView:
         rows = IMPORTS.rows_done(job)
         extra: dict[str, Any] = {}
         if with_errors and job.error_report.startswith(_SEALED) and keyer is not None:
-            refused = _read_refused(unseal(keyer, job.id, job.error_report))
+            refused = _read_refused(unseal(keyer, job.id, job.error_report), SHOWN_ERRORS)
             errors = [e for row in refused.rows for e in row.errors][:SHOWN_ERRORS]
             extra = {
                 "errors": tuple(errors),
                 "examples": refused.examples,
-                "kept": len(refused.rows),
+                "kept": refused.kept,
                 "more": refused.more,
             }
         elif with_errors:  # a report of an older version: CSV, redacted
