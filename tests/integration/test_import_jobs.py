@@ -156,7 +156,7 @@ def test_an_upload_becomes_a_job_with_its_counts_and_error_report(
 
     listing = recorder_client.get("/staff/deeds/import").text
     assert f"/staff/deeds/imports/{job_id}" in listing
-    assert "นำเข้า 2 แถว, ส่งมาแล้ว 1 แถว, ไม่รับ 8 แถว" in listing
+    assert "นำเข้า 2 แถว, ส่งมาแล้ว 1 แถว, ต้องแก้ไข 8 แถว" in listing
 
 
 def test_all_or_nothing_rolls_back_every_row(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -343,8 +344,6 @@ def queue(
 
 
 def _queue_link(filters: dict[str, str], page: int) -> str:
-    from urllib.parse import urlencode
-
     query = {k: v for k, v in filters.items() if v}
     if page > 1:
         query["page"] = str(page)
@@ -366,8 +365,6 @@ async def verify_selected(
 
 def _back_to_queue(back: str, decided: int) -> str:
     """The queue page the decision was made on (only ever the queue)."""
-    from urllib.parse import urlsplit
-
     query = urlsplit(back).query if back.startswith("/staff/deeds/queue") else ""
     query = "&".join(p for p in query.split("&") if p and not p.startswith("decided="))
     return f"/staff/deeds/queue?{query + '&' if query else ''}decided={decided}"

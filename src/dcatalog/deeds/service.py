@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, literal, select, union_all
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from dcatalog import snapshots
@@ -727,8 +727,6 @@ def queue_page(
 ) -> QueuePage:
     """A page of the agency's pending deeds, oldest first, filtered by deed type and the
     day of the deed: a fixed handful of queries, whatever the page holds."""
-    from sqlalchemy import func
-
     base = _pending_of(actor)
     filters = list(base)
     if deed_type:
