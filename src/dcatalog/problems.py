@@ -24,6 +24,9 @@ class FieldError:
     pointer: str | None = None
     parameter: str | None = None
     detail_th: str | None = None
+    # A reason of the deed rules (dcatalog.deeds.reasons): pages translate it.
+    code: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         data = {"detail": self.detail}

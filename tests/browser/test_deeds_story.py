@@ -87,16 +87,16 @@ def test_record_import_and_verify(page: Page, server: str, backend: str, tmp_pat
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     with page.expect_download() as download:
-        job.get_by_role("link", name="ดาวน์โหลดแถวที่ไม่รับ (CSV)").click()
+        job.get_by_role("link", name="ดาวน์โหลดแถวที่ต้องแก้ไข (CSV)").click()
     report = Path(download.value.path()).read_bytes()
     assert report.startswith("\ufeff".encode())  # Excel shows the Thai
     refused = list(csv.DictReader(report.decode("utf-8-sig").splitlines()))
-    assert {(int(r["row"]), r["column"]) for r in refused} == {
-        *((n + 2, "national_id") for n in BAD_IDS),
-        (ROWS + 3, "external_id"),
-    }
-    assert all(r["reason"] for r in refused)
-    assert not any(nid(n) in report.decode("utf-8-sig") for n in BAD_IDS)
+    # The rows to fix as they were sent (to fix and send again), each with its reason.
+    why = {r["รหัสอ้างอิง"]: r["เหตุที่ไม่รับ"] for r in refused}
+    for n in BAD_IDS:
+        assert why[f"v-{n}"].startswith(f"แถว {n + 2}: เลขประจำตัวประชาชน:")
+    assert {r["รหัสอ้างอิง"] for r in refused} == {*(f"v-{n}" for n in BAD_IDS), "v-20"}
+    assert all(r["เหตุที่ไม่รับ"] for r in refused)
 
     # The import is listed at once, to come back to.
     listed = page.locator("#recent-imports").get_by_role("link", name=source.name)
@@ -118,12 +118,15 @@ def test_record_import_and_verify(page: Page, server: str, backend: str, tmp_pat
     reason.fill("ไม่มีใบรับรองกิจกรรมแนบมา")
     first.get_by_role("button", name="ไม่รับรอง").click()
     expect(page.get_by_role("status")).to_contain_text("บันทึกผลแล้ว")
-    # The queue shows 200 at a time (waiting: a long page may still be arriving).
-    expect(page.locator('input[name="ids"]')).to_have_count(200)
-    page.get_by_label("เลือกทั้งหมด").check()
+    # The queue shows 50 at a time, and says how many wait.
+    expect(page.locator('input[name="ids"]')).to_have_count(50)
+    expect(page.get_by_test_id("queue-count")).to_contain_text("296 รายการรอตรวจรับรอง")
+    page.get_by_label("เลือกทั้งหมดในหน้านี้").check()
     page.get_by_role("button", name="รับรองรายการที่เลือก").click()
     expect(page.get_by_role("status")).to_contain_text("บันทึกผลแล้ว")
-    # 296 imported + 1 from the form - 1 rejected - 200 verified are left.
-    expect(page.locator('input[name="ids"]')).to_have_count(ROWS - len(BAD_IDS) + 1 - 1 - 200)
+    # 296 imported + 1 from the form - 1 rejected - 50 verified are left.
+    expect(page.get_by_test_id("queue-count")).to_contain_text(
+        f"{ROWS - len(BAD_IDS) + 1 - 1 - 50} รายการรอตรวจรับรอง"
+    )
     page.screenshot(path=SCREENSHOTS / f"queue-after-{backend}.png")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -307,5 +307,5 @@ def test_bulk_file_template_per_deed_type(client: TestClient, session: Session) 
     assert response.headers["content-type"].startswith("text/csv")
     assert "kys.volunteer_activity-template.csv" in response.headers["content-disposition"]
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "national_id,deed_type,quantity,occurred_on,province,evidence,external_id"
+    assert lines[0] == "เลขประจำตัวประชาชน,ประเภทความดี,จำนวน,วันที่,จังหวัด,หลักฐาน,รหัสอ้างอิง"
     assert client.get("/catalog/kys.nothing/template.csv").status_code == 404

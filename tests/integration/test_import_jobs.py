@@ -35,6 +35,8 @@ from tests.conftest import TEST_PEPPER
 from tests.factories import csrf_from, make_account, make_agency, sign_in
 from tests.integration.test_import import TODAY, be, messy_rows, nid, write_csv
 
+HEADINGS_SENT = ["เลขประจำตัวประชาชน", "ประเภทความดี", "จำนวน", "วันที่", "จังหวัด", "หลักฐาน", "รหัสอ้างอิง"]
+
 RULES = service.Rules(today=TODAY, max_age_days=730, academic_start=(5, 16))
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 HTMX = {"HX-Request": "true"}
@@ -98,7 +100,8 @@ def test_an_upload_becomes_a_job_with_its_counts_and_error_report(
     job_id = job_id_in(answer.text)
     assert "<progress" in answer.text
     assert "11 จาก 11 แถว" in answer.text  # rows processed of the total
-    assert "11 แถว: นำเข้า 2" in answer.text
+    assert "นำเข้าแล้ว 2 แถว" in answer.text
+    assert "8 แถวต้องแก้ไข" in answer.text
     assert 'hx-trigger="every 1s"' not in answer.text  # done: the page stops polling
 
     again = recorder_client.get(f"/staff/deeds/imports/{job_id}", headers=HTMX)
@@ -113,21 +116,26 @@ def test_an_upload_becomes_a_job_with_its_counts_and_error_report(
     assert report.headers["content-type"].startswith("text/csv")
     assert "attachment" in report.headers["content-disposition"]
     assert report.content.startswith("\ufeff".encode())  # Excel reads the Thai as UTF-8
-    rows = list(csv.DictReader(io.StringIO(report.content.decode("utf-8-sig"))))
-    _, expected = messy_rows()
-    refused = {int(r["row"]): r["column"] for r in rows}
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    sent, expected = messy_rows()
+    # The file's own headings, then the reason; each refused row as it was sent.
+    assert rows[0] == [*HEADINGS_SENT, "เหตุที่ไม่รับ"]
+    refused = {int(re.match(r"แถว (\d+)", r[-1]).group(1)): r for r in rows[1:]}  # type: ignore[union-attr]
+    labels = dict(zip(importing.COLUMNS, HEADINGS_SENT, strict=True))
     for row, column in expected.items():
         if column not in ("imported", "unchanged"):
-            assert refused[row] == column, row
-    assert refused[12] == "province"
-    assert all(r["reason"] for r in rows)
-    assert {r["external_id"] for r in rows if r["row"] == "5"} == {"r-5"}
-    # The report never holds a national ID, not even one typed into the wrong column.
+            assert refused[row][:-1] == sent[row - 2], row
+            assert f"{labels[column]}:" in refused[row][-1], row
+    assert "จังหวัด:" in refused[12][-1]
+    assert "หลักตรวจสอบไม่ตรง" in refused[5][-1]  # the reason in Thai
+    # The database never holds a national ID in clear: the refused rows are sealed.
     stored = session.scalars(select(ImportJob.error_report)).one()
+    assert stored.startswith("sealed:")
     for n in range(1, 10):
         assert nid(n) not in stored
-        assert nid(n) not in report.text
-    assert "[national-id]" in stored
+    # The download gives the clerk back only the rows to fix (with their IDs as sent).
+    assert nid(2) not in report.text  # imported
+    assert nid(9) in report.text  # row 12, to fix
 
     job = session.get(ImportJob, job_id)
     assert job is not None
@@ -148,7 +156,7 @@ def test_an_upload_becomes_a_job_with_its_counts_and_error_report(
 
     listing = recorder_client.get("/staff/deeds/import").text
     assert f"/staff/deeds/imports/{job_id}" in listing
-    assert "นำเข้า 2 แถว, ส่งมาแล้ว 1 แถว, ไม่รับ 8 แถว" in listing
+    assert "นำเข้า 2 แถว, ส่งมาแล้ว 1 แถว, ต้องแก้ไข 8 แถว" in listing
 
 
 def test_all_or_nothing_rolls_back_every_row(

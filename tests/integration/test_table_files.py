@@ -96,8 +96,8 @@ def test_an_external_id_excel_would_run_comes_back_quoted_in_the_error_report(
     report = recorder_client.get(f"/staff/deeds/imports/{job}/errors.csv")
     assert report.content.startswith("\ufeff".encode())
     (row,) = list(csv.DictReader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert (row["row"], row["column"]) == ("2", "occurred_on")
-    assert row["external_id"] == "'" + FORMULA
+    assert row["เหตุที่ไม่รับ"].startswith("แถว 2: วันที่:")
+    assert row["external_id"] == "'" + FORMULA  # as sent, quoted
 
 
 def test_a_ceremony_name_excel_would_run_comes_back_quoted(
@@ -306,9 +306,10 @@ def test_the_error_report_download_is_capped_with_a_last_line_counting_the_rest(
     assert "6,000" in page  # refused rows, counted
     report = recorder_client.get(f"/staff/deeds/imports/{job}/errors.csv")
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert rows[0] == ["row", "column", "reason", "external_id"]
-    assert len(rows) == 1 + 100 + 1
-    assert rows[-1][2].startswith("… and 11,900 more errors not listed")
+    assert rows[0] == [*HEADING.strip().split(","), "เหตุที่ไม่รับ"]
+    assert len(rows) == 1 + 100 + 1  # the first 100 refused rows, then a note
+    assert rows[-1][-1].startswith("… และอีก 5,900 แถวที่ต้องแก้ไขซึ่งไม่อยู่ในไฟล์นี้")
+    assert "ไฟล์ที่ดาวน์โหลดมี 100 แถวแรกจาก 6,000 แถวที่ต้องแก้ไข" in page
 
 
 @pytest.mark.parametrize("cells", [["=1+1", "ok"], ["-3", "+", "@x"]])

@@ -33,10 +33,14 @@ PAGES_PER_PERSON = 120
 # Three English words in a row (letters only, so codes like "redcross.donor_7",
 # e-mails and URLs, taken out first, do not count).
 ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,:;-]+[A-Za-z][a-z']+){2,}\b")
-NOT_SENTENCES = re.compile(r"\S+@\S+|\b\w+:\w+|https?://\S+|\b[\w.-]+\.[a-z]{2,}\S*|\b\w+[._/]\w+\S*")
+NOT_SENTENCES = re.compile(
+    r"\S+@\S+|\b\w+:\w+|https?://\S+|\b[\w.-]+\.[a-z]{2,}\S*|\b\w+[._/]\w+\S*"
+)
 ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 # Links that end the visit or fetch files instead of pages.
-SKIP = re.compile(r"/(sign-out|logout)\b|^/lang/|\.(csv|json|pdf|png|xlsx|svg|js|css)$|^/api/|^/static/")
+SKIP = re.compile(
+    r"/(sign-out|logout)\b|^/lang/|\.(csv|json|pdf|png|xlsx|svg|js|css)$|^/api/|^/static/"
+)
 
 
 HIDING = {"script", "style", "code", "pre", "kbd", "samp", "template", "textarea"}

@@ -38,5 +38,7 @@ def test_quantities() -> None:
 
 def test_template_opens_in_excel_as_utf8() -> None:
     text = template("kys.volunteer_activity")
-    assert text.startswith("\ufeffnational_id,deed_type,quantity")
+    assert text.startswith("\ufeffNational ID,Deed type,Quantity")
+    thai = template("kys.volunteer_activity", lang="th")
+    assert thai.startswith("\ufeffเลขประจำตัวประชาชน,ประเภทความดี,จำนวน")
     assert "kys.volunteer_activity" in text.splitlines()[1]

@@ -18,7 +18,7 @@ from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.catalog import service
 from dcatalog.catalog.models import DeedType, VerificationPolicy, VersionStatus
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
-from dcatalog.deeds.importing import template
+from dcatalog.deeds.importing import template, template_xlsx
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
@@ -159,14 +159,35 @@ def catalog_entry(request: Request, code: str, session: SessionDep) -> HTMLRespo
     return render(request, "catalog/detail.html", context)
 
 
+def _template_options(session: Any, code: str) -> tuple[str, dict[str, Any]]:
+    entry = service.get_public(session, code)
+    version = entry.in_force
+    return entry.code, {
+        "lang": current_language(),
+        "max_per_record": version.max_per_record if version else None,
+    }
+
+
 @router.get("/catalog/{code}/template.csv", dependencies=[public])
 def import_template(code: str, session: SessionDep) -> Response:
-    """A CSV to fill in for a bulk import of this deed type."""
-    entry = service.get_public(session, code)
+    """A CSV to fill in for a bulk import of this deed type (headings in the page's
+    language, an example row the import accepts and never records)."""
+    code, options = _template_options(session, code)
     return Response(
-        template(entry.code),
+        template(code, **options),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{entry.code}-template.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{code}-template.csv"'},
+    )
+
+
+@router.get("/catalog/{code}/template.xlsx", dependencies=[public])
+def import_template_xlsx(code: str, session: SessionDep) -> Response:
+    """The same template as an XLSX workbook."""
+    code, options = _template_options(session, code)
+    return Response(
+        template_xlsx(code, **options),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{code}-template.xlsx"'},
     )
 
 

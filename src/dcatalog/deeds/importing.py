@@ -11,12 +11,13 @@ is dropped silently.
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,7 @@ from dcatalog import tabular
 from dcatalog.actors import Actor
 from dcatalog.config import Settings
 from dcatalog.db import transaction
-from dcatalog.deeds import service
+from dcatalog.deeds import reasons, service
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.logs import redact
 from dcatalog.tabular import FileProblem as FileProblem
@@ -54,6 +55,7 @@ THAI_HEADINGS = {
 }
 _HEADINGS = {
     **{name: name for name in COLUMNS},
+    **{heading.lower(): name for name, heading in reasons.HEADINGS_EN.items()},
     **{thai: name for name, alternatives in THAI_HEADINGS.items() for thai in alternatives},
 }
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
@@ -67,8 +69,38 @@ _MEMO_LIMIT = 500_000  # keyed IDs remembered during one import (about 100 MB at
 class RowError:
     row: int  # as the spreadsheet numbers it: the heading is row 1
     column: str
-    reason: str
+    reason: str  # in English (the API's and the CLI's)
     external_id: str = ""
+    code: str = ""  # the reason's code (dcatalog.deeds.reasons): pages translate it
+    params: tuple[tuple[str, str], ...] = ()
+    cells: tuple[str, ...] = field(default=(), compare=False, repr=False)  # the row as sent
+
+    @classmethod
+    def of(
+        cls, row: int, column: str, code: str, external_id: str = "", cells: tuple[str, ...] = ()
+    ) -> RowError:
+        return cls(row, column, reasons.MESSAGES[code], external_id, code, (), cells)
+
+    def text(self) -> str:
+        """The reason in the page's language."""
+        return reasons.shown(self.code, dict(self.params), self.reason)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's value; ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(reasons.MESSAGES[code])
+
+
+# A template's example row is checked like any other and never recorded: its
+# reference number starts with one of these (see docs/recording.md).
+EXAMPLE_PREFIXES = ("example-", "ตัวอย่าง-")
+
+
+def is_example(external_id: str) -> bool:
+    return external_id.strip().casefold().startswith(EXAMPLE_PREFIXES)
 
 
 ERRORS_LISTED = Settings.model_fields["import_errors_listed"].default
@@ -90,6 +122,7 @@ class ImportSummary:
     all_or_nothing: bool = False
     rolled_back: bool = False
     listed: int = ERRORS_LISTED
+    examples: int = 0  # example rows checked and accepted, never recorded
 
     def add_errors(self, errors: list[RowError]) -> None:
         """Errors of later rows than any added before."""
@@ -127,6 +160,9 @@ class ErrorReport:
         self._limit, self._redacted = limit, redacted
         self.written = self.more = 0
 
+    def start(self, heading: list[str]) -> None:
+        pass  # this report names columns by their field names
+
     def add(self, errors: list[RowError]) -> None:
         for error in errors:
             if self.written >= self._limit:
@@ -138,9 +174,72 @@ class ErrorReport:
             self._writer.writerow([error.row, error.column, reason, external_id])
             self.written += 1
 
-    def close(self) -> None:
+    def close(self, summary: ImportSummary | None = None) -> None:
         if self.more:
             self._writer.writerow(["", "", more_errors(self.more), ""])
+
+
+class RefusedRows:
+    """The refused rows of a (page) import, kept to be given back: each row as it was
+    uploaded, under the file's own headings, with its reasons as codes (translated
+    when downloaded). JSON lines: the heading, at most ``limit`` rows, then a last
+    line with how many rows were left out and how many example rows were checked.
+    The text holds national IDs as uploaded: the job stores it sealed (see
+    ``jobs.seal``), never in clear."""
+
+    def __init__(self, out: IO[str], *, limit: int) -> None:
+        self._out, self._limit = out, limit
+        self.written = self.more = 0
+
+    def _line(self, value: Any) -> None:
+        self._out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def start(self, heading: list[str]) -> None:
+        self._line({"heading": heading})
+
+    def add(self, errors: list[RowError]) -> None:
+        """Errors in row order (a row's errors together)."""
+        index = 0
+        while index < len(errors):
+            row = errors[index].row
+            end = index
+            while end < len(errors) and errors[end].row == row:
+                end += 1
+            if self.written >= self._limit:
+                self.more += 1
+            else:
+                first = errors[index]
+                self._line(
+                    {
+                        "row": row,
+                        "cells": [_storable(cell) for cell in first.cells],
+                        "external_id": first.external_id,
+                        "errors": [
+                            [e.column, e.code, dict(e.params), e.reason] for e in errors[index:end]
+                        ],
+                    }
+                )
+                self.written += 1
+            index = end
+
+    def close(self, summary: ImportSummary | None = None) -> None:
+        self._line({"more": self.more, "examples": summary.examples if summary else 0})
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _storable(cell: str) -> str:
+    # PostgreSQL text cannot hold NUL: a control character (that row's error) goes.
+    return _CONTROL.sub("", cell)
+
+
+def _unquoted(cell: str) -> str:
+    """A cell as it was before a download of ours quoted it (``'=...`` back to
+    ``=...``): a fixed error file imports the text that was sent."""
+    if cell.startswith("'") and cell[1:2] and cell[1] in "=+-@\t\r":
+        return cell[1:]
+    return cell
 
 
 def more_errors(count: int) -> str:
@@ -159,10 +258,13 @@ def parse_date(text: str) -> date:
     elif match := _DMY.match(text):
         day, month, year = (int(g) for g in match.groups())
     else:
-        raise ValueError("write the date as DD/MM/YYYY or YYYY-MM-DD")
+        raise CellError("date_format")
     if year > 2400:  # Buddhist Era
         year -= 543
-    return date(year, month, day)
+    try:
+        return date(year, month, day)
+    except ValueError as exc:  # 31/02/2569, month 13
+        raise CellError("date_impossible") from exc
 
 
 @lru_cache(maxsize=8192)
@@ -171,9 +273,9 @@ def parse_quantity(text: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation as exc:
-        raise ValueError("not a number") from exc
+        raise CellError("not_a_number") from exc
     if not value.is_finite():
-        raise ValueError("not a number")
+        raise CellError("not_a_number")
     return value
 
 
@@ -185,35 +287,51 @@ def _columns(heading: list[str]) -> dict[str, int]:
             found[name] = index
     missing = [name for name in REQUIRED if name not in found]
     if missing:
+        thai = [THAI_HEADINGS[name][0] for name in missing]
         raise FileProblem(
             f"missing column(s): {', '.join(missing)} (first row must name the columns: {', '.join(COLUMNS)})",
-            thai=f"ไม่มีคอลัมน์ {', '.join(missing)} (แถวแรกต้องเป็นชื่อคอลัมน์: {', '.join(COLUMNS)})",
+            thai=f"ไม่มีคอลัมน์ {', '.join(thai)} (แถวแรกต้องเป็นชื่อคอลัมน์: {', '.join(THAI_HEADINGS[c][0] for c in COLUMNS)})",
         )
     return found
+
+
+# The reason column of our error file: a fixed file is uploaded as it is, and a
+# line that has only a reason (the note on rows left out) is no row.
+REASON_HEADINGS = ("เหตุที่ไม่รับ", "why refused")
+
+
+def _reason_column(heading: list[str]) -> int | None:
+    for index, title in enumerate(heading):
+        if title.strip().casefold() in REASON_HEADINGS:
+            return index
+    return None
 
 
 def _to_input(
     cells: list[str], columns: dict[str, int], row: int, control: int | None = None
 ) -> service.DeedInput | list[RowError]:
     width = len(cells)
-    get = {name: cells[i].strip() if i < width else "" for name, i in columns.items()}
+    get = {name: _unquoted(cells[i].strip()) if i < width else "" for name, i in columns.items()}
     external_id = get["external_id"]
+    sent = tuple(cells)
     if control is not None:  # NUL and the like: no ID, date or note holds one
         column = next((n for n, i in columns.items() if i == control), f"column {control + 1}")
         shown = "" if column == "external_id" else external_id
-        return [RowError(row, column, "control character", shown)]
-    errors = [RowError(row, name, "empty", external_id) for name in REQUIRED if not get[name]]
+        return [RowError.of(row, column, "control_character", shown, sent)]
+    errors = [
+        RowError.of(row, name, "empty", external_id, sent) for name in REQUIRED if not get[name]
+    ]
     quantity, occurred_on = Decimal(0), date.min
     if get["quantity"]:
         try:
             quantity = parse_quantity(get["quantity"])
-        except ValueError as exc:
-            errors.append(RowError(row, "quantity", str(exc), external_id))
+        except CellError as exc:
+            errors.append(RowError.of(row, "quantity", exc.code, external_id, sent))
     if get["occurred_on"]:
         try:
             occurred_on = parse_date(get["occurred_on"])
-        except ValueError as exc:
-            errors.append(RowError(row, "occurred_on", str(exc), external_id))
+        except CellError as exc:
+            errors.append(RowError.of(row, "occurred_on", exc.code, external_id, sent))
     if errors:
         return errors
     return service.DeedInput(
@@ -242,7 +360,7 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     limits: tabular.Limits | None = None,
     listed: int = ERRORS_LISTED,
-    report: ErrorReport | None = None,
+    report: ErrorReport | RefusedRows | None = None,
 ) -> ImportSummary:
     """Import a file for the actor's agency. Without ``all_or_nothing`` each batch of
     rows is committed as it goes (by ``service.record``) (re-running the file is safe: recorded rows come
@@ -259,15 +377,25 @@ def import_file(
     if heading is None:
         raise FileProblem("the file is empty", thai="ไฟล์ว่างเปล่า")
     columns = _columns(heading.cells)
+    reason_at = _reason_column(heading.cells)
+    if report is not None:
+        report.start(heading.cells)
 
-    def batches() -> Iterator[tuple[list[tuple[int, service.DeedInput]], list[RowError]]]:
+    def only_a_reason(cells: list[str]) -> bool:
+        return reason_at is not None and all(
+            not cell.strip() for i, cell in enumerate(cells) if i != reason_at
+        )
+
+    Batch = list[tuple[int, tuple[str, ...], service.DeedInput]]
+
+    def batches() -> Iterator[tuple[Batch, list[RowError]]]:
         # A batch is BATCH rows read, good or bad: the errors of a file of bad rows
         # wait in memory one batch at a time too.
-        batch: list[tuple[int, service.DeedInput]] = []
+        batch: Batch = []
         refused: list[RowError] = []
         read = 0
         for row in rows:
-            if row.blank:
+            if row.blank or only_a_reason(row.cells):
                 continue  # blank lines are not rows
             summary.rows += 1
             read += 1
@@ -276,7 +404,7 @@ def import_file(
                 refused.extend(parsed)
                 summary.rejected += 1
             else:
-                batch.append((row.number, parsed))
+                batch.append((row.number, tuple(row.cells), parsed))
             if read >= BATCH:
                 yield batch, refused
                 batch, refused, read = [], [], 0
@@ -289,15 +417,35 @@ def import_file(
         for batch, refused in batches():
             if len(citizens) > _MEMO_LIMIT:
                 citizens.clear()
+            real = [entry for entry in batch if not is_example(entry[2].external_id)]
+            examples = [entry for entry in batch if is_example(entry[2].external_id)]
             outcomes = (
                 service.record(
-                    session, actor, keyer, rules, [item for _, item in batch], citizens=citizens
+                    session, actor, keyer, rules, [item for *_, item in real], citizens=citizens
                 )
-                if batch
+                if real
                 else []
             )
-            for (number, item), outcome in zip(batch, outcomes, strict=True):
-                if outcome.result == "created":
+            checked = (
+                service.record(
+                    session,
+                    actor,
+                    keyer,
+                    rules,
+                    [item for *_, item in examples],
+                    citizens=citizens,
+                    write=False,
+                )
+                if examples
+                else []
+            )
+            for (number, cells, item), outcome, example in [
+                *((entry, outcome, False) for entry, outcome in zip(real, outcomes, strict=True)),
+                *((entry, outcome, True) for entry, outcome in zip(examples, checked, strict=True)),
+            ]:
+                if outcome.result == "created" and example:
+                    summary.examples += 1
+                elif outcome.result == "created":
                     summary.imported += 1
                 elif outcome.result == "unchanged":
                     summary.unchanged += 1
@@ -309,6 +457,9 @@ def import_file(
                             (e.pointer or "#/").removeprefix("#/") or "row",
                             e.detail,
                             item.external_id,
+                            e.code or "",
+                            e.params,
+                            cells,
                         )
                         for e in outcome.errors
                     )
@@ -331,7 +482,7 @@ def import_file(
     else:
         run()
     if report is not None:
-        report.close()
+        report.close(summary)
     return summary
 
 
@@ -344,22 +495,55 @@ def error_report(summary: ImportSummary, out: IO[str]) -> None:
     report.close()
 
 
-def template(deed_type: str, example: dict[str, str] | None = None) -> str:
-    """A CSV to fill in: the headings and one example row."""
-    buffer = io.StringIO()
-    writer = tabular.CsvWriter(buffer)  # BOM: Excel opens it as UTF-8 (Thai stays Thai)
-    writer.writerow(COLUMNS)
+EXAMPLE_NATIONAL_ID = "1-2345-45678-78-1"  # a valid checksum, nobody's number
+
+
+def template_rows(
+    deed_type: str,
+    *,
+    lang: str = "en",
+    today: date | None = None,
+    max_per_record: Decimal | None = None,
+) -> list[list[str]]:
+    """A file to fill in: the headings of ``lang`` and one example row that the import
+    accepts as it is (checked, and never recorded: see ``is_example``). Its quantity
+    stays within the type's limit per record and its date is yesterday, so that a
+    type taking one at a time (a blood donation) or a date a year back still passes."""
+    from dcatalog.calendars.buddhist_era import today_in_thailand
+
+    day = (today or today_in_thailand()) - timedelta(days=1)
+    quantity = min(Decimal(1), max_per_record) if max_per_record else Decimal(1)
+    thai = lang == "th"
+    headings = [THAI_HEADINGS[c][0] if thai else reasons.HEADINGS_EN[c] for c in COLUMNS]
     sample = {
-        "national_id": "1-2345-45678-78-1",
+        "national_id": EXAMPLE_NATIONAL_ID,
         "deed_type": deed_type,
-        "quantity": "3",
-        "occurred_on": "26/11/2569",
+        "quantity": f"{quantity.normalize():f}",
+        "occurred_on": f"{day.day:02d}/{day.month:02d}/{day.year + 543}"
+        if thai
+        else day.isoformat(),
         "province": "TH-10",
-        "evidence": "",
-        "external_id": "your-own-id-0001",
-        **(example or {}),
+        "evidence": "ใบรับรอง เลขที่ 0001" if thai else "certificate no. 0001",
+        "external_id": "ตัวอย่าง-0001" if thai else "example-0001",
     }
-    writer.writerow([sample[c] for c in COLUMNS])
+    return [headings, [sample[c] for c in COLUMNS]]
+
+
+def template(deed_type: str, **options: Any) -> str:
+    """The template as CSV (with a BOM: Excel opens it as UTF-8, Thai stays Thai)."""
+    return tabular.csv_text(template_rows(deed_type, **options))
+
+
+def template_xlsx(deed_type: str, **options: Any) -> bytes:
+    """The template as an XLSX workbook."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(deed_type[:31].replace(".", "_"))
+    for row in template_rows(deed_type, **options):
+        sheet.append(tabular.xlsx_row(sheet, row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
     return buffer.getvalue()
 
 

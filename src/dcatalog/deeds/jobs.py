@@ -21,9 +21,11 @@ every background job: see ``dcatalog.jobs``.
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import csv
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -34,8 +36,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,7 +62,7 @@ from dcatalog.problems import Forbidden, NotFound
 log = get_logger(__name__)
 
 RECENT = 10  # imports listed on the upload page
-SHOWN_ERRORS = 200  # refused rows shown on the page; the download has more
+SHOWN_ERRORS = 200  # refused rows' errors shown on the page; the download has more
 REPORTED = Settings.model_fields["import_errors_reported"].default
 SUFFIXES = tabular.SUFFIXES
 _REPORT_IN_MEMORY = 4 * 1024 * 1024  # an error report past this waits on disk
@@ -248,6 +251,7 @@ def run(
             ) as out,
             database.write_session() as session,
         ):
+            refused = importing.RefusedRows(out, limit=reported)
             summary = importing.import_file(
                 session,
                 actor,
@@ -258,10 +262,11 @@ def run(
                 progress=progress,
                 limits=limits,
                 listed=SHOWN_ERRORS,
-                report=importing.ErrorReport(out, limit=reported),
+                report=refused,
             )
             out.seek(0)
-            report = out.read() if summary.error_count else ""
+            kept = summary.error_count or summary.examples
+            report = seal(keyer, job_id, out.read()) if kept else ""
         _finish_done(database, job_id, summary, report)
     except FileProblem as problem:
         IMPORTS.finish_failed(database, job_id, str(problem).replace(path.name, file_name))
@@ -291,6 +296,83 @@ def _finish_done(
         job.failure = ""
 
 
+# --- the refused rows, sealed -------------------------------------------------------------
+
+_SEALED = "sealed:v1:"
+_SEAL_PURPOSE = b"import refused rows v1"
+
+
+def seal(keyer: CitizenKeyer, job_id: uuid.UUID, text: str) -> str:
+    """The refused rows hold national IDs as the clerk uploaded them (to be fixed and
+    sent again): stored encrypted (AES-GCM, a key derived from the pepper, bound to
+    the job), so the database never holds an ID in clear."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(keyer.derived_key(_SEAL_PURPOSE)).encrypt(
+        nonce, text.encode("utf-8"), job_id.bytes
+    )
+    return _SEALED + base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(keyer: CitizenKeyer, job_id: uuid.UUID, stored: str) -> str:
+    data = base64.b64decode(stored.removeprefix(_SEALED))
+    key = keyer.derived_key(_SEAL_PURPOSE)
+    return AESGCM(key).decrypt(data[:12], data[12:], job_id.bytes).decode("utf-8")
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    row: int
+    cells: tuple[str, ...]
+    errors: tuple[RowError, ...]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A job's stored refused rows, read back."""
+
+    heading: list[str]
+    rows: list[RefusedRow]  # the first ``limit`` read
+    kept: int  # rows refused and kept
+    more: int  # rows refused and not kept (past the cap)
+    examples: int
+
+
+def _read_refused(text: str, limit: int | None = None) -> Refused:
+    heading: list[str] = []
+    rows: list[RefusedRow] = []
+    kept = more = examples = 0
+    for line in text.splitlines():
+        if line.startswith('{"row"'):
+            kept += 1
+            if limit is not None and len(rows) >= limit:
+                continue  # counted, not parsed: a page shows the first ones only
+        item: dict[str, Any] = json.loads(line)
+        if "heading" in item:
+            heading = list(item["heading"])
+        elif "row" in item:
+            cells = tuple(item["cells"])
+            rows.append(
+                RefusedRow(
+                    item["row"],
+                    cells,
+                    tuple(
+                        RowError(
+                            item["row"],
+                            column,
+                            reason,
+                            item["external_id"],
+                            code,
+                            tuple(params.items()),
+                        )
+                        for column, code, params, reason in item["errors"]
+                    ),
+                )
+            )
+        else:
+            more, examples = item.get("more", 0), item.get("examples", 0)
+    return Refused(heading, rows, kept, more, examples)
+
+
 # --- reading -----------------------------------------------------------------------------
 
 
@@ -314,6 +396,9 @@ class JobView:
     failure: str
     has_report: bool
     errors: tuple[RowError, ...] = ()  # the first SHOWN_ERRORS, when asked for
+    examples: int = 0  # example rows checked and accepted (never recorded)
+    kept: int | None = None  # refused rows the download holds (None: not read)
+    more: int = 0  # refused rows past the cap, not in the download
 
     @property
     def active(self) -> bool:
@@ -325,9 +410,28 @@ class JobView:
             return 100 if self.status is ImportStatus.DONE else None
         return min(100, self.rows_done * 100 // self.rows_total)
 
+    @property
+    def partly(self) -> bool:
+        """Some rows imported, some to fix: a success with a list."""
+        return self.imported > 0 and self.rejected > 0 and not self.rolled_back
+
     @classmethod
-    def of(cls, job: ImportJob, *, with_errors: bool = False) -> JobView:
+    def of(
+        cls, job: ImportJob, *, with_errors: bool = False, keyer: CitizenKeyer | None = None
+    ) -> JobView:
         rows = IMPORTS.rows_done(job)
+        extra: dict[str, Any] = {}
+        if with_errors and job.error_report.startswith(_SEALED) and keyer is not None:
+            refused = _read_refused(unseal(keyer, job.id, job.error_report), SHOWN_ERRORS)
+            errors = [e for row in refused.rows for e in row.errors][:SHOWN_ERRORS]
+            extra = {
+                "errors": tuple(errors),
+                "examples": refused.examples,
+                "kept": refused.kept,
+                "more": refused.more,
+            }
+        elif with_errors:  # a report of an older version: CSV, redacted
+            extra = {"errors": _parse_report(job.error_report, SHOWN_ERRORS)}
         return cls(
             id=job.id,
             file_name=job.file_name,
@@ -344,7 +448,7 @@ class JobView:
             rolled_back=job.rolled_back,
             failure=job.failure,
             has_report=bool(job.error_report),
-            errors=_parse_report(job.error_report, SHOWN_ERRORS) if with_errors else (),
+            **extra,
         )
 
 
@@ -369,14 +473,17 @@ def _own(session: Session, actor: Actor, job_id: uuid.UUID) -> ImportJob:
     return job
 
 
-def view(database: Database, actor: Actor, job_id: uuid.UUID) -> JobView:
-    """One of the agency's imports, with its progress or result (404 for others)."""
+def view(
+    database: Database, actor: Actor, job_id: uuid.UUID, keyer: CitizenKeyer | None = None
+) -> JobView:
+    """One of the agency's imports, with its progress or result (404 for others); with
+    ``keyer``, its first refused rows too."""
     with database.session() as session:
         job = _own(session, actor, job_id)
     if IMPORTS.expire_stale(database, [job]):
         with database.session() as session:
             job = _own(session, actor, job_id)
-    return JobView.of(job, with_errors=job.status is ImportStatus.DONE)
+    return JobView.of(job, with_errors=job.status is ImportStatus.DONE, keyer=keyer)
 
 
 def recent(database: Database, actor: Actor, limit: int = RECENT) -> list[JobView]:
@@ -397,11 +504,35 @@ def recent(database: Database, actor: Actor, limit: int = RECENT) -> list[JobVie
     return [JobView.of(job) for job in jobs]
 
 
-def error_report(session: Session, actor: Actor, job_id: uuid.UUID) -> str:
+def error_report(
+    session: Session,
+    actor: Actor,
+    job_id: uuid.UUID,
+    keyer: CitizenKeyer,
+    *,
+    reason_heading: str,
+    reason_of: Callable[[RefusedRow], str],
+    more_note: Callable[[int], str],
+) -> str:
     """The refused rows of one of the agency's imports, as CSV with a BOM (so that
-    Excel reads the Thai as UTF-8)."""
+    Excel reads the Thai as UTF-8): each row as uploaded, under the file's own
+    headings, plus a column with its reasons (``reason_of``, in the page's language),
+    so that the clerk fixes the cells and uploads the file as it is. Formula text
+    comes back quoted (``tabular.CsvWriter``); the import reads it back unquoted."""
     job = _own(session, actor, job_id)
-    return tabular.BOM + (job.error_report or ",".join(importing.REPORT_HEADING) + "\r\n")
+    if not job.error_report.startswith(_SEALED):  # an older version's report
+        return tabular.BOM + (job.error_report or ",".join(importing.REPORT_HEADING) + "\r\n")
+    refused = _read_refused(unseal(keyer, job.id, job.error_report))
+    width = len(refused.heading)
+    out = io.StringIO()
+    writer = tabular.CsvWriter(out)
+    writer.writerow([*refused.heading, reason_heading])
+    for row in refused.rows:
+        cells = list(row.cells[:width]) + [""] * (width - len(row.cells))
+        writer.writerow([*cells, reason_of(row), *row.cells[width:]])
+    if refused.more:
+        writer.writerow([*([""] * width), more_note(refused.more)])
+    return out.getvalue()
 
 
 # --- start-up ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,9 +17,15 @@ from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of
 from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.service import may_record, search_public
-from dcatalog.deeds import jobs, service
+from dcatalog.deeds import jobs, reasons, service
 from dcatalog.deeds.api import rules_from
-from dcatalog.deeds.importing import FileProblem, parse_date, parse_quantity
+from dcatalog.deeds.importing import (
+    CellError,
+    FileProblem,
+    RowError,
+    parse_date,
+    parse_quantity,
+)
 from dcatalog.geo.provinces import province_options
 from dcatalog.problems import FieldError, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
@@ -41,7 +48,8 @@ def deed_status_labels() -> dict[str, str]:
     }
 
 
-def _form_context(session: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
+def recordable(session: Any, actor: Actor) -> list[tuple[str, str]]:
+    """The deed types the actor's agency may record: (code, name in the page's language)."""
     lang = current_language()
     agency = agency_of(session, actor)
     kinds: list[DeedType] = [
@@ -49,9 +57,25 @@ def _form_context(session: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
         for t in search_public(session, limit=500)
         if t.in_force and may_record(t.in_force.recorders, t.owner_agency_id, agency)
     ]
+    return [(t.code, t.in_force.name(lang)) for t in kinds if t.in_force]
+
+
+def row_reason(error: RowError) -> str:
+    """One error of an imported row, in the page's language."""
+    return error.text()
+
+
+def refused_row_reason(row: jobs.RefusedRow) -> str:
+    """The reason cell of a refused row in the error file: its row in the file sent,
+    each column as the template heads it and why."""
+    parts = [reasons.with_column(e.column, e.text()) for e in row.errors]
+    return _("Row %(row)s: %(reasons)s") % {"row": row.row, "reasons": "; ".join(parts)}
+
+
+def _form_context(session: Any, actor: Actor, **extra: Any) -> dict[str, Any]:
     return {
-        "type_options": [(t.code, t.in_force.name(lang)) for t in kinds if t.in_force],
-        "province_options": province_options(lang),
+        "type_options": recordable(session, actor),
+        "province_options": province_options(current_language()),
         "form": {},
         "deed_status_labels": deed_status_labels(),
         **extra,
@@ -100,8 +124,10 @@ def record(
                     evidence=evidence,
                     external_id=external_id,
                 )
-            except ValueError as exc:
-                raise ValidationProblem(str(exc), errors=[FieldError(str(exc))]) from exc
+            except CellError as exc:
+                column = "quantity" if exc.code == "not_a_number" else "occurred_on"
+                error = FieldError(str(exc), pointer=f"#/{column}", code=exc.code)
+                raise ValidationProblem(_("The deed was not recorded."), errors=[error]) from exc
             (outcome,) = service.record(
                 session, actor, request.app.state.keyer, rules_from(settings), [item]
             )
@@ -159,19 +185,29 @@ def file_problem(problem: FileProblem) -> ValidationProblem:
     return ValidationProblem(reason, status=problem.status)
 
 
-def _import_context(**extra: Any) -> dict[str, Any]:
+def _import_context(settings: Any, **extra: Any) -> dict[str, Any]:
     return {
         "import_status_labels": import_status_labels(),
         "import_failure": import_failure,
+        "row_reason": row_reason,
+        "column_label": reasons.column_label,
+        "shown_errors": jobs.SHOWN_ERRORS,
+        "reported_cap": settings.import_errors_reported,
         **extra,
     }
 
 
 @router.get("/staff/deeds/import", response_class=HTMLResponse)
 def import_page(
-    request: Request, database: DatabaseDep, actor: Annotated[Actor, WRITE]
+    request: Request,
+    database: DatabaseDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
 ) -> HTMLResponse:
-    context = _import_context(imports=jobs.recent(database, actor))
+    context = _import_context(
+        settings, imports=jobs.recent(database, actor), templates=recordable(session, actor)
+    )
     return render(request, "staff/import.html", context)
 
 
@@ -184,10 +220,11 @@ def import_upload(
     file: Annotated[UploadFile, File()],
     all_or_nothing: Annotated[bool, Form()] = False,
 ) -> Response:
+    keyer = request.app.state.keyer
     try:
         job = jobs.start(
             database,
-            request.app.state.keyer,
+            keyer,
             rules_from(settings),
             actor,
             file.file,
@@ -200,11 +237,11 @@ def import_upload(
         )
     except FileProblem as problem:
         refused = file_problem(problem)
-        failed = _import_context(problem=refused)
+        failed = _import_context(settings, problem=refused)
         return render(request, "staff/_import_result.html", failed, status_code=refused.status)
     if "hx-request" not in request.headers:  # a browser without scripts: the job's page
         return RedirectResponse(f"/staff/deeds/imports/{job.id}", status_code=303)
-    context = _import_context(job=jobs.view(database, actor, job.id))
+    context = _import_context(settings, job=jobs.view(database, actor, job.id, keyer))
     response = render(request, "staff/_import_result.html", context, status_code=202)
     response.headers["HX-Trigger"] = IMPORTS_CHANGED
     return response
@@ -212,10 +249,14 @@ def import_upload(
 
 @router.get("/staff/deeds/imports/{job_id}", response_class=HTMLResponse)
 def import_job(
-    request: Request, job_id: uuid.UUID, database: DatabaseDep, actor: Annotated[Actor, WRITE]
+    request: Request,
+    job_id: uuid.UUID,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
 ) -> HTMLResponse:
-    job = jobs.view(database, actor, job_id)
-    context = _import_context(job=job)
+    job = jobs.view(database, actor, job_id, request.app.state.keyer)
+    context = _import_context(settings, job=job)
     if "hx-request" not in request.headers:
         return render(request, "staff/import_job.html", context)
     response = render(request, "staff/_import_result.html", context)  # the page polling
@@ -226,10 +267,24 @@ def import_job(
 
 @router.get("/staff/deeds/imports/{job_id}/errors.csv")
 def import_errors(
-    job_id: uuid.UUID, session: SessionDep, actor: Annotated[Actor, WRITE]
+    request: Request, job_id: uuid.UUID, session: SessionDep, actor: Annotated[Actor, WRITE]
 ) -> Response:
+    report = jobs.error_report(
+        session,
+        actor,
+        job_id,
+        request.app.state.keyer,
+        reason_heading=_("Why refused"),
+        reason_of=refused_row_reason,
+        more_note=lambda count: (
+            _(
+                "… and %(count)s more refused rows not in this file: fix these, import this file, then import the original file again (rows recorded already come back as sent before)"
+            )
+            % {"count": f"{count:,}"}
+        ),
+    )
     return Response(
-        jobs.error_report(session, actor, job_id),
+        report,
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="refused-rows-{job_id}.csv"',
@@ -238,14 +293,61 @@ def import_errors(
     )
 
 
+QUEUE_PAGE = 50  # deeds on one page of the verification queue
+
+
 @router.get("/staff/deeds/queue", response_class=HTMLResponse)
-def queue(request: Request, session: SessionDep, actor: Annotated[Actor, VERIFY]) -> HTMLResponse:
-    deeds = service.pending_queue(session, actor)
+def queue(
+    request: Request,
+    session: SessionDep,
+    actor: Annotated[Actor, VERIFY],
+    deed_type: str = "",
+    occurred_from: str = "",
+    occurred_to: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    filters = {"deed_type": deed_type, "occurred_from": occurred_from, "occurred_to": occurred_to}
+    problem = None
+    try:
+        start = parse_date(occurred_from) if occurred_from.strip() else None
+        end = parse_date(occurred_to) if occurred_to.strip() else None
+    except CellError as exc:
+        start = end = None
+        problem = ValidationProblem(
+            _("The date filter was not used."),
+            errors=[FieldError(str(exc), code=exc.code)],
+        )
+    result = service.queue_page(
+        session,
+        actor,
+        deed_type=deed_type.strip() or None,
+        occurred_from=start,
+        occurred_to=end,
+        page=max(page, 1),
+        size=QUEUE_PAGE,
+    )
+    names = service.type_names(session, result.types, current_language())
     return render(
         request,
         "staff/queue.html",
-        {"deeds": deeds, "decided": request.query_params.get("decided")},
+        {
+            "queue": result,
+            "deeds": result.deeds,
+            "type_names": names,
+            "filters": filters,
+            "problem": problem,
+            "rejection_reasons": reasons.REJECTION_REASONS,
+            "decided": request.query_params.get("decided"),
+            "page_link": lambda n: _queue_link(filters, n),
+        },
     )
+
+
+def _queue_link(filters: dict[str, str], page: int) -> str:
+    query = {k: v for k, v in filters.items() if v}
+    if page > 1:
+        query["page"] = str(page)
+    return "/staff/deeds/queue" + (f"?{urlencode(query)}" if query else "")
 
 
 @router.post("/staff/deeds/queue/verify")
@@ -257,7 +359,15 @@ async def verify_selected(
     if ids:
         with database.write_session() as session:
             service.verify(session, actor, rules_from(settings), ids)
-    return RedirectResponse(f"/staff/deeds/queue?decided={len(ids)}", status_code=303)
+    back = str(form.get("back") or "")
+    return RedirectResponse(_back_to_queue(back, len(ids)), status_code=303)
+
+
+def _back_to_queue(back: str, decided: int) -> str:
+    """The queue page the decision was made on (only ever the queue)."""
+    query = urlsplit(back).query if back.startswith("/staff/deeds/queue") else ""
+    query = "&".join(p for p in query.split("&") if p and not p.startswith("decided="))
+    return f"/staff/deeds/queue?{query + '&' if query else ''}decided={decided}"
 
 
 @router.post("/staff/deeds/{deed_id}/reject")
@@ -265,8 +375,13 @@ def reject(
     deed_id: uuid.UUID,
     database: DatabaseDep,
     actor: Annotated[Actor, VERIFY],
-    reason: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    reason_code: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
 ) -> Response:
+    # A reason from the list is stored as its English text (its msgid), so that
+    # the citizen reads it in their own language; anything else stays as typed.
+    chosen = reasons.REJECTION_REASONS.get(reason_code)
     with database.write_session() as session:
-        service.reject(session, actor, deed_id, reason)
-    return RedirectResponse("/staff/deeds/queue?decided=1", status_code=303)
+        service.reject(session, actor, deed_id, chosen or reason)
+    return RedirectResponse(_back_to_queue(back, 1), status_code=303)

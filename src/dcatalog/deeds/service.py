@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, literal, select, union_all
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from dcatalog import snapshots
@@ -32,7 +32,7 @@ from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolic
 from dcatalog.catalog.service import may_record
 from dcatalog.credentials import service as credentials
 from dcatalog.db import bulk_insert, new_id, transactional, utcnow
-from dcatalog.deeds import tallies
+from dcatalog.deeds import reasons, tallies
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.geo.provinces import province_code
 from dcatalog.identity.citizen_key import CitizenKeyer
@@ -92,8 +92,22 @@ def credits_for(quantity: Decimal, credits_per_unit: int) -> int:
     return int((quantity * credits_per_unit).to_integral_value(rounding=ROUND_DOWN))
 
 
-def _error(field_name: str, message: str) -> FieldError:
-    return FieldError(message, pointer=f"#/{field_name}")
+def _error(
+    field_name: str | None, code: str, detail_th: str | None = None, **params: Any
+) -> FieldError:
+    """A refusal of one field: the English text for the API, the code for the pages."""
+    # A figure as people write it: 10, not Decimal's normalised 1E+1.
+    shown = {
+        k: f"{v.normalize():f}" if isinstance(v, Decimal) else str(v) for k, v in params.items()
+    }
+    reason = reasons.Reason(code, shown)
+    return FieldError(
+        reason.english,
+        pointer=f"#/{field_name}" if field_name else None,
+        detail_th=detail_th,
+        code=code,
+        params=tuple(reason.params.items()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,43 +238,30 @@ class _Batch:
         values: dict[str, Any] = {}
         citizen = self.citizen(item.national_id)
         if isinstance(citizen, InvalidNationalId):
-            errors.append(
-                FieldError(
-                    citizen.message_en, pointer="#/national_id", detail_th=citizen.message_th
-                )
-            )
+            errors.append(_error("national_id", f"id_{citizen.problem}", citizen.message_th))
         else:
             values["citizen_key"], values["id_last4"] = citizen
         kind = self.deed_type(item.deed_type.strip())
         if kind is None:
-            errors.append(
-                _error(
-                    "deed_type", f"{item.deed_type!r} is not an approved deed type in the catalog"
-                )
-            )
+            errors.append(_error("deed_type", "type_unknown", value=item.deed_type))
         elif not self.allowed[kind.code]:
-            errors.append(_error("deed_type", f"your agency may not record {kind.code}"))
+            errors.append(_error("deed_type", "type_not_allowed", value=kind.code))
         province = province_code(item.province)
         if province is None:
-            errors.append(
-                _error(
-                    "province",
-                    f"{item.province!r} is not a province (use ISO 3166-2:TH, e.g. TH-10)",
-                )
-            )
+            errors.append(_error("province", "province_unknown", value=item.province))
         if item.quantity <= 0:
-            errors.append(_error("quantity", "must be more than 0"))
+            errors.append(_error("quantity", "quantity_not_positive"))
         elif kind and kind.max_per_record and item.quantity > kind.max_per_record:
             errors.append(
-                _error("quantity", f"more than {kind.max_per_record.normalize()} in one record")
+                _error("quantity", "quantity_over_record", max=kind.max_per_record.normalize())
             )
         if item.occurred_on > self.rules.today:
-            errors.append(_error("occurred_on", "is in the future"))
+            errors.append(_error("occurred_on", "date_future"))
         elif item.occurred_on < self.rules.today - timedelta(days=self.rules.max_age_days):
-            errors.append(_error("occurred_on", f"is more than {self.rules.max_age_days} days ago"))
+            errors.append(_error("occurred_on", "date_too_old", days=self.rules.max_age_days))
         external_id = item.external_id.strip()
         if not external_id or len(external_id) > 100:
-            errors.append(_error("external_id", "must have 1 to 100 characters"))
+            errors.append(_error("external_id", "external_id_length"))
         if errors or kind is None or province is None:
             return None, errors
         values.update(
@@ -328,16 +329,16 @@ class _Batch:
             same = [p for p in prior if p.occurred_on == day]
             same_day = sum((p.quantity for p in same), Decimal(0))
             if same_day + quantity > version.max_per_day:
-                known = (
-                    f" ({same_day.normalize()} recorded already)"
-                    if all(p.agency_id == mine for p in same)
-                    else ""
-                )
+                limit = version.max_per_day.normalize()
                 errors.append(
                     _error(
                         "quantity",
-                        f"over the limit of {version.max_per_day.normalize()} per day for this person{known}",
+                        "quantity_over_day_known",
+                        max=limit,
+                        recorded=same_day.normalize(),
                     )
+                    if all(p.agency_id == mine for p in same)
+                    else _error("quantity", "quantity_over_day", max=limit)
                 )
         if version.min_days_between is not None:
             gap = version.min_days_between
@@ -346,26 +347,32 @@ class _Batch:
             ]
             if close:
                 nearest = min(close, key=lambda p: abs((p.occurred_on - day).days))
-                where = (
-                    f"only {abs((nearest.occurred_on - day).days)} days from this person's record of {nearest.occurred_on.isoformat()}"
+                errors.append(
+                    _error(
+                        "occurred_on",
+                        "date_too_close_known",
+                        days=abs((nearest.occurred_on - day).days),
+                        day=nearest.occurred_on.isoformat(),
+                        gap=gap,
+                    )
                     if nearest.agency_id == mine
-                    else "too close to another record of this person"
+                    else _error("occurred_on", "date_too_close", gap=gap)
                 )
-                errors.append(_error("occurred_on", f"{where}; at least {gap} days are needed"))
         if version.yearly_cap is not None:
             in_year = [p for p in prior if p.occurred_on.year == day.year]
             year_total = sum((p.quantity for p in in_year), Decimal(0))
             if year_total + quantity > version.yearly_cap:
-                known = (
-                    f" ({year_total.normalize()} in {day.year + 543} already)"
-                    if all(p.agency_id == mine for p in in_year)
-                    else ""
-                )
+                cap = version.yearly_cap.normalize()
                 errors.append(
                     _error(
                         "quantity",
-                        f"over the yearly limit of {version.yearly_cap.normalize()} for this person{known}",
+                        "quantity_over_year_known",
+                        max=cap,
+                        recorded=year_total.normalize(),
+                        year=day.year + 543,
                     )
+                    if all(p.agency_id == mine for p in in_year)
+                    else _error("quantity", "quantity_over_year", max=cap)
                 )
         return errors, duplicate
 
@@ -404,7 +411,7 @@ _VIEW = (
 )
 # What the checks read of stored deeds: the public view and what they compare.
 _STORED = (*_VIEW, "citizen_key", "agency_id", "virtue_code", "duplicate_of")
-HELD_FOR_REVIEW = "held for review by the programme office"
+HELD_FOR_REVIEW = reasons.HELD_FOR_REVIEW
 
 
 @transactional
@@ -417,9 +424,12 @@ def record(
     *,
     all_or_nothing: bool = False,
     citizens: CitizenMemo | None = None,
+    write: bool = True,
 ) -> list[Outcome]:
     """Record deeds for the actor's agency; one outcome per item, in order.
-    ``citizens`` remembers keyed IDs across the batches of one import."""
+    ``citizens`` remembers keyed IDs across the batches of one import. With
+    ``write=False`` every check runs and nothing is written (a template's example
+    row: "created" then means it would be)."""
     if not actor.can(Scope.DEEDS_WRITE):
         raise Forbidden("Recording deeds needs the permission deeds:write.")
     agency = agency_ref(session, actor.agency_id) if actor.agency_id else None
@@ -453,10 +463,7 @@ def record(
             else:
                 outcome.result = "conflict"
                 outcome.errors = [
-                    _error(
-                        "external_id",
-                        f"{values['external_id']!r} was used already for a different deed",
-                    )
+                    _error("external_id", "external_id_reused", value=values["external_id"])
                 ]
             continue
         prior = history[(values["citizen_key"], values["deed_type_code"])]
@@ -494,11 +501,9 @@ def record(
         for outcome in outcomes:
             if outcome.result == "created":
                 outcome.result, outcome.source = "rejected", None
-                outcome.errors = [
-                    FieldError("not recorded: another row was refused (all or nothing)")
-                ]
+                outcome.errors = [_error(None, "all_or_nothing")]
         return outcomes
-    if rows:
+    if rows and write:
         bulk_insert(session, _DEED, rows)
         verified = [r for r in rows if r["status"] is DeedStatus.VERIFIED]
         tallies.apply(session, (counted(r) for r in verified), rules.academic_start)
@@ -670,21 +675,93 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
     return deed
 
 
-def pending_queue(session: Session, actor: Actor, limit: int = 200) -> list[Deed]:
-    """The agency's pending deeds that it decides (not those held for the office)."""
+def _pending_of(actor: Actor) -> list[Any]:
     if not actor.can(Scope.DEEDS_VERIFY) or actor.agency_id is None:
         raise Forbidden("The verification queue needs the permission deeds:verify.")
-    query = (
-        select(Deed)
-        .where(
-            Deed.agency_id == actor.agency_id,
-            Deed.status == DeedStatus.PENDING,
-            Deed.duplicate_of.is_(None),
-        )
-        .order_by(Deed.id)
-        .limit(limit)
-    )
+    return [
+        Deed.agency_id == actor.agency_id,
+        Deed.status == DeedStatus.PENDING,
+        Deed.duplicate_of.is_(None),
+    ]
+
+
+def pending_queue(session: Session, actor: Actor, limit: int = 200) -> list[Deed]:
+    """The agency's pending deeds that it decides (not those held for the office)."""
+    query = select(Deed).where(*_pending_of(actor)).order_by(Deed.id).limit(limit)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the verification queue, with what the filters found in all."""
+
+    deeds: list[Deed]
+    total: int  # pending deeds matching the filters
+    waiting: int  # pending deeds of the agency, unfiltered
+    page: int
+    size: int
+    types: list[str]  # deed types that have pending deeds (the filter's choices)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1 if self.deeds else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.size + len(self.deeds)
+
+
+def queue_page(
+    session: Session,
+    actor: Actor,
+    *,
+    deed_type: str | None = None,
+    occurred_from: date | None = None,
+    occurred_to: date | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> QueuePage:
+    """A page of the agency's pending deeds, oldest first, filtered by deed type and the
+    day of the deed: a fixed handful of queries, whatever the page holds."""
+    base = _pending_of(actor)
+    filters = list(base)
+    if deed_type:
+        filters.append(Deed.deed_type_code == deed_type)
+    if occurred_from:
+        filters.append(Deed.occurred_on >= occurred_from)
+    if occurred_to:
+        filters.append(Deed.occurred_on <= occurred_to)
+    counts = dict(
+        session.execute(
+            select(Deed.deed_type_code, func.count()).where(*base).group_by(Deed.deed_type_code)
+        ).all()
+    )
+    total = (
+        session.scalar(select(func.count()).select_from(Deed).where(*filters)) or 0
+        if len(filters) > len(base)
+        else sum(counts.values())
+    )
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    deeds = list(
+        session.scalars(
+            select(Deed).where(*filters).order_by(Deed.id).offset((page - 1) * size).limit(size)
+        )
+    )
+    return QueuePage(deeds, total, sum(counts.values()), page, size, sorted(counts))
+
+
+def type_names(session: Session, codes: Sequence[str], lang: str) -> dict[str, str]:
+    """Deed types' names in force, in ``lang`` (the code if none)."""
+    if not codes:
+        return {}
+    found = session.scalars(select(DeedType).where(DeedType.code.in_(list(codes))))
+    names = {t.code: t.in_force.name(lang) for t in found if t.in_force}
+    return {code: names.get(code, code) for code in codes}
 
 
 @dataclass(frozen=True, slots=True)

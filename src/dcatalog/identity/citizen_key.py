@@ -31,6 +31,12 @@ class CitizenKeyer:
         """The key of an ID already normalised (13 ASCII digits) by ``normalise``."""
         return hmac.new(self._pepper, digits.encode("ascii"), hashlib.sha256).hexdigest()
 
+    def derived_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for ``purpose`` (e.g. sealing stored rows), derived from the
+        pepper: every process that shares the pepper has it, and it reveals nothing
+        of the pepper or of any citizen key."""
+        return hmac.new(self._pepper, b"dcatalog derived key: " + purpose, hashlib.sha256).digest()
+
     @property
     def fingerprint(self) -> str:
         """Identifies the pepper without revealing it, so a process with the wrong

@@ -97,6 +97,7 @@ def comments_by(session: Session, label: str) -> list[ProposalComment]:
     )
     return list(session.scalars(query))
 
+
 def staff_agencies(session: Session, proposal: Proposal) -> dict[str, Agency | None]:
     """The agency each staff member who proposed or commented acts for, by their
     ``*_ref`` (None: the programme office). Pages name staff by their agency, in the

@@ -48,6 +48,19 @@ def _static(context: Context, path: str) -> str:
     return f"{root}/static/{path.lstrip('/')}"
 
 
+def _field_reason(error: Any) -> str:
+    from dcatalog.deeds.reasons import field_reason
+
+    return field_reason(error)
+
+
+def _status_reason(text: str) -> str:
+    """A deed's stored status reason: ours translated, a verifier's own words as typed."""
+    from dcatalog.deeds.reasons import status_reason
+
+    return status_reason(text)
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("dcatalog.web", "templates"),
@@ -64,6 +77,8 @@ def build_environment() -> Environment:
     env.filters["number"] = _number
     env.filters["province"] = lambda code: province_name(code, i18n.current_language())
     env.globals["pick"] = _pick
+    env.globals["field_reason"] = _field_reason
+    env.filters["status_reason"] = _status_reason
     env.globals["static"] = _static
     env.globals["app_version"] = __version__
     env.globals["current_language"] = i18n.current_language
