@@ -398,10 +398,10 @@ def managed(session: Session, actor: Actor) -> list[Managed]:
     the claims and awards each has and where its draft stands."""
     if not (actor.can(Scope.CATALOG_WRITE) or actor.can(Scope.CATALOG_APPROVE)):
         raise Forbidden("This needs the permission catalog:write.")
-    query = select(Benefit).order_by(Benefit.code)
+    query = select(Benefit)
     if not actor.is_program_office:
         query = query.where(Benefit.agency_id == actor.agency_id)
-    return _counted(session, session.scalars(query).all())
+    return _counted(session, sorted(session.scalars(query), key=lambda b: b.sort_key))
 
 
 def managed_one(session: Session, actor: Actor, code: str) -> Managed:
@@ -414,7 +414,7 @@ def waiting(session: Session, actor: Actor) -> list[Managed]:
         raise Forbidden("This needs the permission catalog:approve.")
     drafts = session.scalars(select(Benefit).where(Benefit.status == BenefitStatus.DRAFT)).all()
     found = [m for m in _counted(session, drafts) if m.review.waiting]
-    return sorted(found, key=lambda m: (m.review.waiting_since, m.benefit.code))
+    return sorted(found, key=lambda m: (m.review.waiting_since, m.benefit.sort_key))
 
 
 def history(session: Session, benefit: Benefit) -> list[AuditEvent]:
@@ -443,8 +443,9 @@ def reached_through(session: Session, subjects: Collection[str], today: date) ->
 
 def offered(session: Session, today: date) -> list[Benefit]:
     """Approved benefits open today."""
-    query = select(Benefit).where(Benefit.status == BenefitStatus.APPROVED).order_by(Benefit.code)
-    return [b for b in session.scalars(query) if b.open_on(today)]
+    query = select(Benefit).where(Benefit.status == BenefitStatus.APPROVED)
+    found = [b for b in session.scalars(query) if b.open_on(today)]
+    return sorted(found, key=lambda b: b.sort_key)
 
 
 def get(session: Session, code: str) -> Benefit:
@@ -468,7 +469,7 @@ def progress(
         Progress(b, evaluate(session, rules.parse(b.rule), citizen_key, today, academic_start))
         for b in offered(session, today)
     ]
-    return sorted(found, key=lambda p: (not p.verdict.met, p.benefit.code))
+    return sorted(found, key=lambda p: (not p.verdict.met, p.benefit.sort_key))
 
 
 # --- partners' eligibility checks ----------------------------------------------------
