@@ -86,9 +86,7 @@ def names_in_order(html: str) -> list[str]:
     return re.findall(r"Step (\d+) credits", html)
 
 
-def test_a_ladder_of_milestones_is_listed_by_number(
-    app: FastAPI, session: Session
-) -> None:
+def test_a_ladder_of_milestones_is_listed_by_number(app: FastAPI, session: Session) -> None:
     load_demo(session)
     ladder(session)
     assert [b.code for b in benefits.offered(session, TODAY) if b.code in IN_ORDER] == IN_ORDER

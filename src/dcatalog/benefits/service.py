@@ -475,11 +475,16 @@ def progress(
 # --- partners' eligibility checks ----------------------------------------------------
 
 
+NO_CONSENT = "no consent covering what the rule reads"
+NO_GUARDIAN = "minor without a guardian's consent"
+
+
 @dataclass(frozen=True)
 class Check:
     outcome: AccessOutcome
     reason: str
     verdict: Verdict | None
+    citizen_key: str = ""  # whom it was about (the counter seals it to check again)
 
 
 def _consented(session: Session, citizen_key: str, agency_id: Any, rule: rules.Rule) -> bool:
@@ -522,19 +527,49 @@ def check_eligibility(
 ) -> Check:
     """Does a citizen meet a benefit's rule? Answered only with the citizen's
     consent (and a guardian's for a minor); every check is in the access log."""
+    _checked_request(session, actor, purpose, benefit_code)  # before the ID is read
+    return check_eligibility_of(
+        session,
+        actor,
+        key_of(keyer, national_id),
+        benefit_code=benefit_code,
+        purpose=purpose,
+        today=today,
+        academic_start=academic_start,
+    )
+
+
+def _checked_request(
+    session: Session, actor: Actor, purpose: str, benefit_code: str
+) -> tuple[str, Benefit]:
     if not actor.can(Scope.ELIGIBILITY_READ) or actor.agency_id is None:
         raise Forbidden("Eligibility checks need the permission eligibility:read.")
-    purpose = checked_purpose(purpose)
-    benefit = get(session, benefit_code)
-    citizen_key = key_of(keyer, national_id)
+    return checked_purpose(purpose), get(session, benefit_code)
+
+
+@transactional
+def check_eligibility_of(
+    session: Session,
+    actor: Actor,
+    citizen_key: str,
+    *,
+    benefit_code: str,
+    purpose: str,
+    today: date,
+    academic_start: MonthDay,
+) -> Check:
+    """``check_eligibility`` of a citizen known by their key: the counter's "check
+    again" once the citizen has answered its consent request (it keeps the key, sealed,
+    so the ID is not typed or shown a second time)."""
+    purpose, benefit = _checked_request(session, actor, purpose, benefit_code)
     rule = rules.parse(benefit.rule)
     if not _consented(session, citizen_key, actor.agency_id, rule):
-        check = Check(AccessOutcome.REFUSED, "no consent covering what the rule reads", None)
+        check = Check(AccessOutcome.REFUSED, NO_CONSENT, None, citizen_key)
     elif consents.needs_guardian(session, citizen_key, today):
-        check = Check(AccessOutcome.REFUSED, "minor without a guardian's consent", None)
+        check = Check(AccessOutcome.REFUSED, NO_GUARDIAN, None, citizen_key)
     else:
         verdict = evaluate(session, rule, citizen_key, today, academic_start)
-        check = Check(AccessOutcome.ALLOWED, "", verdict)
+        check = Check(AccessOutcome.ALLOWED, "", verdict, citizen_key)
     what = f"eligibility for {benefit.code}: "
     what += check.reason if check.verdict is None else ("met" if check.verdict.met else "not met")
     log_access(session, actor, citizen_key, purpose, what, check.outcome)
