@@ -1,4 +1,4 @@
-"""A check refused for want of consent asks for it: the counter page shows the
+"""The partner's counter. A check refused for want of consent asks for it: the counter page shows the
 consent page's address for the benefit (as a QR code and as text, never naming
 the citizen), and once the citizen consents, "Check again" answers without the ID
 being typed or shown again. (The QR code itself is decoded in the browser test,
@@ -96,3 +96,18 @@ def test_check_again_is_for_the_same_agency_and_unaltered(
     altered = sealed[:-2] + ("AA" if not sealed.endswith("AA") else "BB")
     bad = post_form(staff, "/staff/eligibility/again", {"sealed": altered}, "/staff/eligibility")
     assert bad.status_code == 422
+
+
+def test_only_the_redeem_page_may_use_the_camera(client: TestClient, session: Session) -> None:
+    load_demo(session)
+    till = counter(client, session, "greenmart")
+    page = till.get("/staff/redeem")
+    assert page.status_code == 200
+    policy = page.headers["permissions-policy"]
+    assert "camera=(self)" in policy
+    assert "microphone=()" in policy
+    assert 'src="/static/js/redeem-scan.js' in page.text or "js/redeem-scan.js" in page.text
+    redeemed = post_form(till, "/staff/redeem", {"code": "ABCDEFGHJK"}, page="/staff/redeem")
+    assert "camera=(self)" in redeemed.headers["permissions-policy"]  # the page again
+    for other in ("/staff", "/staff/eligibility", "/"):
+        assert "camera=()" in till.get(other).headers["permissions-policy"], other
