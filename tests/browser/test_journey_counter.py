@@ -49,6 +49,7 @@ from tests.browser.test_benefits_story import (
 )
 from tests.browser.test_catalog_story import sign_in
 from tests.browser.test_citizen_story import accessible
+from tests.browser.test_content_security_policy import WATCH, Watched
 
 pytestmark = pytest.mark.browser
 demo = story.demo  # one demo server per database for this file too
@@ -94,7 +95,10 @@ def milestones_in(values: list[str]) -> list[int]:
 
 
 def test_the_red_cross_counter_asks_the_donor_for_consent(browser: Browser, demo: Demo) -> None:
-    counter = browser.new_context(viewport=DESK, locale="th-TH").new_page()
+    desk = browser.new_context(viewport=DESK, locale="th-TH")
+    desk.add_init_script(WATCH)  # the page and the decoding script pass the CSP
+    counter = desk.new_page()
+    policy = Watched(counter)
     sign_in(counter, demo.base, "admin@redcross.demo", DEMO_PASSWORD)
 
     # The milestones, by number, on the counter's lists.
@@ -158,6 +162,7 @@ def test_the_red_cross_counter_asks_the_donor_for_consent(browser: Browser, demo
     expect(result.locator("tbody tr")).to_have_count(1)
     expect(result.locator("#consent-request")).to_have_count(0)
     assert DEMO_DONOR_ID not in counter.content()
+    policy.check()
     shot(counter, "counter-answered-1280", demo)
 
     # 4. She sees the check in her access log; her milestones run by number too.
@@ -219,9 +224,10 @@ def test_the_shop_counter_redeems_a_claim_by_camera(
         ],
     )
     try:
-        till = with_camera.new_context(
-            viewport=PHONE, locale="th-TH", permissions=["camera"]
-        ).new_page()
+        phone = with_camera.new_context(viewport=PHONE, locale="th-TH", permissions=["camera"])
+        phone.add_init_script(WATCH)  # the scanner and jsQR run under the CSP
+        till = phone.new_page()
+        policy = Watched(till)
         sign_in(till, demo.base, "counter@greenmart.demo", DEMO_PASSWORD)
         till.goto(demo.base + "/staff/redeem")
         expect(till.get_by_label("รหัสรับสิทธิ์")).to_be_visible()  # typing stays possible
@@ -242,7 +248,15 @@ def test_the_shop_counter_redeems_a_claim_by_camera(
         expect(used).to_contain_text(BENEFIT["greenmart.volunteer_discount"]["name_th"])
         expect(till.get_by_text("ใช้สิทธิ์เรียบร้อย")).to_have_count(0)
         shot(till, "till-used-390", demo)
+
+        # A photo of a QR code (the file input opens the phone's camera app) is read
+        # the same way: here one of a code this shop never issued.
+        photo = tmp_path / "photo.png"
+        segno.make("ABCDE FGHJK", error="m", micro=False).save(photo, scale=8, border=4)
+        till.locator("#f-photo").set_input_files(photo)
+        expect(till.get_by_role("status").first).to_contain_text("ไม่พบรหัสนี้ในสิทธิประโยชน์ของหน่วยงานคุณ")
+        policy.check()
         till.set_viewport_size(DESK)
-        shot(till, "till-used-1280", demo)
+        shot(till, "till-unknown-1280", demo)
     finally:
         with_camera.close()
