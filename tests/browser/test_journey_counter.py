@@ -105,8 +105,12 @@ def test_the_red_cross_counter_asks_the_donor_for_consent(browser: Browser, demo
     counter.goto(demo.base + "/staff/ceremonies")
     assert milestones_in(options(counter, "#f-benefit")) == list(RED_CROSS_MILESTONES)
     counter.goto(demo.base + "/staff/eligibility")
-    assert milestones_in(options(counter, "#f-benefit")) == list(RED_CROSS_MILESTONES)
-    assert milestones_in(options(counter, "#f-benefit"))[-3:] == [84, 96, 108]
+    offered = options(counter, "#f-benefit")
+    assert milestones_in(offered) == list(RED_CROSS_MILESTONES)
+    assert milestones_in(offered)[-3:] == [84, 96, 108]
+    # The Red Cross's own benefits come first on its counter.
+    own = [code.startswith("redcross.") for code in offered]
+    assert own == sorted(own, reverse=True), offered
 
     # 1. The check: no consent yet, so the counter asks for it.
     counter.get_by_label("เลขประจำตัวประชาชน").fill(DEMO_DONOR_ID)
