@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Role
 from dcatalog.agencies.service import get_agency
+from dcatalog.app import create_app
 from dcatalog.citizens import consent, disclosure
+from dcatalog.config import Settings
+from dcatalog.db import Database
 from dcatalog.demo.data import DEMO_DONOR_BORN, DEMO_DONOR_ID
 from dcatalog.demo.service import load_demo
 from tests.factories import make_account, post_form, sign_in, sign_in_citizen
@@ -111,3 +114,17 @@ def test_only_the_redeem_page_may_use_the_camera(client: TestClient, session: Se
     assert "camera=(self)" in redeemed.headers["permissions-policy"]  # the page again
     for other in ("/staff", "/staff/eligibility", "/"):
         assert "camera=()" in till.get(other).headers["permissions-policy"], other
+
+
+def test_the_consent_request_names_the_public_url_when_set(
+    settings: Settings, database: Database, session: Session
+) -> None:
+    """Behind a proxy the counter may reach the service by an inner address; the
+    citizen's phone needs the public one (DCATALOG_PUBLIC_URL)."""
+    load_demo(session)
+    public = settings.model_copy(update={"public_url": "https://dcatalog.example.go.th"})
+    client = TestClient(create_app(public, database=database))
+    staff = counter(client, session)
+    refused = post_form(staff, "/staff/eligibility", FORM, page="/staff/eligibility")
+    url = f"https://dcatalog.example.go.th/me/consents?benefit={BENEFIT}"
+    assert f'<code class="consent-url">{url}</code>' in refused.text
