@@ -172,7 +172,8 @@ class Settings(BaseSettings):
         description=(
             "Public address of this service, e.g. `https://dcatalog.example.go.th` (a host, "
             "no path). Credentials name it: their issuer is `did:web:<host>` and their links "
-            "and QR codes point to it. Empty: taken from each request (fine for a demo). Set "
+            "and QR codes point to it, as do the consent requests a partner's counter shows. "
+            "Empty: taken from each request (fine for a demo). Set "
             "it in production and keep it: credentials issued under another address name "
             "another issuer."
         ),

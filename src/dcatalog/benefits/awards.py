@@ -272,12 +272,11 @@ def withdraw_unmet(
 
 
 def awards_of(session: Session, citizen: CitizenPrincipal) -> list[Award]:
-    query = (
-        select(Award)
-        .where(Award.citizen_key == citizen.citizen_key)
-        .order_by(Award.reached_on.desc(), Award.awarded_at.desc())
-    )
-    return list(session.scalars(query))
+    """The citizen's milestones, the latest reached first; several reached on one day
+    (one deed of many hours can reach three) the highest step first."""
+    query = select(Award).where(Award.citizen_key == citizen.citizen_key)
+    found = sorted(session.scalars(query), key=lambda a: a.benefit.sort_key, reverse=True)
+    return sorted(found, key=lambda a: a.reached_on, reverse=True)  # stable: keeps the above
 
 
 def own_award(session: Session, citizen: CitizenPrincipal, award_id: uuid.UUID) -> Award:
@@ -338,12 +337,10 @@ def _own_milestone(session: Session, actor: Actor, code: str) -> Benefit:
 def own_milestones(session: Session, actor: Actor) -> list[Benefit]:
     if not actor.can(Scope.BENEFITS_REDEEM) or actor.agency_id is None:
         raise Forbidden("Ceremony lists need the permission benefits:redeem.")
-    query = (
-        select(Benefit)
-        .where(Benefit.agency_id == actor.agency_id, Benefit.awarded_automatically.is_(True))
-        .order_by(Benefit.code)
+    query = select(Benefit).where(
+        Benefit.agency_id == actor.agency_id, Benefit.awarded_automatically.is_(True)
     )
-    return list(session.scalars(query))
+    return sorted(session.scalars(query), key=lambda b: b.sort_key)
 
 
 @transactional

@@ -3,6 +3,7 @@ never spent). A benefit's rule is data (see dcatalog.benefits.rules)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -79,6 +80,22 @@ class Benefit(Bilingual, Base):
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )
+
+    @property
+    def sort_key(self) -> tuple[str | int, ...]:
+        """The one order of benefits on every list: by code, with the numbers in it
+        read as numbers, so a ladder of milestones (``redcross.donor_16``, ``_72``,
+        ``_108``) runs 16, 72, 108 and not 108, 16, 72 as text would."""
+        return code_sort_key(self.code)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def code_sort_key(code: str) -> tuple[str | int, ...]:
+    """Text and numbers alternate (text at even places, numbers at odd ones), so two
+    keys always compare like with like."""
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(code)))
 
 
 class ClaimStatus(StrEnum):

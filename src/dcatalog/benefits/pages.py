@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dcatalog.access import CurrentCitizen, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.benefits import claims, service
+from dcatalog.benefits import claims, counter, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens.pages import period_label, subject_labels
 from dcatalog.problems import Problem
@@ -20,6 +20,8 @@ from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
+from dcatalog.web.pages import public_base_url
+from dcatalog.web.security_headers import COUNTER_PERMISSIONS_POLICY
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -62,9 +64,16 @@ def my_claim(
     return render(request, "benefits/claim.html", context)
 
 
+def _counter_page(request: Request, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """The redeem page, which may use the camera (to read claim QR codes)."""
+    page = render(request, "benefits/redeem.html", context, status)
+    page.headers["permissions-policy"] = COUNTER_PERMISSIONS_POLICY
+    return page
+
+
 @router.get("/staff/redeem", response_class=HTMLResponse)
-def counter(request: Request, actor: Annotated[Actor, REDEEM]) -> HTMLResponse:
-    return render(request, "benefits/redeem.html", {})
+def redeem_form(request: Request, actor: Annotated[Actor, REDEEM]) -> HTMLResponse:
+    return _counter_page(request, {})
 
 
 @router.post("/staff/redeem", response_class=HTMLResponse)
@@ -81,18 +90,24 @@ def redeem(
             context["result"] = claims.redeem(session, actor, code, attempts)
         except Problem as problem:
             context["problem"] = problem
-            page = render(request, "benefits/redeem.html", context, problem.status)
+            page = _counter_page(request, context, problem.status)
             page.headers.update(problem.headers)  # Retry-After of a 429
             return page
-        return render(request, "benefits/redeem.html", context)
+        return _counter_page(request, context)
 
 
 # --- a partner's eligibility check (the page beside POST /api/v1/eligibility) ------
 
 
-def _check_context(session: Any, form: dict[str, str], **extra: Any) -> dict[str, Any]:
+def _check_context(
+    session: Any, actor: Actor, form: dict[str, str], **extra: Any
+) -> dict[str, Any]:
     lang = current_language()
-    offered = service.offered(session, today_in_thailand())
+    # The counter's own agency's benefits first (what it checks nearly always), each
+    # part in the one order of benefits.
+    offered = sorted(
+        service.offered(session, today_in_thailand()), key=lambda b: b.agency_id != actor.agency_id
+    )
     return {
         "benefits": [(b.code, f"{b.name(lang)} · {b.agency.name(lang)}") for b in offered],
         "form": form,
@@ -106,7 +121,7 @@ def _check_context(session: Any, form: dict[str, str], **extra: Any) -> dict[str
 def eligibility_form(
     request: Request, session: SessionDep, actor: Annotated[Actor, CHECK]
 ) -> HTMLResponse:
-    return render(request, "benefits/eligibility.html", _check_context(session, {}))
+    return render(request, "benefits/eligibility.html", _check_context(session, actor, {}))
 
 
 @router.post("/staff/eligibility", response_class=HTMLResponse)
@@ -134,7 +149,56 @@ def eligibility_check(
             )
         except Problem as problem:
             session.rollback()
-            context = _check_context(session, form, problem=problem)
+            context = _check_context(session, actor, form, problem=problem)
             return render(request, "benefits/eligibility.html", context, problem.status)
-        context = _check_context(session, form, check=found, benefit=service.get(session, benefit))
-        return render(request, "benefits/eligibility.html", context)
+        return _answer(request, session, actor, found, form)
+
+
+@router.post("/staff/eligibility/again", response_class=HTMLResponse)
+def eligibility_again(
+    request: Request,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, CHECK],
+    sealed: Annotated[str, Form()],
+) -> HTMLResponse:
+    """The same check once more, after the citizen answered the consent request on
+    their phone (the ID is not typed again: the page holds it sealed)."""
+    with database.write_session() as session:
+        try:
+            again = counter.open_sealed(request.app.state.secret_key, sealed, actor.agency_id)
+            form = {"benefit": again.benefit, "purpose": again.purpose}
+            found = service.check_eligibility_of(
+                session,
+                actor,
+                again.citizen_key,
+                benefit_code=again.benefit,
+                purpose=again.purpose,
+                today=today_in_thailand(),
+                academic_start=settings.academic_year_start_month_day,
+            )
+        except Problem as problem:
+            session.rollback()
+            context = _check_context(session, actor, {}, problem=problem)
+            return render(request, "benefits/eligibility.html", context, problem.status)
+        return _answer(request, session, actor, found, form)
+
+
+def _answer(
+    request: Request, session: Any, actor: Actor, found: service.Check, form: dict[str, str]
+) -> HTMLResponse:
+    """The answer; without consent, the consent request the citizen scans."""
+    benefit = service.get(session, form["benefit"])
+    extra: dict[str, Any] = {"check": found, "benefit": benefit}
+    if found.verdict is None and found.reason == service.NO_CONSENT:
+        url = counter.consent_request_url(public_base_url(request), benefit.code)
+        assert actor.agency_id is not None  # a check is made for an agency, or refused
+        recheck = counter.Recheck(actor.agency_id, found.citizen_key, benefit.code, form["purpose"])
+        extra["consent_request"] = {
+            "url": url,
+            "qr": qr_data_uri(url),
+            "sealed": counter.seal(request.app.state.secret_key, recheck),
+        }
+    return render(
+        request, "benefits/eligibility.html", _check_context(session, actor, form, **extra)
+    )

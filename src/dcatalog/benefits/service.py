@@ -398,10 +398,10 @@ def managed(session: Session, actor: Actor) -> list[Managed]:
     the claims and awards each has and where its draft stands."""
     if not (actor.can(Scope.CATALOG_WRITE) or actor.can(Scope.CATALOG_APPROVE)):
         raise Forbidden("This needs the permission catalog:write.")
-    query = select(Benefit).order_by(Benefit.code)
+    query = select(Benefit)
     if not actor.is_program_office:
         query = query.where(Benefit.agency_id == actor.agency_id)
-    return _counted(session, session.scalars(query).all())
+    return _counted(session, sorted(session.scalars(query), key=lambda b: b.sort_key))
 
 
 def managed_one(session: Session, actor: Actor, code: str) -> Managed:
@@ -414,7 +414,7 @@ def waiting(session: Session, actor: Actor) -> list[Managed]:
         raise Forbidden("This needs the permission catalog:approve.")
     drafts = session.scalars(select(Benefit).where(Benefit.status == BenefitStatus.DRAFT)).all()
     found = [m for m in _counted(session, drafts) if m.review.waiting]
-    return sorted(found, key=lambda m: (m.review.waiting_since, m.benefit.code))
+    return sorted(found, key=lambda m: (m.review.waiting_since, m.benefit.sort_key))
 
 
 def history(session: Session, benefit: Benefit) -> list[AuditEvent]:
@@ -443,8 +443,9 @@ def reached_through(session: Session, subjects: Collection[str], today: date) ->
 
 def offered(session: Session, today: date) -> list[Benefit]:
     """Approved benefits open today."""
-    query = select(Benefit).where(Benefit.status == BenefitStatus.APPROVED).order_by(Benefit.code)
-    return [b for b in session.scalars(query) if b.open_on(today)]
+    query = select(Benefit).where(Benefit.status == BenefitStatus.APPROVED)
+    found = [b for b in session.scalars(query) if b.open_on(today)]
+    return sorted(found, key=lambda b: b.sort_key)
 
 
 def get(session: Session, code: str) -> Benefit:
@@ -468,10 +469,14 @@ def progress(
         Progress(b, evaluate(session, rules.parse(b.rule), citizen_key, today, academic_start))
         for b in offered(session, today)
     ]
-    return sorted(found, key=lambda p: (not p.verdict.met, p.benefit.code))
+    return sorted(found, key=lambda p: (not p.verdict.met, p.benefit.sort_key))
 
 
 # --- partners' eligibility checks ----------------------------------------------------
+
+
+NO_CONSENT = "no consent covering what the rule reads"
+NO_GUARDIAN = "minor without a guardian's consent"
 
 
 @dataclass(frozen=True)
@@ -479,6 +484,7 @@ class Check:
     outcome: AccessOutcome
     reason: str
     verdict: Verdict | None
+    citizen_key: str = ""  # whom it was about (the counter seals it to check again)
 
 
 def _consented(session: Session, citizen_key: str, agency_id: Any, rule: rules.Rule) -> bool:
@@ -521,19 +527,49 @@ def check_eligibility(
 ) -> Check:
     """Does a citizen meet a benefit's rule? Answered only with the citizen's
     consent (and a guardian's for a minor); every check is in the access log."""
+    _checked_request(session, actor, purpose, benefit_code)  # before the ID is read
+    return check_eligibility_of(
+        session,
+        actor,
+        key_of(keyer, national_id),
+        benefit_code=benefit_code,
+        purpose=purpose,
+        today=today,
+        academic_start=academic_start,
+    )
+
+
+def _checked_request(
+    session: Session, actor: Actor, purpose: str, benefit_code: str
+) -> tuple[str, Benefit]:
     if not actor.can(Scope.ELIGIBILITY_READ) or actor.agency_id is None:
         raise Forbidden("Eligibility checks need the permission eligibility:read.")
-    purpose = checked_purpose(purpose)
-    benefit = get(session, benefit_code)
-    citizen_key = key_of(keyer, national_id)
+    return checked_purpose(purpose), get(session, benefit_code)
+
+
+@transactional
+def check_eligibility_of(
+    session: Session,
+    actor: Actor,
+    citizen_key: str,
+    *,
+    benefit_code: str,
+    purpose: str,
+    today: date,
+    academic_start: MonthDay,
+) -> Check:
+    """``check_eligibility`` of a citizen known by their key: the counter's "check
+    again" once the citizen has answered its consent request (it keeps the key, sealed,
+    so the ID is not typed or shown a second time)."""
+    purpose, benefit = _checked_request(session, actor, purpose, benefit_code)
     rule = rules.parse(benefit.rule)
     if not _consented(session, citizen_key, actor.agency_id, rule):
-        check = Check(AccessOutcome.REFUSED, "no consent covering what the rule reads", None)
+        check = Check(AccessOutcome.REFUSED, NO_CONSENT, None, citizen_key)
     elif consents.needs_guardian(session, citizen_key, today):
-        check = Check(AccessOutcome.REFUSED, "minor without a guardian's consent", None)
+        check = Check(AccessOutcome.REFUSED, NO_GUARDIAN, None, citizen_key)
     else:
         verdict = evaluate(session, rule, citizen_key, today, academic_start)
-        check = Check(AccessOutcome.ALLOWED, "", verdict)
+        check = Check(AccessOutcome.ALLOWED, "", verdict, citizen_key)
     what = f"eligibility for {benefit.code}: "
     what += check.reason if check.verdict is None else ("met" if check.verdict.met else "not met")
     log_access(session, actor, citizen_key, purpose, what, check.outcome)

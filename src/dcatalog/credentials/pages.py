@@ -42,6 +42,7 @@ from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
+from dcatalog.web.pages import public_base_url
 from dcatalog.web.templating import render
 
 log = get_logger(__name__)
@@ -67,8 +68,11 @@ def issuer_for(request: Request) -> Issuer:
             log.warning("credentials cannot be signed", reason=str(exc))
             state.issuer_private_key = None
         state.issuer_key_version = version
-    base = settings.public_url or str(request.base_url).rstrip("/")
-    return Issuer(base_url=base, name=settings.issuer_name, private_key=state.issuer_private_key)
+    return Issuer(
+        base_url=public_base_url(request),
+        name=settings.issuer_name,
+        private_key=state.issuer_private_key,
+    )
 
 
 def _key_file_version(settings: Any) -> int | None:

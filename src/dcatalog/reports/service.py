@@ -158,12 +158,10 @@ def reportable(session: Session, actor: Actor) -> list[Benefit]:
     """The approved benefits of the actor's agency (what it may report on)."""
     if actor.agency_id is None:
         return []
-    query = (
-        select(Benefit)
-        .where(Benefit.agency_id == actor.agency_id, Benefit.status == BenefitStatus.APPROVED)
-        .order_by(Benefit.code)
+    query = select(Benefit).where(
+        Benefit.agency_id == actor.agency_id, Benefit.status == BenefitStatus.APPROVED
     )
-    return list(session.scalars(query))
+    return sorted(session.scalars(query), key=lambda b: b.sort_key)
 
 
 def prepare(

@@ -24,6 +24,14 @@ def safe_next(target: str) -> str:
     return "/"
 
 
+def public_base_url(request: Request) -> str:
+    """This service's absolute address, without a trailing slash: the public URL
+    setting, or else the request's own (only hosts the operator allows reach us, see
+    ``dcatalog.web.security_headers``). Links and QR codes that leave the screen use it."""
+    public: str | None = request.app.state.settings.public_url
+    return public or str(request.base_url).rstrip("/")
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> HTMLResponse:
     context = {

@@ -28,6 +28,12 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+# No page uses these, but for the counter's camera (COUNTER_PERMISSIONS_POLICY); a
+# phone's own camera app reads the other QR codes and opens their links.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# /staff/redeem reads claim QR codes with the camera of this page only (its own route
+# sets it: a route's own header wins, see SecurityHeaders).
+COUNTER_PERMISSIONS_POLICY = PERMISSIONS_POLICY.replace("camera=()", "camera=(self)")
 HEADERS: tuple[tuple[bytes, bytes], ...] = tuple(
     (name.encode("latin-1"), value.encode("latin-1"))
     for name, value in (
@@ -39,9 +45,7 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = tuple(
         # Share links (/c/<code>), claim codes and sign-in callbacks carry secrets in
         # their addresses: another site never learns even which page linked to it.
         ("referrer-policy", "same-origin"),
-        # No page uses these (the counter types the claim code; a phone's own camera
-        # app reads the QR code and opens its link).
-        ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+        ("permissions-policy", PERMISSIONS_POLICY),
         ("cross-origin-opener-policy", "same-origin"),
     )
 )
