@@ -16,21 +16,16 @@ of the same page then checks again, with its own line in the citizen's access lo
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from dcatalog import sealing
 from dcatalog.problems import FieldError, ValidationProblem
 
+_PURPOSE = "counter recheck"
 RECHECK_SECONDS = 30 * 60  # the citizen has half an hour to answer at the counter
 
 
@@ -50,10 +45,6 @@ class Recheck:
     purpose: str
 
 
-def _key(secret: bytes) -> bytes:
-    return hmac.new(secret, b"dcatalog:counter-recheck", hashlib.sha256).digest()
-
-
 def seal(secret: bytes, recheck: Recheck, now: float | None = None) -> str:
     expires = int(now if now is not None else time.time()) + RECHECK_SECONDS
     raw = json.dumps(
@@ -66,9 +57,7 @@ def seal(secret: bytes, recheck: Recheck, now: float | None = None) -> str:
         },
         separators=(",", ":"),
     ).encode()
-    nonce = os.urandom(12)
-    sealed = nonce + AESGCM(_key(secret)).encrypt(nonce, raw, b"recheck")
-    return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+    return sealing.seal(secret, _PURPOSE, raw)
 
 
 def open_sealed(
@@ -77,12 +66,10 @@ def open_sealed(
     """The sealed check, or a problem asking to type the ID again (altered, another
     agency's, or too old)."""
     try:
-        sealed = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        raw = AESGCM(_key(secret)).decrypt(sealed[:12], sealed[12:], b"recheck")
-        data = json.loads(raw)
+        data = json.loads(sealing.unseal(secret, _PURPOSE, value))
         found = Recheck(uuid.UUID(data["a"]), str(data["k"]), str(data["b"]), str(data["p"]))
         expires = int(data["e"])
-    except (ValueError, KeyError, TypeError, InvalidTag):
+    except (ValueError, KeyError, TypeError):  # sealing.Unreadable is a ValueError
         found, expires = None, 0
     if (
         found is None

@@ -21,7 +21,6 @@ every background job: see ``dcatalog.jobs``.
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import csv
 import io
@@ -38,11 +37,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dcatalog import tabular
+from dcatalog import sealing, tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
@@ -298,25 +296,22 @@ def _finish_done(
 
 # --- the refused rows, sealed -------------------------------------------------------------
 
-_SEALED = "sealed:v1:"
+_SEALED = "sealed:v2:"
 _SEAL_PURPOSE = b"import refused rows v1"
 
 
 def seal(keyer: CitizenKeyer, job_id: uuid.UUID, text: str) -> str:
     """The refused rows hold national IDs as the clerk uploaded them (to be fixed and
-    sent again): stored encrypted (AES-GCM, a key derived from the pepper, bound to
-    the job), so the database never holds an ID in clear."""
-    nonce = os.urandom(12)
-    sealed = AESGCM(keyer.derived_key(_SEAL_PURPOSE)).encrypt(
-        nonce, text.encode("utf-8"), job_id.bytes
-    )
-    return _SEALED + base64.b64encode(nonce + sealed).decode("ascii")
+    sent again): stored sealed (a key derived from the pepper, bound to the job), so
+    the database never holds an ID in clear."""
+    secret = keyer.derived_key(_SEAL_PURPOSE)
+    return _SEALED + sealing.seal(secret, "import", text.encode("utf-8"), bound_to=job_id.bytes)
 
 
 def unseal(keyer: CitizenKeyer, job_id: uuid.UUID, stored: str) -> str:
-    data = base64.b64decode(stored.removeprefix(_SEALED))
-    key = keyer.derived_key(_SEAL_PURPOSE)
-    return AESGCM(key).decrypt(data[:12], data[12:], job_id.bytes).decode("utf-8")
+    secret = keyer.derived_key(_SEAL_PURPOSE)
+    value = stored.removeprefix(_SEALED)
+    return sealing.unseal(secret, "import", value, bound_to=job_id.bytes).decode("utf-8")
 
 
 @dataclass(frozen=True)
