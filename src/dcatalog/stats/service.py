@@ -382,9 +382,7 @@ def default_period(session: Session, today: date | None = None) -> str:
 def dashboard(session: Session, filters: Filters, today: date | None = None) -> Dashboard:
     """Everything the dashboard page shows for a period and filters."""
     period = check_filters(filters)
-    tables: dict[str, Table] = {
-        name: figures(session, filters, name, today) for name in GROUP_BYS
-    }
+    tables: dict[str, Table] = {name: figures(session, filters, name, today) for name in GROUP_BYS}
     total = tables["month"].total
     year_keys = [f"fy:{period.fiscal_year}"]
     whole = periods.fiscal_year_period(period.fiscal_year)
