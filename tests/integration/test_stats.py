@@ -518,7 +518,7 @@ def test_the_refresh_button(app: FastAPI, session: Session, demo: None) -> None:
     assert "ตัวเลข ณ" in after.text  # "Figures as of"
     assert ">12<" in after.text
     # The confirmation says what was refreshed, in Thai (the fiscal year by its name).
-    assert f"ปรับปรุงตัวเลขแล้ว: ปีงบประมาณ {YEAR}" in after.text
+    assert f"ปรับปรุงตัวเลขของปีงบประมาณ {YEAR} แล้ว" in after.text
     poll = client.get("/admin/dashboard/freshness?since=")
     assert poll.headers.get("HX-Refresh") == "true"  # a newer snapshot than the page's
     same = client.get("/admin/dashboard/freshness", params={"since": refreshed.as_of.isoformat()})

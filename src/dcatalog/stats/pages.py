@@ -29,7 +29,7 @@ from dcatalog.stats.models import RefreshStatus
 from dcatalog.stats.service import Figure, Filters, GroupBy, Labels, Table
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
-from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import current_language, ngettext
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
@@ -229,8 +229,13 @@ def refresh_message(outcome: service.RefreshOutcome | None, lang: str) -> str:
         return ""  # running or failed: the freshness line says so
     if not outcome.fiscal_years:
         return _("Figures checked: nothing had changed since the last refresh.")
-    years = ", ".join(periods.label(f"fy:{y}", lang) for y in outcome.fiscal_years)
-    return _("Figures refreshed: %(years)s.") % {"years": years}
+    years = ", ".join(str(y) for y in outcome.fiscal_years)  # Buddhist Era, as the office says them
+    message = ngettext(
+        "Figures refreshed for fiscal year %(years)s.",
+        "Figures refreshed for fiscal years %(years)s.",
+        len(outcome.fiscal_years),
+    )
+    return message % {"years": years}
 
 
 def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> dict[str, Any]:
