@@ -77,7 +77,7 @@ def test_the_programme_office_reads_the_dashboard(
     totals = figures_in(page, ".totals dd")
     assert totals[0] not in ("<10", "x", "—")
     assert int(totals[0].replace(",", "")) > 5 * this_year, totals  # verified deeds
-    citizens = int(totals[3].replace(",", ""))
+    citizens = int(totals[5].replace(",", ""))  # after deeds and a quantity per unit
     assert citizens > 1000  # people, each counted once
 
     # The map: all 77 provinces, coloured or hatched; the table under it.
@@ -126,6 +126,7 @@ def test_the_programme_office_reads_the_dashboard(
     content = Path(caught.value.path()).read_bytes()
     assert content.startswith("\ufeff".encode())
     lines = content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("code,name,deeds,hours,donations,citizens")
+    # One quantity per unit of the catalog (hours, times, days), then the counts.
+    assert lines[0].startswith("code,name,deeds,hours,times,days,donations,citizens")
     assert len(lines) > 40
     assert lines[-1].startswith("total,")

@@ -198,6 +198,12 @@ def test_define_submit_approve_and_it_is_offered(
     approved = benefit(session, "kys.volunteer_thanks")
     assert approved is not None
     assert approved.decided_by == "staff:program_admin.office@example.org"
+    # The confirmation names the benefit and the decision, not its code; in Thai on Thai pages.
+    confirmed = office.get(decided.headers["location"]).text
+    assert f"Approved: {approved.name_en}." in confirmed
+    office.get("/lang/th")
+    assert f"อนุมัติแล้ว: {approved.name_th}" in office.get(decided.headers["location"]).text
+    office.get("/lang/en")
     assert events(session, "benefit.approve") == approvals + 1
     assert "Nothing is waiting." in office.get("/admin/benefits").text
     # The public deed type page says what it leads to, with the thanks.

@@ -177,6 +177,12 @@ def test_create_submit_approve_and_progress_is_a_hand_count(
     session.refresh(campaign)
     assert campaign.status is CampaignStatus.APPROVED
     assert campaign.decided_by == "staff:program_admin.office@example.org"
+    # The confirmation names the campaign and the decision, not its code; in Thai on Thai pages.
+    confirmed = office.get(decided.headers["location"]).text
+    assert f"Approved: {campaign.title('en')}." in confirmed
+    office.get("/lang/th")
+    assert f"อนุมัติแล้ว: {campaign.title('th')}" in office.get(decided.headers["location"]).text
+    office.get("/lang/en")
     actions = session.scalars(
         select(AuditEvent.action)
         .where(AuditEvent.entity_id == str(campaign.id))

@@ -297,6 +297,11 @@ def test_drafting_and_approval_on_the_pages(app, session: Session) -> None:  # t
             page="/admin/catalog",
         )
         assert approved.status_code == 303
+        # The confirmation names the entry and the decision in Thai, not its code.
+        confirmed = program.get(approved.headers["location"]).text
+        assert "อนุมัติแล้ว: ปลูกต้นไม้" in confirmed
+        assert "kys.tree_planting แล้ว" not in confirmed
+        assert '<th scope="row">ปลูกต้นไม้<br>' in confirmed  # the whole catalog, by name
     assert "ปลูกต้นไม้" in TestClient(app).get("/catalog", params={"q": "ต้นไม้"}).text
 
 

@@ -42,6 +42,9 @@ def form(**overrides: str) -> dict[str, str]:
     return values
 
 
+THAI_NAME = "กิจกรรมจิตอาสา (ชั่วโมงจิตอาสา กยศ.)"  # kys.volunteer_activity in the demo
+
+
 def test_record_then_verify_on_the_pages(app: FastAPI, session: Session) -> None:
     load_demo(session)
     university = get_agency(session, "demouniv")
@@ -160,10 +163,14 @@ def test_the_office_reviews_a_pair_and_the_agencies_see_only_their_own(
         assert page.status_code == 200
         assert "university certificate 7/2569" in page.text
         assert "fund form 3" in page.text
+        assert THAI_NAME in page.text  # the deed type by its name, not its code
+        assert "<code>kys.volunteer_activity</code>" not in page.text
         counted = post_form(
             client, f"/admin/duplicates/{held['id']}/count", {}, page="/admin/duplicates"
         )
         assert counted.status_code == 303
+        confirmed = client.get(counted.headers["location"]).text
+        assert f"นับแล้ว: {THAI_NAME}" in confirmed  # what was decided, in Thai
     stored = session.get(Deed, uuid.UUID(held["id"]))
     assert stored is not None
     session.refresh(stored)

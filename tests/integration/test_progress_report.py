@@ -137,7 +137,13 @@ def test_the_report_says_what_the_dashboard_says(national: Database) -> None:
             for line in sheet_of[name].iter_rows()
             if line[0].value == row.label
         )
-        deeds_figures = [v for k, v in zip(keys, values[1:], strict=True) if "claim" not in k]
+        # (a deed type's row has no quantity in the other units: an empty cell)
+        deeds_figures = [
+            v
+            for k, v in zip(keys, values[1:], strict=True)
+            if "claim" not in k and not (name == "deed_type" and k.startswith("unit:") and not v)
+        ]
+        assert deeds_figures
         assert all(v in ("<10", "x") for v in deeds_figures), (name, row.label, values)
 
 

@@ -388,8 +388,19 @@ def benefit_queue(
         "items": benefits.managed(session, actor),
         "status_label": status_label,
         "kind_labels": kind_labels(),
+        "decided_name": _decided_name(session, actor, request.query_params.get("decided", "")),
     }
     return render(request, "admin/benefits.html", context)
+
+
+def _decided_name(session: Session, actor: Actor, code: str) -> str:
+    """The name, in the page's language, of the benefit just decided on."""
+    if not code:
+        return ""
+    try:
+        return benefits.get_own(session, actor, code).name(current_language())
+    except Problem:
+        return ""
 
 
 @router.get("/admin/benefits/{code}", response_class=HTMLResponse)
@@ -422,4 +433,4 @@ def decide_benefit(
             context = _benefit_context(session, actor, code, problem=problem, note=note)
             return render(request, "admin/benefit.html", context, problem.status)
         code = benefit.code
-    return RedirectResponse(f"/admin/benefits?decided={code}", status_code=303)
+    return RedirectResponse(f"/admin/benefits?decided={code}&decision={decision}", status_code=303)

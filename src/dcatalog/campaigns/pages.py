@@ -308,9 +308,12 @@ def review_queue(
     request: Request, session: SessionDep, actor: Annotated[Actor, APPROVE]
 ) -> HTMLResponse:
     every = service.list_all(session, actor)
+    decided = request.query_params.get("decided", "")
+    named = next((c.title(current_language()) for c in every if decided and c.code == decided), "")
     context = {
         "waiting": service.waiting(session, actor),
         "campaigns": every,
+        "decided_name": named,
         **_helpers(session, every),
     }
     return render(request, "campaigns/admin_list.html", context)
@@ -359,4 +362,4 @@ def decide(
         except Problem as problem:
             session.rollback()
             return _review_page(request, session, service.get(session, code), problem)
-    return RedirectResponse(f"/admin/campaigns?decided={code}", status_code=303)
+    return RedirectResponse(f"/admin/campaigns?decided={code}&decision={decision}", status_code=303)

@@ -311,9 +311,21 @@ def review_queue(
     context = {
         "proposed": service.list_proposed(session, actor),
         "entries": service.list_for_agency(session, actor),
+        "decided_name": _decided_name(session, request.query_params.get("decided", "")),
         **_labels(),
     }
     return render(request, "admin/catalog_queue.html", context)
+
+
+def _decided_name(session: Session, code: str) -> str:
+    """The name, in the page's language, of the entry just decided on (its latest version's)."""
+    if not code:
+        return ""
+    try:
+        entry = service.get_deed_type(session, code)
+    except Problem:
+        return ""
+    return entry.versions[-1].name(current_language()) if entry.versions else code
 
 
 @router.get("/admin/catalog/{code}/{number}", response_class=HTMLResponse)
@@ -352,4 +364,4 @@ def decide(
             service.send_back(session, actor, entry, number, note)
         else:
             service.retire(session, actor, entry, note)
-    return RedirectResponse(f"/admin/catalog?decided={code}", status_code=303)
+    return RedirectResponse(f"/admin/catalog?decided={code}&decision={decision}", status_code=303)

@@ -44,6 +44,17 @@ def list_virtues(session: Session) -> Sequence[Virtue]:
 # --- reading ---------------------------------------------------------------------
 
 
+def deed_type_names(session: Session, lang: str) -> dict[str, str]:
+    """Every deed type's name in one language (its version in force, else its
+    latest): what pages show instead of a code."""
+    found = {}
+    for entry in session.scalars(select(DeedType).order_by(DeedType.code)):
+        version = entry.in_force or (entry.versions[-1] if entry.versions else None)
+        if version is not None:
+            found[entry.code] = version.name(lang)
+    return found
+
+
 def get_deed_type(session: Session, code: str) -> DeedType:
     deed_type = session.get(DeedType, code)
     if deed_type is None:

@@ -15,6 +15,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import list_agencies
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.catalog.service import deed_type_names
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import rights
 from dcatalog.citizens.disclosure import read_record
@@ -22,6 +23,7 @@ from dcatalog.citizens.pages import subject_labels
 from dcatalog.citizens.review import held_pairs_for_review
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.api import rules_from
+from dcatalog.deeds.models import Deed
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
@@ -154,11 +156,24 @@ def duplicates(
         pairs = held_pairs_for_review(session, actor)
         lang = current_language()
         names = {agency.id: agency.name(lang) for agency in list_agencies(session)}
-        return render(
-            request,
-            "admin/duplicates.html",
-            {"pairs": pairs, "agencies": names, "decided": request.query_params.get("decided")},
-        )
+        deed_types = deed_type_names(session, lang)
+        decided = request.query_params.get("decided", "")
+        context = {
+            "pairs": pairs,
+            "agencies": names,
+            "deed_types": deed_types,
+            "decided": decided,
+            "decided_name": deed_types.get(decided, ""),
+            "decision": request.query_params.get("decision", ""),
+        }
+        return render(request, "admin/duplicates.html", context)
+
+
+def _code_of(database: Any, deed_id: uuid.UUID) -> str:
+    """The deed type of a held deed, to name it in the confirmation."""
+    with database.session() as session:
+        found = session.get(Deed, deed_id)
+        return found.deed_type_code if found is not None else ""
 
 
 @router.post("/admin/duplicates/{deed_id}/count")
@@ -168,9 +183,10 @@ def count_held(
     settings: SettingsDep,
     actor: Annotated[Actor, MANAGE],
 ) -> Response:
+    code = _code_of(database, deed_id)
     with database.write_session() as session:
         deeds.verify(session, actor, rules_from(settings), [deed_id])
-    return RedirectResponse("/admin/duplicates?decided=1", status_code=303)
+    return RedirectResponse(f"/admin/duplicates?decided={code}&decision=count", status_code=303)
 
 
 @router.post("/admin/duplicates/{deed_id}/reject")
@@ -180,6 +196,7 @@ def reject_held(
     actor: Annotated[Actor, MANAGE],
     reason: Annotated[str, Form()],
 ) -> Response:
+    code = _code_of(database, deed_id)
     with database.write_session() as session:
         deeds.reject(session, actor, deed_id, reason)
-    return RedirectResponse("/admin/duplicates?decided=1", status_code=303)
+    return RedirectResponse(f"/admin/duplicates?decided={code}&decision=reject", status_code=303)

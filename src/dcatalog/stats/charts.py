@@ -17,6 +17,7 @@ class Item:
     value: int | None  # None: hidden
     shown_as: str = ""  # what a hidden value shows
     note: str = ""  # a second line under the label (a month's year)
+    future: bool = False  # a month still to come: "—", neither a bar nor a hidden figure
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Bar:
     height: float
     hidden: bool
     note: str = ""
+    future: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def _text(item: Item) -> str:
 
 def columns(items: Sequence[Item], width: int = 400, height: int = 200) -> Chart:
     """Vertical bars, one per item, left to right (a trend by month)."""
-    top, bottom, left, right = 22, 36, 8, 8
+    top, bottom, left, right = 22, 40, 8, 8  # two lines of ticks under the axis
     plot_w, plot_h = width - left - right, height - top - bottom
     maximum = max([i.value for i in items if i.value] or [0])  # 0: nothing shown
     step = plot_w / max(len(items), 1)
@@ -62,8 +64,9 @@ def columns(items: Sequence[Item], width: int = 400, height: int = 200) -> Chart
                 round(top + plot_h - h, 2),
                 round(step * 0.7, 2),
                 round(h, 2),
-                item.value is None,
+                item.value is None and not item.future,
                 item.note,
+                item.future,
             )
         )
     return Chart(width, height, bars, maximum, top + plot_h)

@@ -5,6 +5,8 @@ the figures, already suppressed, come from ``dcatalog.stats.service``."""
 from __future__ import annotations
 
 import io
+import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
@@ -19,13 +21,15 @@ from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.catalog.pages import unit_label
+from dcatalog.catalog.schemas import UNITS
 from dcatalog.geo.provinces import PROVINCES, province_name
 from dcatalog.problems import ValidationProblem
 from dcatalog.stats import charts, jobs, periods, service, thailand_map
+from dcatalog.stats.models import RefreshStatus
 from dcatalog.stats.service import Figure, Filters, GroupBy, Labels, Table
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
-from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import current_language, ngettext
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
@@ -35,8 +39,17 @@ READ = require(Scope.AUDIT_READ)  # the programme office and auditors; no agency
 
 @dataclass(frozen=True)
 class Column:
-    key: str
+    key: str  # a measure of ``Figure``, or ``unit:hour`` for a quantity in one unit
     title: str
+    csv: str = ""  # the CSV heading, when not the key
+
+    @property
+    def heading(self) -> str:
+        return self.csv or self.key
+
+    @property
+    def unit(self) -> str:
+        return self.key.removeprefix("unit:") if self.key.startswith("unit:") else ""
 
 
 @dataclass(frozen=True)
@@ -56,30 +69,42 @@ def _number(value: int | Decimal | None) -> str:
     return f"{value:,}"
 
 
+def unit_column(unit: str) -> Column:
+    """A quantity in one unit, titled in the page's language ("ปริมาณ (ชั่วโมง)");
+    in CSV the unit's English name ("hours", "days")."""
+    english = UNITS.get(unit, (unit, unit))[1]
+    return Column(f"unit:{unit}", _("Quantity (%(unit)s)") % {"unit": unit_label(unit)}, english)
+
+
 def columns(table: Table) -> list[Column]:
+    """Counts, which add up across deed types, and a quantity per unit, which
+    adds up only within its unit (``service.quantities``)."""
     found = [
         Column("deeds", _("Verified deeds")),
-        Column("hours", _("Hours")),
+        *(unit_column(u) for u in table.units),
         Column("donations", _("Donations")),
         Column("citizens", _("Citizens taking part")),
         Column("credits", _("Credits")),
     ]
-    if table.group_by == "deed_type":
-        found.insert(1, Column("quantity", _("Quantity")))
     if table.claims_apply:
         found += [Column("claims", _("Benefits claimed")), Column("claimants", _("Claimants"))]
     return found
 
 
-def _cells(figure: Figure, cols: list[Column], units: str = "") -> dict[str, str]:
+def value_of(figure: Figure, col: Column) -> Any:
+    return figure.quantity(col.unit) if col.unit else getattr(figure, col.key)
+
+
+def _cells(figure: Figure, cols: list[Column], own_unit: str = "") -> dict[str, str]:
+    """What each column shows; a deed type's row shows no quantity in another unit."""
     cells = {}
     for col in cols:
         if col.key in ("claims", "claimants"):
             shown = figure.claims_shown_as or _number(getattr(figure, col.key))
+        elif col.unit and own_unit and col.unit != own_unit:
+            shown = ""
         else:
-            shown = figure.shown_as or _number(getattr(figure, col.key))
-            if col.key == "quantity" and units and not figure.hidden:
-                shown = f"{shown} {units}"
+            shown = figure.shown_as or _number(value_of(figure, col))
         cells[col.key] = shown
     return cells
 
@@ -99,12 +124,12 @@ def rows_of(table: Table, names: Labels, lang: str) -> list[Row]:
     cols = columns(table)
     found = []
     for figure in table.rows:
-        unit = unit_label(names.units[figure.value]) if figure.value in names.units else ""
+        own = names.units.get(figure.value, "") if table.group_by == "deed_type" else ""
         found.append(
             Row(
                 figure.value,
                 label_of(table.group_by, figure.value, names, lang),
-                _cells(figure, cols, unit if table.group_by == "deed_type" else ""),
+                _cells(figure, cols, own),
                 figure.hidden,
             )
         )
@@ -130,26 +155,52 @@ def _query(filters: Filters) -> str:
     return urlencode({"period": filters.period, **{k: v for k, v in filters.values().items() if v}})
 
 
+NO_DATA_FILL = "#d6d2c8"  # grey: nothing recorded there (not the white of a counted zero)
+ZERO_FILL = "#ffffff"
+
+
 def _map(table: Table, lang: str) -> dict[str, Any]:
+    """The choropleth's provinces, each named with its figure (its tooltip and the
+    table beside the map), in one of five kinds: coloured by class, zero (white),
+    hidden (hatched), or no data at all (grey) — a province with no deed recorded
+    is not a province of zero people."""
     by_code = {f.value: f for f in table.rows}
     shown = [f.citizens for f in table.rows if f.citizens is not None]
     legend = charts.classes([v for v in shown if v is not None])
     provinces = []
     for map_id, code in thailand_map.ISO_CODE.items():
-        figure = by_code.get(code, Figure(code))
-        text = figure.shown_as or _number(figure.citizens)
+        figure = by_code.get(code)
+        name = province_name(code, lang)
+        if figure is None:
+            kind, fill, text = "no-data", NO_DATA_FILL, _("no data")
+        elif figure.hidden:
+            kind, fill, text = "hidden", "url(#hatch)", figure.shown_as
+        elif not figure.citizens:
+            kind, fill, text = "zero", ZERO_FILL, "0"
+        else:
+            kind, fill, text = "shown", charts.colour(figure.citizens, legend), ""
+            text = _number(figure.citizens)
         provinces.append(
             {
                 "id": map_id,
                 "code": code,
-                "fill": charts.colour(figure.citizens, legend),
-                "hidden": figure.hidden,
-                "title": f"{province_name(code, lang)}: {text}",
+                "name": name,
+                "kind": kind,
+                "fill": fill,
+                "hidden": kind == "hidden",
+                "text": text,
+                "title": f"{name}: {text}",
             }
         )
+    kinds = {p["kind"] for p in provinces}
     return {
         "provinces": provinces,
+        "by_name": sorted(provinces, key=lambda p: str(p["name"])),
         "legend": legend,
+        "zero": "zero" in kinds,
+        "no_data": "no-data" in kinds,
+        "no_data_fill": NO_DATA_FILL,
+        "zero_fill": ZERO_FILL,
         "href": f"/static/{thailand_map.MAP_FILE}",
         "view_box": thailand_map.VIEW_BOX,
         "water": [f"/static/{thailand_map.MAP_FILE}#{w}" for w in thailand_map.WATER],
@@ -159,6 +210,32 @@ def _map(table: Table, lang: str) -> dict[str, Any]:
 def _year_of(period: str) -> int:
     parsed = periods.parse(period)
     return parsed.fiscal_year if parsed is not None else 0
+
+
+def filter_names(chosen: Filters, names: Labels, lang: str) -> list[str]:
+    """The chosen filters by their names in the page's language (never their codes)."""
+    found = [
+        names.virtues.get(chosen.virtue, chosen.virtue),
+        names.deed_types.get(chosen.deed_type, chosen.deed_type),
+        names.agencies.get(chosen.agency, chosen.agency),
+        province_name(chosen.province, lang) if chosen.province else "",
+    ]
+    return [name for name in found if name]
+
+
+def refresh_message(outcome: service.RefreshOutcome | None, lang: str) -> str:
+    """The confirmation after the refresh button, naming the fiscal years refreshed."""
+    if outcome is None or outcome.status is not RefreshStatus.DONE:
+        return ""  # running or failed: the freshness line says so
+    if not outcome.fiscal_years:
+        return _("Figures checked: nothing had changed since the last refresh.")
+    years = ", ".join(str(y) for y in outcome.fiscal_years)  # Buddhist Era, as the office says them
+    message = ngettext(
+        "Figures refreshed for fiscal year %(years)s.",
+        "Figures refreshed for fiscal years %(years)s.",
+        len(outcome.fiscal_years),
+    )
+    return message % {"years": years}
 
 
 def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> dict[str, Any]:
@@ -179,6 +256,7 @@ def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> d
                 f.deeds,
                 f.shown_as,
                 periods.year_of(f.value, lang) if n == 0 or f.value.endswith("-01") else "",
+                f.future,
             )
             for n, f in enumerate(month.rows)
         ]
@@ -191,8 +269,10 @@ def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> d
         [charts.Item(names.virtues.get(f.value, f.value), f.deeds, f.shown_as) for f in by_virtue]
     )
     chosen = data.filters
+    period_label = periods.label(chosen.period, lang)
     return {
         "data": data,
+        "heading": " · ".join([period_label, *filter_names(chosen, names, lang)]),
         "filters": chosen,
         "query": _query(chosen),
         "tables": tables,
@@ -201,7 +281,7 @@ def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> d
         "map": _map(data.tables["province"], lang),
         "totals": _cells(data.total, columns(data.tables["month"])),
         "total_columns": columns(data.tables["month"]),
-        "period_label": periods.label(chosen.period, lang),
+        "period_label": period_label,
         "period_options": [(key, periods.label(key, lang)) for key in data.periods],
         "year_options": [
             (f"fy:{y}", periods.label(f"fy:{y}", lang))
@@ -226,6 +306,7 @@ def dashboard(
     deed_type: Annotated[str, Query(max_length=64)] = "",
     agency: Annotated[str, Query(max_length=32)] = "",
     province: Annotated[str, Query(max_length=5)] = "",
+    refreshed: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
     lang = current_language()
     filters = _filters(session, period, virtue, deed_type, agency, province)
@@ -235,7 +316,14 @@ def dashboard(
     except ValidationProblem as found:
         problem = found
         data = service.dashboard(session, Filters(service.default_period(session)))
-    context = {**dashboard_context(session, data, lang), "problem": problem}
+    outcome = None
+    with suppress(ValueError):
+        outcome = service.refresh_outcome(session, uuid.UUID(refreshed)) if refreshed else None
+    context = {
+        **dashboard_context(session, data, lang),
+        "problem": problem,
+        "refreshed": refresh_message(outcome, lang),
+    }
     partial = (
         "hx-request" in request.headers and "hx-history-restore-request" not in request.headers
     )
@@ -266,22 +354,27 @@ def dashboard_csv(
     cols = columns(found)
     out = io.StringIO()
     writer = tabular.CsvWriter(out)
-    writer.writerow(["code", "name", *(c.key for c in cols), "period", "figures_as_of"])
+    writer.writerow(["code", "name", *(c.heading for c in cols), "period", "figures_as_of"])
     as_of = service.freshness(session).as_of
     stamp = as_of.isoformat(timespec="seconds") if as_of else ""
 
-    def plain(figure: Figure) -> list[str]:
+    def plain(figure: Figure, own_unit: str = "") -> list[str]:
+        """A partner's program reads numbers: a month still to come is an empty
+        cell (not 0, not "—"); hidden figures stay "<10" or "x"."""
         values = []
         for col in cols:
-            if col.key in ("claims", "claimants"):
+            if figure.future or (col.unit and own_unit and col.unit != own_unit):
+                values.append("")
+            elif col.key in ("claims", "claimants"):
                 values.append(figure.claims_shown_as or service.as_text(getattr(figure, col.key)))
             else:
-                values.append(figure.shown_as or service.as_text(getattr(figure, col.key)))
+                values.append(figure.shown_as or service.as_text(value_of(figure, col)))
         return values
 
     for row in rows_of(found, names, lang):
         figure = next(f for f in found.rows if f.value == row.code)
-        writer.writerow([row.code, row.label, *plain(figure), filters.period, stamp])
+        own = names.units.get(row.code, "") if table == "deed_type" else ""
+        writer.writerow([row.code, row.label, *plain(figure, own), filters.period, stamp])
     writer.writerow(["total", _("Total"), *plain(found.total), filters.period, stamp])
     filename = f"dashboard-{table}-{filters.period.replace(':', '')}.csv"
     return Response(
@@ -318,12 +411,15 @@ def refresh(
     back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     """Start a refresh of the figures in the background (changed fiscal years, or all)."""
-    jobs.start(
+    started = jobs.start(
         database,
         actor,
         everything=scope == "all",
         background=request.app.state.background,
     )
-    # Back to the same filters; only our own query strings are followed.
+    # Back to the same filters; only our own query strings are followed. The
+    # refresh's id lets the page confirm what it refreshed once it is done.
     query = back if back and "://" not in back and not back.startswith("/") else ""
+    if started is not None:
+        query = "&".join(q for q in (query, f"refreshed={started}") if q)
     return RedirectResponse(f"/admin/dashboard?{query}", status_code=303)

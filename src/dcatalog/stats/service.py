@@ -6,28 +6,36 @@ already decided: a hidden figure is ``None`` here and never reaches a page, a
 CSV file or a chart. ``figures`` answers one table (a total and its rows by one
 dimension) for a period and filters; ``dashboard`` all the tables of the page;
 ``national_counters`` a fiscal year's national totals, live from the rollup.
+
+One rule for adding up across deed types (``quantities``): counts add up —
+verified deeds, donations, citizens, credits (the programme's own unit) and
+claims — but a quantity adds up only within its unit (hours with hours, days
+with days), so a figure of several deed types has one quantity per unit and
+never one sum of hours, times and kilometres.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from dcatalog.agencies.models import Agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import fiscal_year
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
+from dcatalog.catalog.schemas import UNITS
 from dcatalog.db import utcnow
 from dcatalog.geo.provinces import PROVINCES
 from dcatalog.problems import FieldError, ValidationProblem
 from dcatalog.stats import periods
 from dcatalog.stats.models import CellStatus, RefreshStatus, StatsCell, StatsRefresh, StatsRollup
-from dcatalog.stats.snapshot import STALE_AFTER, deed_kinds
+from dcatalog.stats.snapshot import STALE_AFTER, Kind, deed_kinds
 from dcatalog.stats.suppression import label
 
 GroupBy = Literal["month", "virtue", "deed_type", "agency", "province"]
@@ -38,7 +46,8 @@ _COLUMN = {
     "agency": StatsCell.agency,
     "province": StatsCell.province,
 }
-MEASURES = ("deeds", "hours", "donations", "credits", "citizens")
+MEASURES = ("deeds", "donations", "credits", "citizens")  # counts: they add up across deed types
+FUTURE = "—"  # what a month still to come shows instead of figures (never 0)
 
 
 @dataclass(frozen=True)
@@ -69,13 +78,13 @@ class Filters:
 @dataclass(frozen=True)
 class Figure:
     """One cell as it may be shown. Hidden figures are None; ``shown_as`` says
-    what to show instead ("<10" or "x")."""
+    what to show instead ("<10" or "x", or "—" for a month still to come)."""
 
     value: str  # the row's code (a month's key for the trend); "" for the total
     status: CellStatus = CellStatus.SHOWN
     deeds: int | None = 0
-    quantity: Decimal | None = Decimal(0)
-    hours: Decimal | None = Decimal(0)
+    # Quantity per unit (``hour`` → 12.5), each summed within its unit only; None if hidden.
+    quantities: dict[str, Decimal] | None = field(default_factory=dict)
     donations: int | None = 0
     credits: int | None = 0
     citizens: int | None = 0
@@ -83,6 +92,7 @@ class Figure:
     claims: int | None = 0
     claimants: int | None = 0
     claims_apply: bool = True
+    future: bool = False  # a month still to come: nothing to count yet, which is not zero
 
     @property
     def hidden(self) -> bool:
@@ -90,7 +100,13 @@ class Figure:
 
     @property
     def shown_as(self) -> str:
+        if self.future:
+            return FUTURE
         return label(self.status) if self.hidden else ""
+
+    def quantity(self, unit: str) -> Decimal | None:
+        """The quantity in one unit (0 when none of its deed types counts here)."""
+        return None if self.quantities is None else self.quantities.get(unit, Decimal(0))
 
     @property
     def claims_hidden(self) -> bool:
@@ -98,6 +114,8 @@ class Figure:
 
     @property
     def claims_shown_as(self) -> str:
+        if self.future:
+            return FUTURE
         if not self.claims_apply:
             return ""
         return label(self.claims_status) if self.claims_hidden else ""
@@ -110,6 +128,8 @@ class Table:
     total: Figure
     rows: list[Figure]
     claims_apply: bool
+    units: tuple[str, ...] = ()  # the units of the deed types counted, in catalog order
+    kinds: dict[str, Kind] = field(default_factory=dict)  # deed type → its unit
 
     def row(self, value: str) -> Figure:
         return next((r for r in self.rows if r.value == value), _empty(value, self.claims_apply))
@@ -136,7 +156,26 @@ def _empty(value: str, claims_apply: bool) -> Figure:
     return Figure(value, claims_apply=claims_apply)
 
 
-def _figure(cell: StatsCell | None, value: str, claims_apply: bool) -> Figure:
+def _future(value: str) -> Figure:
+    return Figure(
+        value,
+        deeds=None,
+        quantities=None,
+        donations=None,
+        credits=None,
+        citizens=None,
+        claims=None,
+        claimants=None,
+        future=True,
+    )
+
+
+def _figure(
+    cell: StatsCell | None,
+    value: str,
+    claims_apply: bool,
+    quantities: dict[str, Decimal] | None = None,
+) -> Figure:
     """A cell as it may be shown: hidden measures become None."""
     if cell is None:
         return _empty(value, claims_apply)
@@ -144,8 +183,7 @@ def _figure(cell: StatsCell | None, value: str, claims_apply: bool) -> Figure:
         value,
         status=cell.status,
         deeds=int(cell.deeds),
-        quantity=Decimal(cell.quantity),
-        hours=Decimal(cell.hours),
+        quantities=dict(quantities or {}),
         donations=int(cell.donations),
         credits=int(cell.credits),
         citizens=int(cell.citizens),
@@ -158,8 +196,7 @@ def _figure(cell: StatsCell | None, value: str, claims_apply: bool) -> Figure:
         figure = replace(
             figure,
             deeds=None,
-            quantity=None,
-            hours=None,
+            quantities=None,
             donations=None,
             credits=None,
             citizens=None,
@@ -184,12 +221,57 @@ def check_filters(filters: Filters) -> periods.Period:
     return period
 
 
-def figures(session: Session, filters: Filters, group_by: GroupBy) -> Table:
+def units_of(kinds: dict[str, Kind], deed_type: str = "") -> tuple[str, ...]:
+    """The units of the catalog's deed types (or of one), in the catalog's order."""
+    present = {k.unit for code, k in kinds.items() if not deed_type or code == deed_type}
+    return tuple(u for u in UNITS if u in present) + tuple(sorted(present - set(UNITS)))
+
+
+def quantities(
+    session: Session,
+    filters: Filters,
+    group_by: GroupBy | None,
+    kinds: dict[str, Kind],
+    months: list[str] | None = None,
+) -> dict[str, dict[str, Decimal]]:
+    """Quantity per unit of each row of a table (by the row's code; of the total,
+    under ``''`` with no ``group_by``): the cells of each deed type inside it,
+    summed within their unit. The one place quantities are added up."""
+    values = filters.values()
+    where: list[ColumnElement[bool]] = []
+    for name, column in _COLUMN.items():
+        chosen = values[name]
+        if name in (group_by, "deed_type"):  # each deed type (or the one chosen)
+            where.append(column == chosen if chosen else column != "")
+        else:
+            where.append(column == chosen)
+    if group_by == "month":
+        key: Any = StatsCell.period
+        where.append(StatsCell.period.in_(months or []))
+    else:
+        key = _COLUMN[group_by] if group_by else literal("")
+        where.append(StatsCell.period == filters.period)
+    found: dict[str, dict[str, Decimal]] = {}
+    query = select(key, StatsCell.deed_type_code, StatsCell.quantity).where(*where)
+    for value, code, amount in session.execute(query):
+        kind = kinds.get(code)
+        if kind is None or not amount:
+            continue
+        units = found.setdefault(str(value), {})
+        units[kind.unit] = units.get(kind.unit, Decimal(0)) + Decimal(amount)
+    return found
+
+
+def figures(
+    session: Session, filters: Filters, group_by: GroupBy, today: date | None = None
+) -> Table:
     """A total and its rows by one dimension, for a period and filters, with the
     suppression applied. Rows are the cells that have anything (the trend: every
-    month of the period, empty ones as zeros)."""
+    month of the period, empty ones as zeros, months still to come as "—")."""
     period = check_filters(filters)
     values = filters.values()
+    kinds = deed_kinds(session)
+    units = units_of(kinds, filters.deed_type)
     claims_apply = filters.claims_apply and group_by in ("month", "agency")
     where = [
         StatsCell.virtue_code == values["virtue"],
@@ -201,15 +283,24 @@ def figures(session: Session, filters: Filters, group_by: GroupBy) -> Table:
         StatsCell,
         (filters.period, filters.virtue, filters.deed_type, filters.agency, filters.province),
     )
-    total = _figure(total_cell, "", filters.claims_apply)
+    total = _figure(
+        total_cell, "", filters.claims_apply, quantities(session, filters, None, kinds).get("")
+    )
     if group_by == "month":
         keys = periods.inside(period)
         by_month = {
             c.period: c
             for c in session.scalars(select(StatsCell).where(StatsCell.period.in_(keys), *where))
         }
-        rows = [_figure(by_month.get(key), key, claims_apply) for key in keys]
-        return Table(group_by, filters, total, rows, claims_apply)
+        amounts = quantities(session, filters, "month", kinds, keys)
+        this_month = periods.month_key((today or today_in_thailand()).replace(day=1))
+        rows = [
+            _future(key)
+            if key > this_month  # (keys are m:YYYY-MM: they sort as the months do)
+            else _figure(by_month.get(key), key, claims_apply, amounts.get(key))
+            for key in keys
+        ]
+        return Table(group_by, filters, total, rows, claims_apply, units, kinds)
     column = _COLUMN[group_by]
     where = [
         condition
@@ -225,8 +316,12 @@ def figures(session: Session, filters: Filters, group_by: GroupBy) -> Table:
         column == chosen if chosen else column != "",
     )
     cells = list(session.scalars(query.order_by(column)))
-    rows = [_figure(c, str(getattr(c, column.key)), claims_apply) for c in cells]
-    return Table(group_by, filters, total, rows, claims_apply)
+    amounts = quantities(session, filters, group_by, kinds)
+    rows = []
+    for cell in cells:
+        code = str(getattr(cell, column.key))
+        rows.append(_figure(cell, code, claims_apply, amounts.get(code)))
+    return Table(group_by, filters, total, rows, claims_apply, units, kinds)
 
 
 def freshness(session: Session) -> Freshness:
@@ -254,6 +349,23 @@ def freshness(session: Session) -> Freshness:
     return Freshness(done.as_of if done else None, running, failed)
 
 
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """What one refresh did, for the confirmation the office reads after the button."""
+
+    status: RefreshStatus
+    fiscal_years: list[int]  # BE, the years recomputed
+    as_of: datetime | None
+
+
+def refresh_outcome(session: Session, refresh_id: uuid.UUID) -> RefreshOutcome | None:
+    found = session.get(StatsRefresh, refresh_id)
+    if found is None:
+        return None
+    years = [int(y) for y in found.fiscal_years.split()]
+    return RefreshOutcome(found.status, years, found.as_of)
+
+
 def fiscal_years(session: Session) -> list[int]:
     """The fiscal years the snapshot has figures for, newest first."""
     query = select(StatsCell.fiscal_year).distinct().order_by(StatsCell.fiscal_year.desc())
@@ -267,10 +379,10 @@ def default_period(session: Session, today: date | None = None) -> str:
     return f"fy:{current if current in years or not years else years[0]}"
 
 
-def dashboard(session: Session, filters: Filters) -> Dashboard:
+def dashboard(session: Session, filters: Filters, today: date | None = None) -> Dashboard:
     """Everything the dashboard page shows for a period and filters."""
     period = check_filters(filters)
-    tables: dict[str, Table] = {name: figures(session, filters, name) for name in GROUP_BYS}
+    tables: dict[str, Table] = {name: figures(session, filters, name, today) for name in GROUP_BYS}
     total = tables["month"].total
     year_keys = [f"fy:{period.fiscal_year}"]
     whole = periods.fiscal_year_period(period.fiscal_year)
