@@ -77,7 +77,10 @@ def problem_response(request: Request, problem: Problem) -> Response:
         # A page that needs sign-in sends the person to sign in, then back here:
         # citizens' pages (under /me) to the citizens' sign-in, the rest to staff's.
         where = "/me/sign-in" if request.url.path.startswith("/me") else "/login"
-        return RedirectResponse(f"{where}?next={quote(request.url.path)}", status_code=303)
+        # The query too: a link such as /me/consents?benefit=<code> (a partner's QR
+        # code) must land where it pointed once the person has signed in.
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{where}?next={quote(back)}", status_code=303)
     context = {
         "title": problem.kind.title_th if current_language() == "th" else problem.kind.title,
         "message": problem.detail,

@@ -57,6 +57,23 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
+def gettext_in(lang: str, message: str) -> str:
+    """``message`` in a given language, whatever the request's (for text stored
+    in the language the citizen read it in)."""
+    return translations(lang if lang in LANGUAGES else LANGUAGES[0]).gettext(message)
+
+
+def in_thai(message: str) -> str:
+    """The Thai of a message id, for a problem that carries both languages
+    (``FieldError.detail_th``): Thai pages show it, partners' systems get it too."""
+    return gettext_in("th", message)
+
+
+def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
+    """Marks a message id for the catalogue where it is translated later."""
+    return message
+
+
 class LanguageMiddleware:
     """Sets the language of each request for everything that runs inside it."""
 

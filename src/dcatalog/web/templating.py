@@ -13,7 +13,7 @@ from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from dcatalog import __version__
-from dcatalog.access import current_actor
+from dcatalog.access import current_actor, current_citizen
 from dcatalog.calendars import buddhist_era
 from dcatalog.calendars.buddhist_era import Style
 from dcatalog.geo.provinces import province_name
@@ -79,6 +79,7 @@ def render(
     data = {
         "lang": i18n.current_language(),
         "actor": current_actor(request),
+        "signed_in": current_citizen(request),  # the citizen, for the header
         "csrf_token": csrf_token(request),
         "demo": request.app.state.settings.demo,
         **(context or {}),
