@@ -167,7 +167,8 @@ def test_every_page_of_hers_says_who_is_signed_in_and_offers_sign_out(
         header = page.text.split('<header class="site-header">')[1].split("</header>")[0]
         assert me in text(header), path
         assert 'action="/me/sign-out"' in header, path
-        assert "/staff" not in header and "เจ้าหน้าที่เข้าสู่ระบบ" not in text(header), path
+        assert "/staff" not in header, path  # her header, not the staff one
+        assert "เจ้าหน้าที่เข้าสู่ระบบ" not in text(header), path
     token = csrf_from(student, "/me")
     out = student.post("/me/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303
@@ -221,7 +222,8 @@ def test_a_health_benefit_asks_for_the_separate_tick_in_thai(student: TestClient
     assert refused.status_code == 422
     box = text(refused.text.split('role="alert"')[1].split("</div>")[0])
     assert "เป็นข้อมูลสุขภาพ ต้องติ๊กช่องแยกต่างหาก" in box
-    assert "health information" not in box and "request is not valid" not in box
+    assert "health information" not in box
+    assert "request is not valid" not in box
     assert "สภากาชาดไทย" in text(refused.text)  # still the filled-in form
 
 

@@ -127,7 +127,9 @@ def ahead(
         figure = now[replace(past.condition, offset=0)]
         this_year = period_from_key(figure.window.key, academic_start)
         assert this_year.year is not None  # offsets exist only on year periods
-        later = period_bounds(this_year.kind, this_year.year - past.condition.offset, academic_start)
+        later = period_bounds(
+            this_year.kind, this_year.year - past.condition.offset, academic_start
+        )
         found.append(Ahead(past, figure, this_year, later))
     return found
 

@@ -481,7 +481,9 @@ def progress(
     offers = [(b, rules.parse(b.rule)) for b in offered(session, today)]
     subjects = {c.subject for _b, rule in offers for c in rules.conditions(rule)}
     lifetime = read_tallies(session, subjects, [citizen_key])
-    had = {subject for (_k, subject, period), t in lifetime.items() if period == "lifetime" and t.count}
+    had = {
+        subject for (_k, subject, period), t in lifetime.items() if period == "lifetime" and t.count
+    }
     found = []
     for benefit, rule in offers:
         verdict = evaluate(session, rule, citizen_key, today, academic_start)
@@ -495,7 +497,8 @@ def progress(
             )
         )
     return sorted(
-        found, key=lambda p: (not p.concerns, not p.verdict.met, -_closeness(p.verdict), p.benefit.code)
+        found,
+        key=lambda p: (not p.concerns, not p.verdict.met, -_closeness(p.verdict), p.benefit.code),
     )
 
 

@@ -21,8 +21,8 @@ from dcatalog.agencies.service import list_active_agencies
 from dcatalog.benefits import awards
 from dcatalog.benefits import claims as benefit_claims
 from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import BenefitKind
 from dcatalog.benefits.evaluation import Figure
+from dcatalog.benefits.models import BenefitKind
 from dcatalog.calendars.buddhist_era import format_date, today_in_thailand
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, Virtue
@@ -334,8 +334,8 @@ def grant_consent(
                 language=current_language(),
             )
         except Problem as problem:
-            form = {"agency": agency, "purpose": purpose, "scope": scope or [], "note": note}
-            form["includes_health"] = includes_health
+            form: dict[str, Any] = {"agency": agency, "purpose": purpose, "note": note}
+            form |= {"scope": scope or [], "includes_health": includes_health}
             offer = None
             if benefit:
                 try:

@@ -69,7 +69,7 @@ def in_thai(message: str) -> str:
     return gettext_in("th", message)
 
 
-def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
+def N_(message: str) -> str:
     """Marks a message id for the catalogue where it is translated later."""
     return message
 
