@@ -53,6 +53,11 @@ def _invalid(pointer: str, message: str, **values: str) -> ValidationProblem:
     return ValidationProblem(english, errors=[FieldError(english, pointer=pointer, detail_th=thai)])
 
 
+def _invalid_id(pointer: str, exc: InvalidNationalId) -> ValidationProblem:
+    error = FieldError(exc.message_en, pointer=pointer, detail_th=exc.message_th)
+    return ValidationProblem(exc.message_en, errors=[error])
+
+
 @dataclass(frozen=True)
 class Offer:
     """A consent filled in for a benefit: its agency, the benefit as the purpose,
@@ -252,18 +257,18 @@ def record_guardian_consent(
     try:
         minor_key = keyer.key(minor_national_id)
     except InvalidNationalId as exc:
-        raise _invalid("#/minor_national_id", exc.message_en) from exc
+        raise _invalid_id("#/minor_national_id", exc) from exc
     try:
         guardian_key = keyer.key(guardian_national_id)
     except InvalidNationalId as exc:
-        raise _invalid("#/guardian_national_id", exc.message_en) from exc
+        raise _invalid_id("#/guardian_national_id", exc) from exc
     if minor_key == guardian_key:
-        raise _invalid("#/guardian_national_id", "A guardian is another person.")
+        raise _invalid("#/guardian_national_id", N_("A guardian is another person."))
     minor = session.get(Citizen, minor_key)
     if minor is None:
-        raise _invalid("#/minor_national_id", "The young person has not signed in yet.")
+        raise _invalid("#/minor_national_id", N_("The young person has not signed in yet."))
     if not is_minor(minor.born_on, today):
-        raise _invalid("#/minor_national_id", "This person is 20 or older: no guardian needed.")
+        raise _invalid("#/minor_national_id", N_("This person is 20 or older: no guardian needed."))
     relation = relation.strip() or "guardian"
     record = GuardianConsent(
         citizen_key=minor_key,
