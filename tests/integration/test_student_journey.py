@@ -334,6 +334,7 @@ def test_the_birth_date_is_typed_in_the_buddhist_era(demo_app: FastAPI, session:
     assert christian.status_code == 400
     assert "กรอกปีเป็น พ.ศ. เช่น 2548 ไม่ใช่ 2005" in text(christian.text)
     assert 'value="01/06/2005"' in christian.text  # what she typed stays
+    assert 'aria-invalid="true"' in christian.text  # and the field says it is the one
     assert DEMO_STUDENT_ID not in christian.text  # the ID never comes back
     no_day = sign_in("31/02/2548")
     assert "ไม่มีวันที่นี้ในปฏิทิน" in text(no_day.text)

@@ -122,9 +122,11 @@ def _page(
     message: str | None = None,
     status_code: int = 200,
     born_on: str = "",
+    invalid: str = "",
 ) -> HTMLResponse:
     context: dict[str, Any] = {
         "born_on": born_on,  # as typed, so a mistake is corrected, not retyped
+        "invalid": invalid,  # the field the message is about
         "next_url": safe_next(next_url),
         "provider": settings.oidc_name,
         "configured": _oidc(request).configured,
@@ -259,10 +261,14 @@ def demo_sign_in(
             message=_date_message(invalid),
             status_code=400,
             born_on=born_on,
+            invalid="born_on",
         )
     if born > today_in_thailand() or born.year < 1900:
         message = _("Enter a birth date in the past.")
-        return _page(request, settings, next_url, message=message, status_code=400, born_on=born_on)
+        return _page(
+            request, settings, next_url, message=message, status_code=400, born_on=born_on,
+            invalid="born_on",
+        )  # fmt: skip
     try:
         token = _start_session(request, database, settings, national_id, born, "demo")
     except InvalidNationalId as exc:
