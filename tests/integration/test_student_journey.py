@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dcatalog.accounts.permissions import Role
 from dcatalog.actors import operator_for
 from dcatalog.agencies.service import get_agency
 from dcatalog.app import create_app
@@ -32,7 +33,7 @@ from dcatalog.demo.data import DEMO_STUDENT_BORN, DEMO_STUDENT_ID
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from tests.conftest import TEST_PEPPER
-from tests.factories import csrf_from, sign_in_citizen
+from tests.factories import csrf_from, make_account, sign_in, sign_in_citizen
 
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 BORN = date.fromisoformat(DEMO_STUDENT_BORN)
@@ -341,3 +342,23 @@ def test_the_birth_date_is_typed_in_the_buddhist_era(demo_app: FastAPI, session:
     assert sign_in("๐๑/๐๖/๒๕๔๘").status_code == 303  # Thai digits
     session.expire_all()
     assert session.get(Citizen, KEYER.key(DEMO_STUDENT_ID)).born_on == BORN  # type: ignore[union-attr]
+
+
+def test_the_ceremony_filter_takes_be_dates_too(demo_app: FastAPI, session: Session) -> None:
+    """A staff page with dates (the Red Cross ceremony lists): typed in the Buddhist
+    Era as well, with the message in Thai; ISO dates from links still work."""
+    client = TestClient(demo_app, raise_server_exceptions=False)
+    admin = make_account(session, Role.AGENCY_ADMIN, get_agency(session, "redcross"))
+    sign_in(client, admin.email)
+    client.cookies.set("lang", "th")
+    page = client.get("/staff/ceremonies")
+    assert page.status_code == 200
+    assert 'type="date"' not in page.text
+    asked = {"benefit": "redcross.donor_7", "until": today_in_thailand().isoformat()}
+    for since in ("01/01/2543", "2000-01-01"):
+        listed = client.get("/staff/ceremonies", params={**asked, "from": since})
+        assert listed.status_code == 200, listed.text
+        assert "มีรายชื่อ" in text(listed.text)  # the list for that period
+    wrong = client.get("/staff/ceremonies", params={**asked, "from": "01/01/2000"})
+    assert wrong.status_code == 422
+    assert "กรอกวันที่เป็น วัน/เดือน/ปี พ.ศ." in text(wrong.text)
