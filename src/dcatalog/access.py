@@ -21,7 +21,7 @@ from dcatalog.actors import Actor
 from dcatalog.citizens import sessions as citizen_sessions
 from dcatalog.citizens.sessions import CITIZEN_COOKIE, CitizenPrincipal
 from dcatalog.db import Database
-from dcatalog.problems import Forbidden, Unauthorized
+from dcatalog.problems import Unauthorized, missing_permission
 from dcatalog.web import throttle
 
 Rule = TypeVar("Rule", bound=Callable[..., Any])
@@ -121,13 +121,12 @@ def require(scope: Scope, *alternatives: Scope) -> Any:
     """A dependency that lets through only callers holding ``scope`` (or one of the
     alternatives)."""
     accepted = frozenset((scope, *alternatives))
-    names = " or ".join(sorted(s.value for s in accepted))
 
     @access_rule
     def rule(request: Request) -> Actor:
         actor = _signed_in(request)
         if not any(actor.can(s) for s in accepted):
-            raise Forbidden(f"This needs the permission {names}.")
+            raise missing_permission(*(s.value for s in accepted))
         return actor
 
     rule.__name__ = "require_" + "_or_".join(sorted(s.value.replace(":", "_") for s in accepted))

@@ -92,6 +92,15 @@ def _revisions(revisions: frozenset[str]) -> str:
     return ", ".join(sorted(revisions)) or "an empty schema"
 
 
+def _typed_be(iso: str) -> str:
+    """A demo birth date as the sign-in form takes it: day/month/year BE (and ISO)."""
+    from datetime import date
+
+    from dcatalog.calendars.buddhist_era import format_date
+
+    return f"{format_date(date.fromisoformat(iso), 'th', 'short')} ({iso})"
+
+
 @app.command()
 def demo() -> None:
     """Load or refresh the demo data (migrating first), then say how to look at it."""
@@ -128,13 +137,13 @@ def demo() -> None:
         national_id, born = summary.student
         out.print(
             f"Citizens' demo sign-in at {url}/me/sign-in: national ID {national_id}, "
-            f"born {born} (a made-up student with 30 volunteer hours).",
+            f"born {_typed_be(born)} (a made-up student with 30 volunteer hours).",
             highlight=False,
         )
     if summary.donor:
         national_id, born = summary.donor
         out.print(
-            f"  or national ID {national_id}, born {born} (a made-up blood donor with "
+            f"  or national ID {national_id}, born {_typed_be(born)} (a made-up blood donor with "
             "Red Cross milestones).",
             highlight=False,
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from dcatalog.web.i18n import N_
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -221,6 +223,12 @@ class Unauthorized(Problem):
 
 class Forbidden(Problem):
     kind = FORBIDDEN
+
+
+def missing_permission(*scopes: str) -> Forbidden:
+    """The one refusal for a caller without the permission (any of ``scopes``)."""
+    names = " / ".join(sorted(scopes))
+    return Forbidden(N_("This needs the permission %(scope)s.", scope=names))
 
 
 class ServiceUnavailable(Problem):

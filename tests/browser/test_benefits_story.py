@@ -186,9 +186,10 @@ def test_the_student_renews_her_loan_and_gets_greenmarts_thanks(
 ) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    # 1. Six hours short of the Fund's 36.
+    # 1. Six hours short of the Fund's 36, in an academic year that has closed.
     citizen_signs_in(page, demo, DEMO_STUDENT_ID, DEMO_STUDENT_BORN)
-    expect(card(page, "kys.loan_renewal")).to_contain_text("อีก 6 ชั่วโมง")
+    expect(card(page, "kys.loan_renewal")).to_contain_text("30 จาก 36 ชั่วโมง")
+    expect(card(page, "kys.loan_renewal")).to_contain_text("ปิดรับแล้ว")
     expect(card(page, "kys.loan_renewal").get_by_role("button")).to_have_count(0)
 
     # 2. The university records the hours she did, over the API, and verifies them:

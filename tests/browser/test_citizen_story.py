@@ -65,7 +65,7 @@ def test_a_student_and_her_record(
     # 2. 30 of the Fund's 36 volunteer hours in the last academic year, in words,
     #    and where they come from.
     renewal = page.locator("li.benefit", has_text="ต่อสัญญากู้ยืมเงิน กยศ.")
-    expect(renewal).to_contain_text("อีก 6 ชั่วโมง")
+    expect(renewal).to_contain_text("ปิดรับแล้ว")  # that academic year has closed
     expect(renewal).to_contain_text("30 จาก 36 ชั่วโมง")
     volunteering = page.locator("li.subject:not(.benefit)", has_text="จิตอาสา").first  # virtue
     row = volunteering.locator("tbody tr", has_text="ปีการศึกษา").first  # the last one
@@ -80,7 +80,7 @@ def test_a_student_and_her_record(
     # 3. She lets the Student Loan Fund see her volunteer hours.
     page.get_by_role("link", name="ใครเห็นได้บ้าง").click()
     page.get_by_label("หน่วยงาน").select_option("kys")
-    page.get_by_label("เพื่อวัตถุประสงค์ใด").fill("ต่อสัญญากู้ยืมเงิน กยศ.")
+    page.get_by_label("เพื่อวัตถุประสงค์ใด").select_option("eligibility")
     page.get_by_label("ชั่วโมงจิตอาสา", exact=False).first.check()
     page.get_by_role("button", name="ให้ความยินยอม").click()
     expect(page.get_by_role("status")).to_contain_text("ให้ความยินยอมแล้ว")

@@ -57,7 +57,8 @@ def test_the_student_sees_how_far_she_is(
     page = client.get("/me").text
     assert "Renew your student loan" in page
     assert "30 of 36" in page
-    assert "6 more" in page
+    assert "Closed: what you do from now on counts in the next year." in page
+    assert "36 more hours by" in page  # the advice is about the year open now
 
 
 def test_eligibility_needs_consent_and_is_logged(

@@ -98,8 +98,8 @@ def english_in(html: str) -> tuple[list[str], list[str]]:
 
 
 def _shape(path: str) -> str:
-    """One visit per route shape: ids and numbers are the same page for this."""
-    return re.sub(r"/[0-9a-f-]{32,36}|/\d+", "/{id}", path)
+    """One visit per route shape: ids, numbers and filters are the same page for this."""
+    return re.sub(r"/[0-9a-f-]{32,36}|/\d+", "/{id}", path.partition("?")[0])
 
 
 def _start_pages(app: FastAPI) -> list[str]:

@@ -19,7 +19,14 @@ from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency, AgencyStatus
 from dcatalog.audit import service as audit
 from dcatalog.db import transactional, utcnow
-from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationProblem,
+    missing_permission,
+)
 from dcatalog.tokens import digest, new_token
 from dcatalog.web.throttle import Attempts
 
@@ -48,7 +55,7 @@ def normalise_email(email: str) -> str:
 
 def require(actor: Actor, scope: Scope) -> None:
     if not actor.can(scope):
-        raise Forbidden(f"This needs the permission {scope.value}.")
+        raise missing_permission(scope.value)
 
 
 def _require_manages(actor: Actor, agency_id: uuid.UUID | None) -> None:

@@ -37,3 +37,14 @@ class Agency(Bilingual, Base):
     website: Mapped[str] = mapped_column(String(200), default="")
     contact: Mapped[str] = mapped_column(String(300), default="")  # who the office talks to
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def short_name(self, lang: str) -> str:
+        """The abbreviation a name ends with in brackets ("… (กยศ.)" → "กยศ.",
+        "… (SLF)" → "SLF"), for a button that has little room; else the whole name
+        (a bracket that is not an abbreviation, such as "(ร้านค้าสมมติ)", stays)."""
+        name = self.name(lang).strip()
+        if name.endswith(")") and "(" in name:
+            inner = name[name.rindex("(") + 1 : -1].strip()
+            if inner and " " not in inner and (inner.endswith(".") or inner.isupper()):
+                return inner
+        return name

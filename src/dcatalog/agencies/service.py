@@ -18,6 +18,7 @@ from dcatalog.agencies.models import Agency, AgencyKind, AgencyStatus
 from dcatalog.audit import service as audit
 from dcatalog.db import transactional
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.web.i18n import N_
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 EDITABLE = ("name_th", "name_en", "kind", "website", "contact", "status")
@@ -74,7 +75,7 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     if "status" in fields and fields["status"] not in {s.value for s in AgencyStatus}:
         errors.append(FieldError("active or suspended", pointer="#/status"))
     if errors:
-        raise ValidationProblem("Some fields are not valid; see errors.", errors=errors)
+        raise ValidationProblem(N_("Some fields are not valid; see errors."), errors=errors)
     cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
     if "kind" in cleaned:
         cleaned["kind"] = AgencyKind(cleaned["kind"])

@@ -16,6 +16,7 @@ from dcatalog.access import CurrentCitizen, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.benefits import awards
+from dcatalog.calendars.buddhist_era import InvalidDate, parse_be_date
 from dcatalog.campaigns import public as recognitions
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.pages import issuer_for
@@ -23,7 +24,7 @@ from dcatalog.geo.provinces import province_name, province_options
 from dcatalog.problems import Conflict, FieldError, NotFound, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep
-from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import N_, current_language, in_thai
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
@@ -155,11 +156,12 @@ def _day(text: str | None, field_name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return parse_be_date(text)  # day/month/year BE as typed; ISO from links and scripts
+    except InvalidDate:
+        message = N_("Type dates as day/month/year in the Buddhist Era, e.g. 01/06/2569.")
         raise ValidationProblem(
-            "Give dates as YYYY-MM-DD.",
-            errors=[FieldError("not a date", pointer=f"#/{field_name}")],
+            message,
+            errors=[FieldError(message, pointer=f"#/{field_name}", detail_th=in_thai(message))],
         ) from None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,14 +20,16 @@ from sqlalchemy import Numeric, and_, case, cast, func, literal, or_, select, un
 from sqlalchemy.orm import Session
 
 from dcatalog.agencies.models import Agency
-from dcatalog.benefits.rules import Condition, Rule, RuleError, conditions
+from dcatalog.benefits.rules import Condition, Group, Rule, RuleError, conditions
 from dcatalog.calendars.periods import (
     MonthDay,
+    Period,
     PeriodKind,
     academic_year,
     calendar_year,
     fiscal_year,
     period_bounds,
+    period_from_key,
 )
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
@@ -42,6 +44,10 @@ class Window:
     key: str  # "lifetime", "academic_year:2568", "rolling_days:365"
     start: date | None
     end: date | None
+
+    def closed(self, today: date) -> bool:
+        """The window ended before today: nothing done from now on counts in it."""
+        return self.end is not None and self.end < today
 
 
 def window(condition: Condition, today: date, academic_start: MonthDay) -> Window:
@@ -86,6 +92,46 @@ class Verdict:
     @property
     def unmet(self) -> list[Figure]:
         return [f for f in self.figures if not f.met]
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A condition that looks back at a year already closed (``offset`` below 0,
+    like the Fund's renewal: the previous academic year) cannot be helped by
+    anything done now. What is done now counts in the year open today, which the
+    same rule looks at ``-offset`` years later: ``figure`` is the condition on
+    the year open today, ``counts_for`` the period in which the rule will look
+    at it."""
+
+    closed: Figure
+    figure: Figure
+    now_for: Period  # the year open today, in which the rule looks at the closed one
+    counts_for: Period
+
+
+def ahead(
+    session: Session, verdict: Verdict, citizen_key: str, today: date, academic_start: MonthDay
+) -> list[Ahead]:
+    """For each figure of a verdict on a closed year, the same condition on the
+    year open today (read the same way, from the tallies or the deeds)."""
+    closed = [f for f in verdict.figures if f.condition.offset < 0 and f.window.closed(today)]
+    if not closed:
+        return []
+    open_now = Group("all", tuple(replace(f.condition, offset=0) for f in closed))
+    now = {
+        f.condition: f
+        for f in evaluate(session, open_now, citizen_key, today, academic_start).figures
+    }
+    found = []
+    for past in closed:
+        figure = now[replace(past.condition, offset=0)]
+        this_year = period_from_key(figure.window.key, academic_start)
+        assert this_year.year is not None  # offsets exist only on year periods
+        later = period_bounds(
+            this_year.kind, this_year.year - past.condition.offset, academic_start
+        )
+        found.append(Ahead(past, figure, this_year, later))
+    return found
 
 
 def check_references(session: Session, rule: Rule) -> None:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,7 +30,14 @@ from dcatalog.agencies.models import Agency
 from dcatalog.audit import service as audit
 from dcatalog.audit.models import AuditEvent
 from dcatalog.benefits import rules
-from dcatalog.benefits.evaluation import Verdict, check_references, evaluate
+from dcatalog.benefits.evaluation import (
+    Ahead,
+    Verdict,
+    ahead,
+    check_references,
+    evaluate,
+    read_tallies,
+)
 from dcatalog.benefits.models import (
     Award,
     AwardStatus,
@@ -51,6 +59,7 @@ from dcatalog.problems import (
     Forbidden,
     NotFound,
     ValidationProblem,
+    missing_permission,
     required_text,
 )
 
@@ -397,7 +406,7 @@ def managed(session: Session, actor: Actor) -> list[Managed]:
     """The agency's own benefits (every agency's for the programme office), with
     the claims and awards each has and where its draft stands."""
     if not (actor.can(Scope.CATALOG_WRITE) or actor.can(Scope.CATALOG_APPROVE)):
-        raise Forbidden("This needs the permission catalog:write.")
+        raise missing_permission("catalog:write")
     query = select(Benefit)
     if not actor.is_program_office:
         query = query.where(Benefit.agency_id == actor.agency_id)
@@ -411,7 +420,7 @@ def managed_one(session: Session, actor: Actor, code: str) -> Managed:
 def waiting(session: Session, actor: Actor) -> list[Managed]:
     """Drafts submitted to the programme office, the longest waiting first."""
     if not actor.can(Scope.CATALOG_APPROVE):
-        raise Forbidden("This needs the permission catalog:approve.")
+        raise missing_permission("catalog:approve")
     drafts = session.scalars(select(Benefit).where(Benefit.status == BenefitStatus.DRAFT)).all()
     found = [m for m in _counted(session, drafts) if m.review.waiting]
     return sorted(found, key=lambda m: (m.review.waiting_since, m.benefit.sort_key))
@@ -459,17 +468,51 @@ def get(session: Session, code: str) -> Benefit:
 class Progress:
     benefit: Benefit
     verdict: Verdict
+    # What today's deeds count toward, where the rule looks back at a closed year.
+    ahead: list[Ahead] = field(default_factory=list)
+    # She has had at least one deed of a kind the rule counts: otherwise the
+    # benefit cannot concern her yet, and her page folds it away.
+    concerns: bool = True
 
 
 def progress(
     session: Session, citizen_key: str, today: date, academic_start: MonthDay
 ) -> list[Progress]:
-    """Where the citizen stands toward every benefit on offer: reached ones first."""
-    found = [
-        Progress(b, evaluate(session, rules.parse(b.rule), citizen_key, today, academic_start))
-        for b in offered(session, today)
-    ]
-    return sorted(found, key=lambda p: (not p.verdict.met, p.benefit.sort_key))
+    """Where the citizen stands toward every benefit on offer: those that concern
+    her first (reached ones first, then the nearest), then the others."""
+    offers = [(b, rules.parse(b.rule)) for b in offered(session, today)]
+    subjects = {c.subject for _b, rule in offers for c in rules.conditions(rule)}
+    lifetime = read_tallies(session, subjects, [citizen_key])
+    had = {
+        subject for (_k, subject, period), t in lifetime.items() if period == "lifetime" and t.count
+    }
+    found = []
+    for benefit, rule in offers:
+        verdict = evaluate(session, rule, citizen_key, today, academic_start)
+        concerns = any(c.subject in had for c in rules.conditions(rule))
+        found.append(
+            Progress(
+                benefit,
+                verdict,
+                ahead(session, verdict, citizen_key, today, academic_start),
+                concerns,
+            )
+        )
+    return sorted(
+        found,
+        key=lambda p: (
+            not p.concerns,
+            not p.verdict.met,
+            -_closeness(p.verdict),
+            p.benefit.sort_key,
+        ),
+    )
+
+
+def _closeness(verdict: Verdict) -> Decimal:
+    """How far along the conditions are, 0 to 1 on average: the nearest benefit first."""
+    shares = [min(f.have / f.condition.at_least, Decimal(1)) for f in verdict.figures]
+    return sum(shares, Decimal(0)) / len(shares) if shares else Decimal(0)
 
 
 # --- partners' eligibility checks ----------------------------------------------------

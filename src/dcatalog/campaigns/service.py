@@ -51,9 +51,9 @@ from dcatalog.geo.provinces import PROVINCES, province_code
 from dcatalog.problems import (
     Conflict,
     FieldError,
-    Forbidden,
     NotFound,
     ValidationProblem,
+    missing_permission,
     required_text,
 )
 
@@ -284,7 +284,7 @@ def countable_deed_types(session: Session) -> list[DeedTypeVersion]:
 
 def _require(actor: Actor, scope: Scope) -> None:
     if not actor.can(scope):
-        raise Forbidden(f"This needs the permission {scope.value}.")
+        raise missing_permission(scope.value)
 
 
 def _require_author(actor: Actor, agency_id: uuid.UUID) -> None:

@@ -27,9 +27,9 @@ from dcatalog.db import transactional, utcnow
 from dcatalog.problems import (
     Conflict,
     FieldError,
-    Forbidden,
     NotFound,
     ValidationProblem,
+    missing_permission,
     required_text,
 )
 
@@ -201,7 +201,7 @@ def diff_fields(version: DeedTypeVersion, fields: DeedTypeFields) -> list[str]:
 
 def _require(actor: Actor, scope: Scope) -> None:
     if not actor.can(scope):
-        raise Forbidden(f"This needs the permission {scope.value}.")
+        raise missing_permission(scope.value)
 
 
 def _require_author(actor: Actor, owner_id: Any) -> None:

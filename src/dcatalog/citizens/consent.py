@@ -6,12 +6,18 @@ virtues, as tallies name them: ``type:<code>``, ``virtue:<code>``).
 Health-related deed types (PDPA s.26) are shared only with a separate,
 explicit tick. A minor's record is shared only once a guardian's consent is
 recorded as well (PDPA s.20).
+
+The purpose is never typed by the citizen: it is a benefit (the agency asks for
+exactly what the benefit's rule reads: ``offer``, the contract behind
+``/me/consents?benefit=<code>``) or one of ``PURPOSES``, with an optional note.
+Messages are message ids: each problem carries its Thai too (``detail_th``).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -20,6 +26,8 @@ from sqlalchemy.orm import Session
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency, AgencyStatus
 from dcatalog.audit import service as audit
+from dcatalog.benefits import rules
+from dcatalog.benefits.models import Benefit, BenefitStatus
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.citizens.models import Citizen, Consent, GuardianConsent
 from dcatalog.citizens.sessions import CitizenPrincipal, is_minor
@@ -27,10 +35,89 @@ from dcatalog.db import transactional, utcnow
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import InvalidNationalId
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.web.i18n import N_, gettext_in, in_thai
+
+# Purposes a citizen may choose on the bare form (a benefit is the other way).
+PURPOSES: dict[str, str] = {
+    "eligibility": N_("checking whether I can receive its benefits"),
+    "recognition": N_("thanking or honouring me for my good deeds"),
+    "studies": N_("my studies or applying for work"),
+}
+NOTE_LENGTH = 120
 
 
 def _invalid(pointer: str, message: str) -> ValidationProblem:
-    return ValidationProblem(message, errors=[FieldError(message, pointer=pointer)])
+    """``message`` is marked ``N_``: the problem says it in English and, for Thai
+    pages and partners, in Thai."""
+    return ValidationProblem(
+        message, errors=[FieldError(message, pointer=pointer, detail_th=in_thai(message))]
+    )
+
+
+def _invalid_id(pointer: str, exc: InvalidNationalId) -> ValidationProblem:
+    error = FieldError(exc.message_en, pointer=pointer, detail_th=exc.message_th)
+    return ValidationProblem(exc.message_en, errors=[error])
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A consent filled in for a benefit: its agency, the benefit as the purpose,
+    and as the scope what its rule reads (deed types and virtues, as tallies name
+    them); ``health`` lists the health-related types among them, which need the
+    separate tick."""
+
+    benefit: Benefit
+    scope: list[str]
+    health: list[str]
+
+
+def offered_benefit(session: Session, code: str) -> Benefit:
+    benefit = session.scalar(select(Benefit).where(Benefit.code == code.strip()))
+    if benefit is None or benefit.status is not BenefitStatus.APPROVED:
+        raise _invalid("#/benefit", N_("This benefit is not offered (any more)."))
+    return benefit
+
+
+def offer(session: Session, code: str) -> Offer:
+    """What consent the benefit ``code`` needs (``ValidationProblem`` if it is not offered)."""
+    benefit = offered_benefit(session, code)
+    scope = sorted({c.subject for c in rules.conditions(rules.parse(benefit.rule))})
+    health = health_types(session)
+    return Offer(benefit, scope, [s for s in scope if s.removeprefix("type:") in health])
+
+
+def purpose_text(
+    session: Session,
+    *,
+    benefit_code: str | None,
+    purpose_code: str,
+    purpose: str,
+    note: str,
+    language: str,
+) -> tuple[Benefit | None, str]:
+    """The purpose as stored and shown (in the language the citizen read it in):
+    the benefit's name, or a chosen purpose, or (older clients) a text, and the
+    note after it."""
+    note = " ".join(note.split())
+    if len(note) > NOTE_LENGTH:
+        raise _invalid("#/note", N_("A note has at most %(n)s characters.", n=NOTE_LENGTH))
+    benefit = None
+    if benefit_code:
+        benefit = offered_benefit(session, benefit_code)
+        text = benefit.name(language)
+    elif purpose_code:
+        if purpose_code not in PURPOSES:
+            raise _invalid("#/purpose", N_("Choose what the agency may use it for."))
+        text = gettext_in(language, PURPOSES[purpose_code])
+    else:
+        text = purpose.strip()
+    if not text:
+        raise _invalid("#/purpose", N_("Choose what the agency may use it for."))
+    if note:
+        text = f"{text} ({note})"
+    if len(text) > 200:
+        raise _invalid("#/purpose", N_("The purpose is too long (at most 200 characters)."))
+    return benefit, text
 
 
 def health_types(session: Session) -> set[str]:
@@ -45,18 +132,20 @@ def health_types(session: Session) -> set[str]:
 def _checked_scope(session: Session, scope: Sequence[str], includes_health: bool) -> list[str]:
     wanted = sorted({s.strip() for s in scope if s.strip()})
     if not wanted:
-        raise _invalid("#/scope", "Choose at least one kind of good deed to share.")
+        raise _invalid("#/scope", N_("Choose at least one kind of good deed to share."))
     types = set(session.scalars(select(DeedType.code)))
     virtues = set(session.scalars(select(Virtue.code)))
     health = health_types(session)
     for subject in wanted:
         kind, _, code = subject.partition(":")
         if not ((kind == "type" and code in types) or (kind == "virtue" and code in virtues)):
-            raise _invalid("#/scope", f"{subject!r} is not a deed type or a virtue.")
+            raise _invalid(
+                "#/scope", N_("%(subject)s is not a deed type or a virtue.", subject=subject)
+            )
         if kind == "type" and code in health and not includes_health:
             raise _invalid(
                 "#/includes_health",
-                f"{code} is health information: tick the separate box to share it.",
+                N_("%(code)s is health information: tick the separate box to share it.", code=code),
             )
     return wanted
 
@@ -66,21 +155,38 @@ def grant(
     session: Session,
     citizen: CitizenPrincipal,
     *,
-    agency_code: str,
-    purpose: str,
-    scope: Sequence[str],
+    agency_code: str = "",
+    purpose: str = "",
+    scope: Sequence[str] = (),
     includes_health: bool = False,
+    benefit_code: str | None = None,
+    purpose_code: str = "",
+    note: str = "",
+    language: str = "th",
 ) -> Consent:
+    """A consent for a benefit (``benefit_code``: its agency, and by default the
+    scope its rule reads), or for an agency and a chosen purpose (``purpose_code``;
+    a ``purpose`` text is still taken from older clients)."""
+    benefit, text = purpose_text(
+        session,
+        benefit_code=benefit_code,
+        purpose_code=purpose_code,
+        purpose=purpose,
+        note=note,
+        language=language,
+    )
+    if benefit is not None:
+        if agency_code and agency_code != benefit.agency.code:
+            raise _invalid("#/agency", N_("This benefit is offered by another agency."))
+        agency_code = benefit.agency.code
+        scope = scope or offer(session, benefit.code).scope
     agency = session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None or agency.status is not AgencyStatus.ACTIVE:
-        raise _invalid("#/agency", "Choose an agency that takes part in D-Catalog.")
-    purpose = purpose.strip()
-    if not purpose or len(purpose) > 200:
-        raise _invalid("#/purpose", "Say what the agency may use it for (up to 200 characters).")
+        raise _invalid("#/agency", N_("Choose an agency that takes part in D-Catalog."))
     consent = Consent(
         citizen_key=citizen.citizen_key,
         agency_id=agency.id,
-        purpose=purpose,
+        purpose=text,
         scope=_checked_scope(session, scope, includes_health),
         includes_health=includes_health,
         granted_by="self",
@@ -151,18 +257,18 @@ def record_guardian_consent(
     try:
         minor_key = keyer.key(minor_national_id)
     except InvalidNationalId as exc:
-        raise _invalid("#/minor_national_id", exc.message_en) from exc
+        raise _invalid_id("#/minor_national_id", exc) from exc
     try:
         guardian_key = keyer.key(guardian_national_id)
     except InvalidNationalId as exc:
-        raise _invalid("#/guardian_national_id", exc.message_en) from exc
+        raise _invalid_id("#/guardian_national_id", exc) from exc
     if minor_key == guardian_key:
-        raise _invalid("#/guardian_national_id", "A guardian is another person.")
+        raise _invalid("#/guardian_national_id", N_("A guardian is another person."))
     minor = session.get(Citizen, minor_key)
     if minor is None:
-        raise _invalid("#/minor_national_id", "The young person has not signed in yet.")
+        raise _invalid("#/minor_national_id", N_("The young person has not signed in yet."))
     if not is_minor(minor.born_on, today):
-        raise _invalid("#/minor_national_id", "This person is 20 or older: no guardian needed.")
+        raise _invalid("#/minor_national_id", N_("This person is 20 or older: no guardian needed."))
     relation = relation.strip() or "guardian"
     record = GuardianConsent(
         citizen_key=minor_key,

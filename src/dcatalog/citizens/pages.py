@@ -21,8 +21,9 @@ from dcatalog.agencies.service import list_active_agencies
 from dcatalog.benefits import awards
 from dcatalog.benefits import claims as benefit_claims
 from dcatalog.benefits import service as benefits
+from dcatalog.benefits.evaluation import Figure
 from dcatalog.benefits.models import BenefitKind
-from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.calendars.buddhist_era import format_date, today_in_thailand
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.catalog.pages import unit_label
@@ -63,39 +64,70 @@ def progress_lines(
     academic_start: MonthDay,
 ) -> list[dict[str, Any]]:
     """Every benefit on offer, and in words how far the citizen is from it
-    (``names``: subject labels, see ``subject_labels``)."""
+    (``names``: subject labels, see ``subject_labels``). A condition on a closed
+    year says so and is given no advice; what counts now is its ``ahead`` step."""
     units = {
         f"type:{t.code}": unit_label(t.in_force.unit)
         for t in session.scalars(select(DeedType))
         if t.in_force is not None
     }
+    lang = current_language()
+
+    def step(figure: Figure, counts_for: str | None, closed: bool) -> dict[str, Any]:
+        condition = figure.condition
+        unit = {
+            "count": _("records"),
+            "credits": _("credits"),
+            "quantity": units.get(condition.subject, ""),
+        }[condition.measure]
+        figures = {
+            "have": _number(figure.have),
+            "need": _number(condition.at_least),
+            "unit": unit,
+            "what": names.get(condition.subject, condition.subject),
+            "period": period_label(figure.window.key),
+        }
+        notes = []
+        if closed:
+            notes.append(_("Closed: what you do from now on counts in the next year."))
+        elif figure.window.end is not None and condition.period != "rolling_days":
+            notes.append(_("closes %(date)s") % {"date": format_date(figure.window.end, lang)})
+        if counts_for:
+            notes.append(_("counts for %(period)s") % {"period": period_label(counts_for)})
+        missing = None
+        if not figure.met and not closed:
+            missing = _("%(missing)s more %(unit)s") % {
+                "missing": _number(figure.missing),
+                "unit": unit,
+            }
+            if figure.window.end is not None and condition.period != "rolling_days":
+                missing = _("%(more)s by %(date)s") % {
+                    "more": missing,
+                    "date": format_date(figure.window.end, lang),
+                }
+        return {
+            "met": figure.met,
+            "closed": closed,
+            "text": _("%(period)s: %(have)s of %(need)s %(unit)s · %(what)s") % figures,
+            "note": " · ".join(notes),
+            "missing": missing,
+            "have": _number(min(figure.have, condition.at_least)),
+            "need": _number(condition.at_least),
+        }
+
     lines = []
     for item in _next_milestones_only(
         benefits.progress(session, citizen.citizen_key, today, academic_start)
     ):
+        ahead = {id(a.closed): a for a in item.ahead}
         steps = []
         for figure in item.verdict.figures:
-            condition = figure.condition
-            unit = {
-                "count": _("records"),
-                "credits": _("credits"),
-                "quantity": units.get(condition.subject, ""),
-            }[condition.measure]
-            steps.append(
-                {
-                    "met": figure.met,
-                    "text": _("%(have)s of %(need)s %(unit)s · %(what)s · %(period)s")
-                    % {
-                        "have": _number(figure.have),
-                        "need": _number(condition.at_least),
-                        "unit": unit,
-                        "what": names.get(condition.subject, condition.subject),
-                        "period": period_label(figure.window.key),
-                    },
-                    "missing": _("%(missing)s more %(unit)s")
-                    % {"missing": _number(figure.missing), "unit": unit},
-                }
-            )
+            later = ahead.get(id(figure))
+            if later is None:
+                steps.append(step(figure, None, closed=False))
+                continue
+            steps.append(step(figure, later.now_for.key, closed=True))
+            steps.append(step(later.figure, later.counts_for.key, closed=False))
         claimable = item.verdict.met and item.benefit.kind is not BenefitKind.THANKS
         full = (
             benefit_claims.no_room(session, item.benefit, citizen.citizen_key)
@@ -106,6 +138,7 @@ def progress_lines(
             {
                 "benefit": item.benefit,
                 "met": item.verdict.met,
+                "concerns": item.concerns,
                 "steps": steps,
                 "claimable": claimable and full is None,
                 "no_room": {
@@ -243,19 +276,32 @@ def _consent_context(session: Session, citizen: CitizenPrincipal, **extra: Any) 
     return {
         "history": consents.history(session, citizen),
         "agencies": [(a.code, a.name(lang)) for a in list_active_agencies(session)],
+        "purposes": [(code, _(text)) for code, text in consents.PURPOSES.items()],
         "subject_options": options,
         "labels": subjects,
         "is_minor": citizen.is_minor(today_in_thailand()),
         "guardian": consents.guardian_consent(session, citizen.citizen_key),
         "form": {},
+        "offer": None,
         **extra,
     }
 
 
 @router.get("/me/consents", response_class=HTMLResponse)
-def consent_page(request: Request, citizen: CurrentCitizen, session: SessionDep) -> HTMLResponse:
-    context = _consent_context(session, citizen, granted=request.query_params.get("done"))
-    return render(request, "citizens/consents.html", context)
+def consent_page(
+    request: Request, citizen: CurrentCitizen, session: SessionDep, benefit: str = ""
+) -> HTMLResponse:
+    """The consent form; ``?benefit=<code>`` fills it in for that benefit (a
+    contract: other pages and partners' QR codes link to exactly this)."""
+    extra: dict[str, Any] = {"granted": request.query_params.get("done")}
+    if benefit:
+        try:
+            extra["offer"] = consents.offer(session, benefit)
+        except Problem as problem:
+            extra["problem"] = problem
+    context = _consent_context(session, citizen, **extra)
+    status = context["problem"].status if "problem" in context else 200
+    return render(request, "citizens/consents.html", context, status_code=status)
 
 
 @router.post("/me/consents", response_class=HTMLResponse, dependencies=[CONSENT])
@@ -263,25 +309,40 @@ def grant_consent(
     request: Request,
     citizen: CurrentCitizen,
     database: DatabaseDep,
-    agency: Annotated[str, Form()],
-    purpose: Annotated[str, Form()],
+    agency: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    benefit: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
     scope: Annotated[list[str] | None, Form()] = None,
     includes_health: Annotated[bool, Form()] = False,
 ) -> Response:
+    """``purpose`` is a code of ``consent.PURPOSES`` (older forms sent a text,
+    still taken); with ``benefit``, the benefit is the purpose."""
     with database.write_session() as session:
+        chosen = purpose if purpose in consents.PURPOSES else ""
         try:
             consents.grant(
                 session,
                 citizen,
                 agency_code=agency,
-                purpose=purpose,
+                benefit_code=benefit or None,
+                purpose_code=chosen,
+                purpose="" if chosen else purpose,
+                note=note,
                 scope=scope or [],
                 includes_health=includes_health,
+                language=current_language(),
             )
         except Problem as problem:
-            form = {"agency": agency, "purpose": purpose, "scope": scope or []}
-            context = _consent_context(session, citizen, problem=problem, form=form)
-            context["form"]["includes_health"] = includes_health
+            form: dict[str, Any] = {"agency": agency, "purpose": purpose, "note": note}
+            form |= {"scope": scope or [], "includes_health": includes_health}
+            offer = None
+            if benefit:
+                try:
+                    offer = consents.offer(session, benefit)
+                except Problem:
+                    offer = None
+            context = _consent_context(session, citizen, problem=problem, form=form, offer=offer)
             return render(request, "citizens/consents.html", context, status_code=problem.status)
     return RedirectResponse("/me/consents?done=granted", status_code=303)
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dcatalog.access import current_citizen, public
-from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.calendars.buddhist_era import InvalidDate, parse_be_date, today_in_thailand
 from dcatalog.citizens import sessions
 from dcatalog.citizens.oidc import (
     FLOW_COOKIE,
@@ -121,14 +121,17 @@ def _page(
     *,
     message: str | None = None,
     status_code: int = 200,
+    born_on: str = "",
+    invalid: str = "",
 ) -> HTMLResponse:
     context: dict[str, Any] = {
+        "born_on": born_on,  # as typed, so a mistake is corrected, not retyped
+        "invalid": invalid,  # the field the message is about
         "next_url": safe_next(next_url),
         "provider": settings.oidc_name,
         "configured": _oidc(request).configured,
         "citizen": current_citizen(request),
         "message": message,
-        "latest_birth_date": today_in_thailand(),
     }
     response = render(request, "citizens/sign_in.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
@@ -249,19 +252,38 @@ def demo_sign_in(
     if not settings.demo:
         raise NotFound("The demo sign-in exists only on demonstration systems.")
     try:
-        born = date.fromisoformat(born_on) if born_on else None
-    except ValueError:
-        born = None
-    if born is None or born > today_in_thailand() or born.year < 1900:
+        born = parse_be_date(born_on)
+    except InvalidDate as invalid:
+        return _page(
+            request,
+            settings,
+            next_url,
+            message=_date_message(invalid),
+            status_code=400,
+            born_on=born_on,
+            invalid="born_on",
+        )
+    if born > today_in_thailand() or born.year < 1900:
         message = _("Enter a birth date in the past.")
-        return _page(request, settings, next_url, message=message, status_code=400)
+        return _page(
+            request, settings, next_url, message=message, status_code=400, born_on=born_on,
+            invalid="born_on",
+        )  # fmt: skip
     try:
         token = _start_session(request, database, settings, national_id, born, "demo")
     except InvalidNationalId as exc:
         message = exc.message_th if current_language() == "th" else exc.message_en
-        return _page(request, settings, next_url, message=message, status_code=400)
+        return _page(request, settings, next_url, message=message, status_code=400, born_on=born_on)
     log.info("citizen signed in", method="demo")
     return _signed_in(request, settings, token, next_url)
+
+
+def _date_message(invalid: InvalidDate) -> str:
+    if invalid.reason == "christian_era":
+        return _("Type the year in the Buddhist Era (B.E.), e.g. 2548 rather than 2005.")
+    if invalid.reason == "no_such_day":
+        return _("There is no such day: check the day and the month.")
+    return _("Type the birth date as day/month/year in the Buddhist Era, e.g. 01/06/2548.")
 
 
 @router.post("/me/sign-out")

@@ -20,14 +20,8 @@ from datetime import date
 
 from dcatalog.calendars.buddhist_era import format_date
 from dcatalog.problems import FieldError
-from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import N_, current_language, translated
 from dcatalog.web.i18n import gettext as _
-
-
-def N_(message: str) -> str:
-    """Marks a msgid for extraction; translated later, at render."""
-    return message
-
 
 # code -> English msgid (with %(name)s parameters)
 MESSAGES: dict[str, str] = {
@@ -130,7 +124,7 @@ def field_reason(error: FieldError) -> str:
     text = shown(error.code, dict(error.params))
     if not text:
         thai = current_language() == "th" and error.detail_th
-        return error.detail_th if thai and error.detail_th else error.detail
+        return error.detail_th if thai and error.detail_th else translated(error.detail)
     return with_column((error.pointer or "").removeprefix("#/"), text)
 
 

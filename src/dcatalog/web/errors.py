@@ -31,7 +31,7 @@ from dcatalog.problems import (
     ProblemType,
     ValidationProblem,
 )
-from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import N_, current_language, translated
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
@@ -112,10 +112,12 @@ def _come_back_to(request: Request) -> str:
 
 
 def _explanation(problem: Problem) -> str:
-    """What a person reads on an error page. The detail is written for developers and
-    in English, so a Thai page says what the kind of error means, in Thai."""
-    if current_language() != "th":
-        return problem.detail
+    """What a person reads on an error page: the detail in the page's language where
+    the catalogue has it; else, as a detail is written for developers in English, a
+    Thai page says what the kind of error means, in Thai."""
+    text = translated(problem.detail)
+    if current_language() != "th" or text != problem.detail:
+        return text
     by_status = {
         400: _("The page could not read what was sent. Nothing was changed."),
         403: _(
@@ -162,7 +164,7 @@ def validate_form(model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationProblem(
-            "Some fields are not valid; see errors.",
+            N_("Some fields are not valid; see errors."),
             errors=field_errors(exc.errors(include_input=False)),
         ) from exc
 
@@ -191,7 +193,9 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             count = len(errors)
             problem = ValidationProblem(
-                f"{count} field{'s are' if count != 1 else ' is'} not valid; see errors.",
+                N_("1 field is not valid; see errors.")
+                if count == 1
+                else N_("%(count)s fields are not valid; see errors.", count=count),
                 errors=field_errors(errors),
             )
         return problem_response(request, problem)
@@ -203,7 +207,7 @@ def install_error_handlers(app: FastAPI) -> None:
             kind = SERVER_ERROR if exc.status_code >= 500 else BAD_REQUEST
         detail = exc.detail if isinstance(exc.detail, str) else kind.title
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"Nothing is at {request.url.path}."
+            detail = N_("Nothing is at %(path)s.", path=request.url.path)
         problem = _HttpProblem(kind, detail, status=exc.status_code, headers=exc.headers or {})
         return problem_response(request, problem)
 
@@ -212,8 +216,10 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled error", exc_info=exc, path=request.url.path)
         problem = _HttpProblem(
             SERVER_ERROR,
-            "Something failed on our side and nothing was changed. "
-            "Quote the X-Request-ID header when you report it.",
+            N_(
+                "Something failed on our side and nothing was changed. "
+                "Quote the X-Request-ID header when you report it."
+            ),
             status=500,
         )
         return problem_response(request, problem)

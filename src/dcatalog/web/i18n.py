@@ -9,6 +9,7 @@ no compiled .mo file can go stale. The language of a request comes from the
 from __future__ import annotations
 
 import gettext as gettext_module
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cache
 from importlib.resources import files
@@ -55,6 +56,47 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+def gettext_in(lang: str, message: str) -> str:
+    """``message`` in a given language, whatever the request's (for text stored
+    in the language the citizen read it in)."""
+    return translations(lang if lang in LANGUAGES else LANGUAGES[0]).gettext(message)
+
+
+class Message(str):
+    """English text that remembers its message id and values, so that a page can
+    show it in the reader's language later (``translated``) while the API sends the
+    English as it is. Services raise problems with these: they have no reader."""
+
+    msgid: str
+    values: Mapping[str, object]
+
+    def __new__(cls, msgid: str, values: Mapping[str, object]) -> Message:
+        text = super().__new__(cls, msgid % values)
+        text.msgid, text.values = msgid, values
+        return text
+
+
+def N_(msgid: str, /, **values: object) -> str:
+    """Marks a message id for the catalogue, to be translated where it is shown; with
+    values, the English text now and what ``translated`` needs later."""
+    return Message(msgid, values) if values else msgid
+
+
+def translated(text: str, lang: str | None = None) -> str:
+    """``text`` in ``lang`` (the request's by default) when it is a message id of the
+    catalogue or a ``Message``; anything else (a name, a person's words) as it is."""
+    catalogue = translations(lang if lang in LANGUAGES else current_language())
+    if isinstance(text, Message):
+        return catalogue.gettext(text.msgid) % text.values
+    return catalogue.gettext(text)
+
+
+def in_thai(message: str) -> str:
+    """The Thai of a message id, for a problem that carries both languages
+    (``FieldError.detail_th``): Thai pages show it, partners' systems get it too."""
+    return translated(message, "th")
 
 
 class LanguageMiddleware:

@@ -18,8 +18,11 @@ router = APIRouter(include_in_schema=False, dependencies=[public])
 
 
 def safe_next(target: str) -> str:
-    """Only same-site paths: an open redirect would help phishing."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Only same-site paths: an open redirect would help phishing. Browsers drop
+    tabs and line breaks from a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` would leave the site: any of them refuses the target."""
+    unsafe = any(c < " " or c in "\\\x7f" for c in target)
+    if target.startswith("/") and not target.startswith("//") and not unsafe:
         return target
     return "/"
 

@@ -13,10 +13,11 @@ from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from dcatalog import __version__
-from dcatalog.access import current_actor
+from dcatalog.access import current_actor, current_citizen
 from dcatalog.calendars import buddhist_era
 from dcatalog.calendars.buddhist_era import Style
 from dcatalog.geo.provinces import province_name
+from dcatalog.problems import Problem
 from dcatalog.web import i18n
 from dcatalog.web.csrf import csrf_token
 
@@ -61,6 +62,16 @@ def _status_reason(text: str) -> str:
     return status_reason(text)
 
 
+def _problem_detail(problem: Problem) -> str:
+    """A problem's detail in the page's language. Where the catalogue has no
+    translation of this occurrence but the problem lists its errors, a Thai page
+    names the kind of problem in Thai instead (the errors below say what is wrong)."""
+    text = i18n.translated(problem.detail)
+    if text == problem.detail and problem.errors and i18n.current_language() == "th":
+        return problem.kind.title_th
+    return text
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("dcatalog.web", "templates"),
@@ -77,6 +88,8 @@ def build_environment() -> Environment:
     env.filters["number"] = _number
     env.filters["province"] = lambda code: province_name(code, i18n.current_language())
     env.globals["pick"] = _pick
+    env.globals["problem_detail"] = _problem_detail
+    env.filters["translated"] = i18n.translated
     env.globals["field_reason"] = _field_reason
     env.filters["status_reason"] = _status_reason
     env.globals["static"] = _static
@@ -94,6 +107,7 @@ def render(
     data = {
         "lang": i18n.current_language(),
         "actor": current_actor(request),
+        "signed_in": current_citizen(request),  # the citizen, for the header
         "csrf_token": csrf_token(request),
         "demo": request.app.state.settings.demo,
         **(context or {}),
