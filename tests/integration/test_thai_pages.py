@@ -34,7 +34,7 @@ PAGES_PER_PERSON = 120
 # e-mails and URLs, taken out first, do not count).
 ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,:;-]+[A-Za-z][a-z']+){2,}\b")
 NOT_SENTENCES = re.compile(
-    r"\S+@\S+|\b\w+:\w+|https?://\S+|\b[\w.-]+\.[a-z]{2,}\S*|\b\w+[._/]\w+\S*"
+    r"(?<!\S)/\S*|\S+@\S+|\b\w+:\w+|https?://\S+|\b[\w.-]+\.[a-z]{2,}\S*|\b\w+[._/]\w+\S*"
 )
 ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 # Links that end the visit or fetch files instead of pages.
@@ -46,7 +46,7 @@ SKIP = re.compile(
 HIDING = {"script", "style", "code", "pre", "kbd", "samp", "template", "textarea"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 # Names that are English in Thai too.
-PROPER_NAMES = re.compile(r"SIL Open Font License|Open Font License")
+PROPER_NAMES = re.compile(r"SIL Open Font License|Open Font License|Tae Noppakun Wongsrinoppakun")
 
 
 class _Visible(HTMLParser):
@@ -105,9 +105,14 @@ def _shape(path: str) -> str:
 def _start_pages(app: FastAPI) -> list[str]:
     pages = []
     for route in (context.original_route for context in iter_route_contexts(app.routes)):
-        if isinstance(route, APIRoute) and "GET" in route.methods and "{" not in route.path:
-            if not SKIP.search(route.path) and route.path not in {"/metrics", "/healthz"}:
-                pages.append(route.path)
+        if (
+            isinstance(route, APIRoute)
+            and "GET" in route.methods
+            and "{" not in route.path
+            and not SKIP.search(route.path)
+            and route.path not in {"/metrics", "/healthz"}
+        ):
+            pages.append(route.path)
     # And where people land by mistake: error pages speak Thai too.
     mistakes = ["/no-such-page", "/catalog/no.such_type", "/proposals/not-an-id",
                 "/proposals/00000000-0000-0000-0000-000000000000", "/me/explain?subject=x"]  # fmt: skip
@@ -117,12 +122,14 @@ def _start_pages(app: FastAPI) -> list[str]:
 def crawl(client: TestClient, starts: list[str]) -> tuple[dict[str, list[str]], set[str]]:
     """The English runs found on each reachable page (path → runs), and the pages."""
     queue: deque[str] = deque(starts)
-    seen: set[str] = set()
+    seen: set[str] = set()  # route shapes
+    visited: set[str] = set()  # addresses
     found: dict[str, list[str]] = {}
     while queue and len(seen) < PAGES_PER_PERSON:
         path = queue.popleft()
-        if _shape(path) in seen and path not in starts:
+        if path in visited or (_shape(path) in seen and path not in starts):
             continue
+        visited.add(path)
         seen.add(_shape(path))
         response = client.get(path)
         if "text/html" not in response.headers.get("content-type", ""):

@@ -29,7 +29,7 @@ from dcatalog.stats.models import RefreshStatus
 from dcatalog.stats.service import Figure, Filters, GroupBy, Labels, Table
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
-from dcatalog.web.i18n import current_language, ngettext
+from dcatalog.web.i18n import current_language, ngettext, translated
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
 
@@ -291,7 +291,7 @@ def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> d
         "deed_type_options": list(names.deed_types.items()),
         "agency_options": list(names.agencies.items()),
         "province_options": [(c, province_name(c, lang)) for c in sorted(PROVINCES)],
-        "attribution": thailand_map.ATTRIBUTION,
+        "attribution": translated(thailand_map.ATTRIBUTION),
         "licence_url": thailand_map.LICENCE_URL,
     }
 

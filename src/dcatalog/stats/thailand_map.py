@@ -9,9 +9,13 @@ import re
 from functools import cache
 from importlib.resources import files
 
+from dcatalog.web.i18n import N_
+
 MAP_FILE = "vendor/svg-maps-thailand/thailand.svg"  # under /static
 VIEW_BOX = "0 0 560 1025"
-ATTRIBUTION = "Map: @svg-maps/thailand by Tae Noppakun Wongsrinoppakun, after MapSVG (CC BY 4.0)"
+ATTRIBUTION = N_(
+    "Map: @svg-maps/thailand by Tae Noppakun Wongsrinoppakun, after MapSVG (CC BY 4.0)"
+)
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 WATER = ("lksg",)  # Songkhla Lake: drawn as water, not a province
 
