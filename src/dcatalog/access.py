@@ -21,7 +21,7 @@ from dcatalog.actors import Actor
 from dcatalog.citizens import sessions as citizen_sessions
 from dcatalog.citizens.sessions import CITIZEN_COOKIE, CitizenPrincipal
 from dcatalog.db import Database
-from dcatalog.problems import Unauthorized, missing_permission
+from dcatalog.problems import CitizenSignInNeeded, Unauthorized, missing_permission
 from dcatalog.web import throttle
 
 Rule = TypeVar("Rule", bound=Callable[..., Any])
@@ -153,7 +153,7 @@ def _citizen(request: Request) -> CitizenPrincipal:
     """A citizen's own pages: only the citizen's sign-in cookie opens them."""
     found = current_citizen(request)
     if found is None:
-        raise Unauthorized("Sign in to see your good deeds.")
+        raise CitizenSignInNeeded("Sign in to see your good deeds.")
     return found
 
 
@@ -165,7 +165,7 @@ def _staff_or_citizen(request: Request) -> Actor:
         return actor
     found = current_citizen(request)
     if found is None:
-        raise Unauthorized("Sign in to propose, support or comment.")
+        raise CitizenSignInNeeded("Sign in to propose, support or comment.")
     return Actor.citizen(found.label)
 
 

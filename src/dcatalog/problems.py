@@ -219,6 +219,13 @@ class MethodNotAllowed(Problem):
 
 class Unauthorized(Problem):
     kind = UNAUTHORIZED
+    # Which sign-in a page sends the person to: the citizens' (ThaiD) where a
+    # citizen may act, else the staff's. Says the access rule, not the address.
+    for_citizens: bool = False
+
+
+class CitizenSignInNeeded(Unauthorized):
+    for_citizens = True
 
 
 class Forbidden(Problem):

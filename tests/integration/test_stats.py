@@ -437,7 +437,7 @@ def test_the_page_shows_figures_and_hides_small_ones(
     assert 'id="dashboard"' in partial.text
     wrong = client.get("/admin/dashboard?period=someday")
     assert wrong.status_code == 422
-    assert "These filters name no figures." in wrong.text
+    assert "ตัวกรองที่เลือกไม่ตรงกับตัวเลขชุดใด" in wrong.text  # in Thai, on a Thai page
 
 
 def test_national_counters(session: Session, small_cells: None) -> None:

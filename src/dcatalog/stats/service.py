@@ -37,6 +37,7 @@ from dcatalog.stats import periods
 from dcatalog.stats.models import CellStatus, RefreshStatus, StatsCell, StatsRefresh, StatsRollup
 from dcatalog.stats.snapshot import STALE_AFTER, Kind, deed_kinds
 from dcatalog.stats.suppression import label
+from dcatalog.web.i18n import N_
 
 GroupBy = Literal["month", "virtue", "deed_type", "agency", "province"]
 GROUP_BYS: tuple[GroupBy, ...] = ("month", "virtue", "deed_type", "agency", "province")
@@ -217,7 +218,7 @@ def check_filters(filters: Filters) -> periods.Period:
         if len(value) > 64:
             errors.append(FieldError("too long", pointer=f"#/{name}"))
     if errors or period is None:
-        raise ValidationProblem("These filters name no figures.", errors=errors)
+        raise ValidationProblem(N_("These filters name no figures."), errors=errors)
     return period
 
 

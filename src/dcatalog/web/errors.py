@@ -26,9 +26,11 @@ from dcatalog.problems import (
     PROBLEM_JSON,
     SERVER_ERROR,
     UNAUTHORIZED,
+    VALIDATION,
     FieldError,
     Problem,
     ProblemType,
+    Unauthorized,
     ValidationProblem,
 )
 from dcatalog.web.i18n import N_, current_language, translated
@@ -67,11 +69,6 @@ def wants_problem_json(request: Request) -> bool:
     return "json" in accept and "text/html" not in accept
 
 
-# Pages whose sign-in is the citizens' (ThaiD): their own record, and public
-# proposals, which the public takes part in (staff sign in from the header first).
-_CITIZEN_SIGN_IN_PATHS = ("/me", "/proposals")
-
-
 def problem_response(request: Request, problem: Problem) -> Response:
     headers = dict(problem.headers)
     if wants_problem_json(request):
@@ -83,19 +80,31 @@ def problem_response(request: Request, problem: Problem) -> Response:
         )
     if problem.status == 401:
         # A page that needs sign-in sends the person to sign in, then back here.
-        path = request.url.path
-        citizen = any(path == p or path.startswith(p + "/") for p in _CITIZEN_SIGN_IN_PATHS)
+        # The citizens' sign-in (ThaiD) where the route lets citizens act: their own
+        # record, public proposals (staff sign in from the header first).
+        citizen = isinstance(problem, Unauthorized) and problem.for_citizens
         where = "/me/sign-in" if citizen else "/login"
         return RedirectResponse(f"{where}?next={quote(_come_back_to(request))}", status_code=303)
     context = {
         "title": problem.kind.title_th if current_language() == "th" else problem.kind.title,
         "message": _explanation(problem),
+        "specific": _specific(problem),
         "status": problem.status,
         "request_id": getattr(request.state, "request_id", None),
     }
     response = render(request, "error.html", context, status_code=problem.status)
     response.headers.update(headers)
     return response
+
+
+def _specific(problem: Problem) -> str | None:
+    """On a Thai page, what this occurrence says beyond its kind, where the service
+    marked it for translation (``N_``): "this needs the permission audit:read"; not
+    the framework's own details, which the explanation already covers."""
+    if current_language() != "th" or isinstance(problem, _HttpProblem):
+        return None
+    text = translated(problem.detail)
+    return text if text != problem.detail else None
 
 
 def _come_back_to(request: Request) -> str:
@@ -112,12 +121,11 @@ def _come_back_to(request: Request) -> str:
 
 
 def _explanation(problem: Problem) -> str:
-    """What a person reads on an error page: the detail in the page's language where
-    the catalogue has it; else, as a detail is written for developers in English, a
-    Thai page says what the kind of error means, in Thai."""
-    text = translated(problem.detail)
-    if current_language() != "th" or text != problem.detail:
-        return text
+    """What a person reads on an error page. The detail is written for developers and
+    in English, so a Thai page says what the kind of error means, in Thai (and
+    ``_specific`` adds the detail where the catalogue has it in Thai)."""
+    if current_language() != "th":
+        return problem.detail
     by_status = {
         400: _("The page could not read what was sent. Nothing was changed."),
         403: _(
@@ -186,16 +194,18 @@ def install_error_handlers(app: FastAPI) -> None:
             # A page address with a malformed id (/proposals/abc) names no page: to a
             # person that is "not found", not a form to correct. The API keeps its 422.
             problem: Problem = _HttpProblem(
-                NOT_FOUND, f"Nothing is at {request.url.path}.", status=404
+                NOT_FOUND, N_("Nothing is at %(path)s.", path=request.url.path), status=404
             )
         elif any(error.get("type") == "json_invalid" for error in errors):
             problem = _HttpProblem(BAD_REQUEST, "The request body is not valid JSON.", status=400)
         else:
             count = len(errors)
-            problem = ValidationProblem(
+            problem = _HttpProblem(
+                VALIDATION,
                 N_("1 field is not valid; see errors.")
                 if count == 1
                 else N_("%(count)s fields are not valid; see errors.", count=count),
+                status=422,
                 errors=field_errors(errors),
             )
         return problem_response(request, problem)
