@@ -216,6 +216,19 @@ def test_w3c_proof_sets_and_chains_verify_every_proof(name: str) -> None:
     )
 
 
+@pytest.mark.parametrize("proof_id", [{"a": 1}, ["x"], 7, None])
+def test_a_proof_id_that_is_not_text_is_malformed_not_a_crash(proof_id: Any) -> None:
+    """Found by fuzzing: a proof set whose proof carried an object as its id crashed
+    the verifier (an unhashable dict key) instead of answering."""
+    document = signed()
+    second = {**document["proof"], "id": proof_id}
+    chained = {**document["proof"], "previousProof": "urn:proof:1"}
+    document["proof"] = [second, chained]
+    results = verify_proofs(document, resolve_did_key)
+    assert not all(result.valid for result in results)
+    assert results[1].verdict is Verdict.MALFORMED
+
+
 def test_a_second_proof_is_refused_when_signing() -> None:
     with pytest.raises(CredentialError, match="already has a proof"):
         create_proof(signed(), KEY, EDDSA_JCS_2022, created=CREATED)

@@ -178,7 +178,8 @@ def verify_proofs(
     if len(proofs) > MAX_PROOFS:
         return [_malformed(f"more than {MAX_PROOFS} proofs")]
     unsecured = {key: value for key, value in secured_document.items() if key != "proof"}
-    by_id = {p.get("id"): p for p in proofs if isinstance(p, Mapping) and p.get("id")}
+    # Only text ids name a proof (a fuzzed id of another JSON type must not crash).
+    by_id = {p["id"]: p for p in proofs if isinstance(p, Mapping) and isinstance(p.get("id"), str)}
     results = []
     for proof in proofs:
         document = unsecured
