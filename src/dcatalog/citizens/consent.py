@@ -35,7 +35,7 @@ from dcatalog.db import transactional, utcnow
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import InvalidNationalId
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
-from dcatalog.web.i18n import N_, gettext_in, in_thai
+from dcatalog.web.i18n import N_, in_thai, translated
 
 # Purposes a citizen may choose on the bare form (a benefit is the other way).
 PURPOSES: dict[str, str] = {
@@ -108,7 +108,7 @@ def purpose_text(
     elif purpose_code:
         if purpose_code not in PURPOSES:
             raise _invalid("#/purpose", N_("Choose what the agency may use it for."))
-        text = gettext_in(language, PURPOSES[purpose_code])
+        text = translated(PURPOSES[purpose_code], language)
     else:
         text = purpose.strip()
     if not text:

@@ -58,12 +58,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
-def gettext_in(lang: str, message: str) -> str:
-    """``message`` in a given language, whatever the request's (for text stored
-    in the language the citizen read it in)."""
-    return translations(lang if lang in LANGUAGES else LANGUAGES[0]).gettext(message)
-
-
 class Message(str):
     """English text that remembers its message id and values, so that a page can
     show it in the reader's language later (``translated``) while the API sends the
