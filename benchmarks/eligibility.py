@@ -31,11 +31,12 @@ from dcatalog.actors import Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import PeriodKind, academic_year, period_bounds
-from dcatalog.citizens.models import Citizen, Consent, GuardianConsent
+from dcatalog.citizens.models import Consent, GuardianConsent
 from dcatalog.db import Database, bulk_insert, new_id, transaction, utcnow
 from dcatalog.deeds import tallies
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.reports import service
 

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from dcatalog import assembly
 from dcatalog.app import create_app
 from dcatalog.config import Settings
 from dcatalog.db import Database, create_db_engine
@@ -35,6 +36,9 @@ from dcatalog.schema import upgrade_engine
 
 # Property tests check behaviour, never speed: no per-example deadline (the 2-core
 # machines are shared, and a slow moment must not fail a correct test).
+# What follows a counted deed is connected at start, as in every process.
+assembly.assemble()
+
 hypothesis_settings.register_profile("dcatalog", deadline=None)
 hypothesis_settings.load_profile("dcatalog")
 

@@ -14,9 +14,9 @@ from dcatalog.accounts.permissions import AGENCY_ROLES, Role
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies import service as agencies
 from dcatalog.agencies.models import Agency
-from dcatalog.citizens import sessions as citizen_sessions
-from dcatalog.citizens.sessions import CitizenPrincipal
+from dcatalog.identity import sessions as citizen_sessions
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.sessions import CitizenPrincipal
 
 PASSWORD = "a long enough password"
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')

@@ -18,9 +18,9 @@ from fastapi import Depends, Request
 from dcatalog.accounts import service as accounts
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.citizens import sessions as citizen_sessions
-from dcatalog.citizens.sessions import CITIZEN_COOKIE, CitizenPrincipal
 from dcatalog.db import Database
+from dcatalog.identity import sessions as citizen_sessions
+from dcatalog.identity.sessions import CITIZEN_COOKIE, CitizenPrincipal
 from dcatalog.problems import CitizenSignInNeeded, Unauthorized, missing_permission
 from dcatalog.web import throttle
 

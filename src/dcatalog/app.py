@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp
 
-from dcatalog import __version__
+from dcatalog import __version__, assembly
 from dcatalog.access import public
 from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
@@ -65,9 +65,8 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
-    database = database or Database.from_url(
-        settings.resolved_database_url, snapshot_seconds=settings.snapshot_seconds
-    )
+    assembly.assemble()
+    database = database or Database.from_settings(settings)
     keyer = CitizenKeyer(load_pepper(settings))
     secret_key = instance_secret(settings, "secret_key", settings.secret_key)
     for lang in LANGUAGES:

@@ -11,17 +11,17 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from dcatalog import __version__, schema
+from dcatalog import __version__, assembly, schema
 from dcatalog.config import Settings, get_settings
+from dcatalog.console import CommandError, err, fail, out
 from dcatalog.db import Database
 from dcatalog.deeds.importing import FileProblem  # the same class as tabular.FileProblem
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
@@ -37,23 +37,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
-class CommandError(Exception):
-    """A failure the user can act on: printed as one line, exit code 1."""
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _database(settings: Settings) -> Database:
-    return Database.from_url(
-        settings.resolved_database_url, snapshot_seconds=settings.snapshot_seconds
-    )
+@app.callback()
+def _start() -> None:
+    # Every command that may count deeds (demo, import, …) needs what follows them.
+    assembly.assemble()
 
 
 def _safe_url(settings: Settings) -> str:
@@ -72,7 +61,7 @@ def migrate(
 ) -> None:
     """Create or upgrade the database schema to the current version."""
     settings = get_settings()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.engine.begin() as connection:
             before = schema.current_revisions(connection)
@@ -110,7 +99,7 @@ def demo() -> None:
     settings = get_settings()
     migrate()
     keyer = CitizenKeyer(load_pepper(settings))
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.write_session() as session:
             bind_pepper(session, keyer)
@@ -182,7 +171,7 @@ def admin_create(
     from dcatalog.actors import SYSTEM
 
     settings = get_settings()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.write_session() as session:
             account = accounts.create_account(
@@ -212,7 +201,7 @@ def keys_create(
     from dcatalog.agencies.service import get_agency
 
     settings = get_settings()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.write_session() as session:
             key, plain = accounts.create_api_key(
@@ -238,7 +227,7 @@ def keys_revoke(
     from dcatalog.actors import SYSTEM
 
     settings = get_settings()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.write_session() as session:
             key = accounts.revoke_api_key(
@@ -285,7 +274,7 @@ def import_deeds(
 
     settings = get_settings()
     keyer = CitizenKeyer(load_pepper(settings))
-    database = _database(settings)
+    database = Database.from_settings(settings)
     total = _count_lines(file)
     columns = (
         TextColumn("{task.description}"),
@@ -355,7 +344,7 @@ def tallies_rebuild() -> None:
     from dcatalog.deeds import tallies
 
     settings = get_settings()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.write_session() as session, transaction(session):
             rows = tallies.rebuild(session, settings.academic_year_start_month_day)
@@ -372,7 +361,7 @@ def tallies_check(
     from dcatalog.deeds import tallies
 
     settings = get_settings()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.session() as session:
             found = tallies.differences(session, settings.academic_year_start_month_day)
@@ -434,7 +423,7 @@ def report_eligibility(
         fail("--out must end in .csv or .xlsx")
     settings = get_settings()
     keyer = CitizenKeyer(load_pepper(settings))
-    database = _database(settings)
+    database = Database.from_settings(settings)
     today, start = today_in_thailand(), settings.academic_year_start_month_day
     columns = (
         TextColumn("{task.description}"),
@@ -518,7 +507,7 @@ def credentials_rotate_key() -> None:
     if settings.issuer_key is not None or (settings.instance_dir / keystore.KEY_FILE).exists():
         old = keystore.load_private_key(settings)
     new = keystore.new_private_key()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.write_session() as session, transaction(session):
             if old is not None:  # published before it is retired, whether it signed or not
@@ -660,7 +649,7 @@ def serve(
 
 
 def _require_current_schema(settings: Settings) -> None:
-    database = _database(settings)
+    database = Database.from_settings(settings)
     try:
         with database.engine.connect() as connection:
             if not schema.is_current(connection):
@@ -756,7 +745,7 @@ def report_progress(
 
     key = progress_report.period_key(period)
     settings = get_settings()
-    database = _database(settings)
+    database = Database.from_settings(settings)
     names = {"figures": "Reading the figures", "pdf": "Typesetting the PDF", "xlsx": "XLSX"}
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     try:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
@@ -25,6 +25,9 @@ from uuid_utils.compat import uuid7
 
 from dcatalog.problems import FieldError, ValidationProblem
 from dcatalog.snapshots import Snapshots
+
+if TYPE_CHECKING:
+    from dcatalog.config import Settings
 
 # Deterministic constraint names, so Alembic can alter them (batch mode on
 # SQLite rebuilds tables and needs every constraint named).
@@ -215,6 +218,13 @@ class Database:
     @classmethod
     def from_url(cls, url: str, *, snapshot_seconds: float = 5.0) -> Database:
         return cls(create_db_engine(url), snapshot_seconds=snapshot_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database the settings name (what ``serve``, ``worker`` and the CLI open)."""
+        return cls.from_url(
+            settings.resolved_database_url, snapshot_seconds=settings.snapshot_seconds
+        )
 
     @property
     def backend(self) -> str:

@@ -7,19 +7,11 @@ from dcatalog.audit.models import AuditEvent
 from dcatalog.benefits.models import Award, Benefit, Claim
 from dcatalog.campaigns.models import Campaign
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
-from dcatalog.citizens.models import (
-    AccessLog,
-    Citizen,
-    CitizenSession,
-    Consent,
-    Dispute,
-    ErasureRequest,
-    GuardianConsent,
-)
+from dcatalog.citizens.models import AccessLog, Consent, Dispute, ErasureRequest, GuardianConsent
 from dcatalog.credentials.models import IssuedCredential, IssuerKey
 from dcatalog.db import Base
 from dcatalog.deeds.models import Deed, ImportJob, Tally
-from dcatalog.ops.models import InstanceMeta
+from dcatalog.identity.models import Citizen, CitizenSession, InstanceMeta
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 from dcatalog.reports.models import ReportJob
 from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup

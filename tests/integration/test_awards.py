@@ -24,16 +24,16 @@ from dcatalog.benefits import service as benefits
 from dcatalog.benefits.models import Award, AwardStatus, BenefitKind
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import rights
-from dcatalog.citizens import sessions as citizen_sessions
 from dcatalog.citizens.models import AccessLog
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.credentials import service as credentials
 from dcatalog.db import Database, create_db_engine
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed
 from dcatalog.demo.service import load_demo
+from dcatalog.identity import sessions as citizen_sessions
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import NotFound, ValidationProblem
 from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER

@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 
 from dcatalog.app import create_app
 from dcatalog.citizens import oidc
-from dcatalog.citizens.models import Citizen, CitizenSession
-from dcatalog.citizens.sessions import CITIZEN_COOKIE, principal_for
 from dcatalog.config import Settings
 from dcatalog.db import Database, create_db_engine
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen, CitizenSession
 from dcatalog.identity.national_id import with_check_digit
+from dcatalog.identity.sessions import CITIZEN_COOKIE, principal_for
 from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY, PostgresDatabases, _new_database_url
 from tests.factories import csrf_from
 from tests.helpers import dump_all_rows, free_port, run_cli, serving

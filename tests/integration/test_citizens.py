@@ -20,11 +20,12 @@ from dcatalog.actors import SYSTEM, Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent, disclosure, rights
-from dcatalog.citizens.models import AccessLog, Citizen, Consent, Dispute
+from dcatalog.citizens.models import AccessLog, Consent, Dispute
 from dcatalog.deeds import service, tallies
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen
 from dcatalog.identity.national_id import with_check_digit
 from tests.conftest import TEST_PEPPER
 from tests.factories import csrf_from, make_account, post_form, sign_in, sign_in_citizen

@@ -21,13 +21,13 @@ from dcatalog.benefits import claims
 from dcatalog.benefits import service as benefits
 from dcatalog.benefits.models import Benefit, BenefitKind, Claim
 from dcatalog.calendars.buddhist_era import today_in_thailand
-from dcatalog.citizens import sessions as citizen_sessions
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.db import Database, create_db_engine
 from dcatalog.deeds import service as deeds
 from dcatalog.demo.service import load_demo
+from dcatalog.identity import sessions as citizen_sessions
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, Forbidden
 from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER

@@ -26,12 +26,13 @@ from dcatalog.benefits.models import Award, BenefitKind, Claim
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent, disclosure, rights
 from dcatalog.citizens import record as my_record
-from dcatalog.citizens.models import Citizen, GuardianConsent
-from dcatalog.citizens.sessions import CitizenPrincipal
+from dcatalog.citizens.models import GuardianConsent
 from dcatalog.deeds import service as deeds
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen
 from dcatalog.identity.national_id import with_check_digit
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.models import Base
 from dcatalog.proposals import service as proposals
 from tests.conftest import TEST_PEPPER

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from dcatalog.db import Database, create_db_engine, new_id, normalise_url
-from dcatalog.ops.models import InstanceMeta
+from dcatalog.identity.models import InstanceMeta
 from dcatalog.schema import upgrade_engine
 
 

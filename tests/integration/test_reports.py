@@ -39,7 +39,7 @@ from dcatalog.calendars.periods import (
     period_bounds,
 )
 from dcatalog.citizens import consent as consents
-from dcatalog.citizens.models import AccessLog, AccessOutcome, Citizen, Consent, GuardianConsent
+from dcatalog.citizens.models import AccessLog, AccessOutcome, Consent, GuardianConsent
 from dcatalog.config import Settings
 from dcatalog.db import Database, new_id, utcnow
 from dcatalog.deeds import tallies
@@ -48,6 +48,7 @@ from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.data import DEMO_STUDENT_ID
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen
 from dcatalog.identity.national_id import mask, with_check_digit
 from dcatalog.problems import NotFound, ValidationProblem
 from dcatalog.reports import jobs, service

@@ -24,7 +24,7 @@ from dcatalog.app import create_app
 from dcatalog.calendars.buddhist_era import format_date, today_in_thailand
 from dcatalog.calendars.periods import DEFAULT_ACADEMIC_START, PeriodKind, academic_year
 from dcatalog.calendars.periods import period_bounds as bounds
-from dcatalog.citizens.models import Citizen, Consent
+from dcatalog.citizens.models import Consent
 from dcatalog.config import Settings
 from dcatalog.db import Database
 from dcatalog.deeds import service as deeds
@@ -32,6 +32,7 @@ from dcatalog.deeds.models import DeedStatus
 from dcatalog.demo.data import DEMO_STUDENT_BORN, DEMO_STUDENT_ID
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen
 from tests.conftest import TEST_PEPPER
 from tests.factories import csrf_from, make_account, sign_in, sign_in_citizen
 

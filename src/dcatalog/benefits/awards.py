@@ -40,9 +40,11 @@ from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.citizens.disclosure import log_access
 from dcatalog.citizens.models import AccessOutcome
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.credentials import service as credentials
 from dcatalog.db import new_id, transactional, utcnow
+from dcatalog.deeds.counted import CountedChange, field
+from dcatalog.deeds.models import Deed
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
 
 CEREMONY_NAME_MAX = 200
@@ -106,6 +108,36 @@ class Reaching:
     virtue_code: str
     occurred_on: date
     province: str
+
+
+def reaching(deed: Deed | dict[str, Any]) -> Reaching:
+    """What a milestone check needs of a just-counted deed (stored or just written)."""
+    return Reaching(
+        field(deed, "id"),
+        field(deed, "citizen_key"),
+        field(deed, "deed_type_code"),
+        field(deed, "virtue_code"),
+        field(deed, "occurred_on"),
+        field(deed, "province"),
+    )
+
+
+def after_counted(session: Session, change: CountedChange) -> None:
+    """Milestones follow every counted change (``deeds.counted``): deeds just
+    counted may reach one; a deed taken out may leave one unmet."""
+    if change.sign > 0:
+        award_reached(session, [reaching(d) for d in change.deeds], change.academic_start)
+        return
+    for deed in change.deeds:
+        withdraw_unmet(
+            session,
+            change.actor,
+            field(deed, "citizen_key"),
+            field(deed, "deed_type_code"),
+            field(deed, "virtue_code"),
+            change.reason,
+            change.academic_start,
+        )
 
 
 def award_reached(

@@ -31,8 +31,8 @@ from dcatalog.benefits.evaluation import evaluate
 from dcatalog.benefits.models import Benefit, BenefitKind, Claim, ClaimStatus
 from dcatalog.benefits.service import get
 from dcatalog.calendars.periods import MonthDay
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.db import new_id, transactional, utcnow
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.tokens import digest
 from dcatalog.web.throttle import Attempts

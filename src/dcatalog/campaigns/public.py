@@ -32,9 +32,9 @@ from dcatalog.campaigns.cache import figures
 from dcatalog.campaigns.models import GoalMeasure
 from dcatalog.campaigns.service import MIN_CITIZENS, VERIFIED, as_decimal
 from dcatalog.catalog.models import DeedType, DeedTypeVersion
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.db import transactional, utcnow
 from dcatalog.deeds.models import Deed
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, FieldError, ValidationProblem
 
 PUBLIC_NAME_MAX = 100

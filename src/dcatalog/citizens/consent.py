@@ -29,11 +29,12 @@ from dcatalog.audit import service as audit
 from dcatalog.benefits import rules
 from dcatalog.benefits.models import Benefit, BenefitStatus
 from dcatalog.catalog.models import DeedType, Virtue
-from dcatalog.citizens.models import Citizen, Consent, GuardianConsent
-from dcatalog.citizens.sessions import CitizenPrincipal, is_minor
+from dcatalog.citizens.models import Consent, GuardianConsent
 from dcatalog.db import transactional, utcnow
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen
 from dcatalog.identity.national_id import InvalidNationalId
+from dcatalog.identity.sessions import CitizenPrincipal, is_minor
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.web.i18n import N_, in_thai, translated
 

@@ -30,7 +30,7 @@ from dcatalog.catalog.pages import unit_label
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import record, rights
 from dcatalog.citizens.disclosure import access_log
-from dcatalog.citizens.sessions import CitizenPrincipal
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Problem
 from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from dcatalog.agencies.models import Agency
 from dcatalog.calendars.periods import MonthDay, Period, period_from_key
 from dcatalog.catalog.models import DeedTypeVersion
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import NotFound
 
 

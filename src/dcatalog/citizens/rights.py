@@ -35,8 +35,6 @@ from dcatalog.citizens import record
 from dcatalog.citizens.disclosure import access_log
 from dcatalog.citizens.models import (
     AccessLog,
-    Citizen,
-    CitizenSession,
     Consent,
     Dispute,
     DisputeStatus,
@@ -44,11 +42,12 @@ from dcatalog.citizens.models import (
     ErasureStatus,
     GuardianConsent,
 )
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.credentials import service as credentials
 from dcatalog.db import transactional, utcnow
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
+from dcatalog.identity.models import Citizen, CitizenSession
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.proposals import service as proposals
 

@@ -1,6 +1,6 @@
 """Citizen sign-in pages: OpenID Connect (ThaiD or another provider), the demo
 sign-in, and sign-out. Thin: the flow is in ``dcatalog.citizens.oidc``, the
-session in ``dcatalog.citizens.sessions``.
+session in ``dcatalog.identity.sessions``.
 
 Every way in ends the same: the national ID is keyed into the citizen key by
 ``start_session`` at once, and the browser gets the citizen cookie. No page and no
@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dcatalog.access import current_citizen, public
 from dcatalog.calendars.buddhist_era import InvalidDate, parse_be_date, today_in_thailand
-from dcatalog.citizens import sessions
 from dcatalog.citizens.oidc import (
     FLOW_COOKIE,
     FLOW_COOKIE_PATH,
@@ -29,10 +28,11 @@ from dcatalog.citizens.oidc import (
     open_flow,
     seal_flow,
 )
-from dcatalog.citizens.sessions import CITIZEN_COOKIE
 from dcatalog.config import Settings
 from dcatalog.db import Database
+from dcatalog.identity import sessions
 from dcatalog.identity.national_id import InvalidNationalId
+from dcatalog.identity.sessions import CITIZEN_COOKIE
 from dcatalog.logs import get_logger
 from dcatalog.problems import NotFound
 from dcatalog.web import throttle

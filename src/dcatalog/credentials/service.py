@@ -4,7 +4,7 @@ A **transcript** attests one of a citizen's totals (a kind of good deed or a
 virtue, over a period) as an Open Badges 3.0 ``OpenBadgeCredential`` signed
 with ``eddsa-rdfc-2022``. It rests on the verified deeds behind the total
 (``citizens.record.explain``, the same figures the citizen sees); revoking any
-of them revokes it (``revoke_resting_on``, called by ``deeds.service.revoke``).
+of them revokes it (``revoke_resting_on``, which follows ``deeds.counted``).
 
 Revocation is published as W3C Bitstring Status Lists of 131,072 entries:
 each credential gets a random, never reused index in the newest list; a list's
@@ -36,7 +36,6 @@ from dcatalog.calendars.periods import MonthDay, PeriodKind, period_from_key
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.catalog.schemas import UNITS
 from dcatalog.citizens import record
-from dcatalog.citizens.sessions import CitizenPrincipal
 from dcatalog.credentials import status_list
 from dcatalog.credentials.cryptosuites import EDDSA_RDFC_2022
 from dcatalog.credentials.data_integrity import create_proof
@@ -51,7 +50,8 @@ from dcatalog.credentials.open_badges import (
 )
 from dcatalog.credentials.status_list import MIN_ENTRIES, StatusListPointer
 from dcatalog.db import transactional, utcnow
-from dcatalog.deeds.models import Deed
+from dcatalog.deeds.counted import CountedChange, field
+from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, NotFound, ValidationProblem
 
 SUITE = EDDSA_RDFC_2022
@@ -493,18 +493,28 @@ def revoke(session: Session, credential: IssuedCredential, reason: str) -> Issue
     return credential
 
 
-def revoke_resting_on(session: Session, deed: Deed, reason: str) -> list[IssuedCredential]:
-    """Revoke every credential that rests on ``deed`` (called in the transaction
-    that revokes the deed), keeping the agency's reason for the citizen. Only the
-    deed's citizen can hold such credentials."""
+def after_counted(session: Session, change: CountedChange) -> None:
+    """Credentials follow counted changes (``deeds.counted``): one resting on a
+    deed that was taken out is revoked, with the agency's reason."""
+    if change.sign < 0:
+        for deed in change.deeds:
+            revoke_resting_on(session, field(deed, "citizen_key"), field(deed, "id"), change.reason)
+
+
+def revoke_resting_on(
+    session: Session, citizen_key: str, deed_id: uuid.UUID, reason: str
+) -> list[IssuedCredential]:
+    """Revoke every credential that rests on the deed (in the transaction that
+    revokes it), keeping the agency's reason for the citizen. Only the deed's
+    citizen can hold such credentials."""
     query = select(IssuedCredential).where(
-        IssuedCredential.citizen_key == deed.citizen_key, IssuedCredential.revoked_at.is_(None)
+        IssuedCredential.citizen_key == citizen_key, IssuedCredential.revoked_at.is_(None)
     )
-    deed_id = str(deed.id)
+    wanted = str(deed_id)
     revoked = [
         revoke(session, credential, reason)
         for credential in session.scalars(query)
-        if deed_id in credential.deed_ids
+        if wanted in credential.deed_ids
     ]
     if revoked:
         session.flush()

@@ -26,12 +26,11 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import AgencyRef, agency_ref
 from dcatalog.audit import service as audit
-from dcatalog.benefits import awards
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolicy
 from dcatalog.catalog.service import may_record
-from dcatalog.credentials import service as credentials
 from dcatalog.db import bulk_insert, new_id, transactional, utcnow
+from dcatalog.deeds import counted as counting
 from dcatalog.deeds import reasons, tallies
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.geo.provinces import province_code
@@ -45,7 +44,6 @@ from dcatalog.problems import (
     ValidationProblem,
     required_text,
 )
-from dcatalog.stats import rollups
 
 MAX_BATCH = 1000
 CitizenMemo = dict[str, "tuple[str, str] | InvalidNationalId"]
@@ -377,21 +375,16 @@ class _Batch:
         return errors, duplicate
 
 
-def _field(deed: Deed | dict[str, Any], name: str) -> Any:
-    """A deed's value, whether stored (a Deed) or just accepted in this batch (a row)."""
-    return deed[name] if isinstance(deed, dict) else getattr(deed, name)
-
-
 def _same(deed: Deed | dict[str, Any], values: dict[str, Any]) -> bool:
     return all(
-        _field(deed, name) == values[name]
+        counting.field(deed, name) == values[name]
         for name in ("citizen_key", "deed_type_code", "occurred_on", "province", "evidence")
-    ) and Decimal(_field(deed, "quantity")) == Decimal(values["quantity"])
+    ) and Decimal(counting.field(deed, "quantity")) == Decimal(values["quantity"])
 
 
 def deed_view(deed: Deed | dict[str, Any]) -> dict[str, Any]:
     """The public shape of a deed row (for API answers and reports)."""
-    return {name: _field(deed, name) for name in _VIEW}
+    return {name: counting.field(deed, name) for name in _VIEW}
 
 
 _VIEW = (
@@ -507,31 +500,18 @@ def record(
         bulk_insert(session, _DEED, rows)
         verified = [r for r in rows if r["status"] is DeedStatus.VERIFIED]
         tallies.apply(session, (counted(r) for r in verified), rules.academic_start)
-        rollups.apply(session, verified)
-        awards.award_reached(session, (reaching(r) for r in verified), rules.academic_start)
+        counting.notify(session, counting.CountedChange(verified, +1, actor, rules.academic_start))
     return outcomes
-
-
-def reaching(deed: Deed | dict[str, Any]) -> awards.Reaching:
-    """What a milestone check needs of a just-counted deed."""
-    return awards.Reaching(
-        _field(deed, "id"),
-        _field(deed, "citizen_key"),
-        _field(deed, "deed_type_code"),
-        _field(deed, "virtue_code"),
-        _field(deed, "occurred_on"),
-        _field(deed, "province"),
-    )
 
 
 def counted(deed: Deed | dict[str, Any]) -> tallies.Counted:
     return tallies.Counted(
-        _field(deed, "citizen_key"),
-        _field(deed, "deed_type_code"),
-        _field(deed, "virtue_code"),
-        _field(deed, "occurred_on"),
-        Decimal(_field(deed, "quantity")),
-        int(_field(deed, "credits") or 0),
+        counting.field(deed, "citizen_key"),
+        counting.field(deed, "deed_type_code"),
+        counting.field(deed, "virtue_code"),
+        counting.field(deed, "occurred_on"),
+        Decimal(counting.field(deed, "quantity")),
+        int(counting.field(deed, "credits") or 0),
     )
 
 
@@ -632,8 +612,7 @@ def verify(
         audit.record(session, actor, "deed.verify", deed, before=before)
     session.flush()
     tallies.apply(session, [counted(d) for d in deeds], rules.academic_start)
-    rollups.apply(session, deeds)
-    awards.award_reached(session, [reaching(d) for d in deeds], rules.academic_start)
+    counting.notify(session, counting.CountedChange(deeds, +1, actor, rules.academic_start))
     return deeds
 
 
@@ -661,17 +640,8 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
     audit.record(session, actor, "deed.revoke", deed, before=before, reason=reason)
     session.flush()
     tallies.apply(session, [was_counted], rules.academic_start, sign=-1)
-    rollups.apply(session, [deed], sign=-1)
-    credentials.revoke_resting_on(session, deed, reason.strip())
-    awards.withdraw_unmet(
-        session,
-        actor,
-        deed.citizen_key,
-        deed.deed_type_code,
-        deed.virtue_code,
-        reason.strip(),
-        rules.academic_start,
-    )
+    change = counting.CountedChange([deed], -1, actor, rules.academic_start, reason.strip())
+    counting.notify(session, change)
     return deed
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dcatalog.identity.citizen_key import CitizenKeyer
-from dcatalog.ops.models import InstanceMeta
+from dcatalog.identity.models import InstanceMeta
 
 PEPPER_FINGERPRINT = "citizen_key.pepper_fingerprint"
 

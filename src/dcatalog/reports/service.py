@@ -52,12 +52,13 @@ from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.catalog.schemas import UNITS
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens.disclosure import checked_purpose
-from dcatalog.citizens.models import AccessLog, AccessOutcome, Citizen, Consent, GuardianConsent
-from dcatalog.citizens.sessions import AGE_OF_MAJORITY, is_minor
+from dcatalog.citizens.models import AccessLog, AccessOutcome, Consent, GuardianConsent
 from dcatalog.db import bulk_insert, new_id, transaction, utcnow
 from dcatalog.deeds.importing import THAI_HEADINGS
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen
 from dcatalog.identity.national_id import InvalidNationalId, normalise
+from dcatalog.identity.sessions import AGE_OF_MAJORITY, is_minor
 from dcatalog.logs import redact
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.tabular import FileProblem

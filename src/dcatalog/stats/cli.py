@@ -14,12 +14,12 @@ stats_app = typer.Typer(
 @stats_app.command("rebuild")
 def stats_rebuild() -> None:
     """Recompute the rollup of verified deeds from the deeds (then refresh everything)."""
-    from dcatalog.cli import _database, out
     from dcatalog.config import get_settings
-    from dcatalog.db import transaction
+    from dcatalog.console import out
+    from dcatalog.db import Database, transaction
     from dcatalog.stats import rollups
 
-    database = _database(get_settings())
+    database = Database.from_settings(get_settings())
     try:
         with database.write_session() as session, transaction(session):
             rows = rollups.rebuild(session)
@@ -33,11 +33,12 @@ def stats_check(
     limit: Annotated[int, typer.Option(help="Show at most this many differences.")] = 20,
 ) -> None:
     """Compare the rollup with the deeds; exits 1 when they differ."""
-    from dcatalog.cli import _database, err, out
     from dcatalog.config import get_settings
+    from dcatalog.console import err, out
+    from dcatalog.db import Database
     from dcatalog.stats import rollups
 
-    database = _database(get_settings())
+    database = Database.from_settings(get_settings())
     try:
         with database.session() as session:
             found = rollups.differences(session)
@@ -68,11 +69,12 @@ def stats_refresh(
 ) -> None:
     """Recompute the dashboard's figures (citizens, claims, suppression) of the fiscal
     years that changed; run it from a timer (e.g. every 15 minutes)."""
-    from dcatalog.cli import _database, out
     from dcatalog.config import get_settings
+    from dcatalog.console import out
+    from dcatalog.db import Database
     from dcatalog.stats import snapshot
 
-    database = _database(get_settings())
+    database = Database.from_settings(get_settings())
     try:
         summary = snapshot.refresh(database, "cli", everything=everything)
     finally:

@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dcatalog.calendars.periods import fiscal_year
 from dcatalog.db import bulk_add
+from dcatalog.deeds.counted import CountedChange, field
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.stats.models import StatsRollup
 
@@ -30,25 +31,21 @@ _KEYS = ("month", "province", "virtue_code", "deed_type_code", "agency_id")
 _AMOUNTS = ("deeds", "quantity", "credits", "changes")
 
 
-def _field(deed: Deed | dict[str, Any], name: str) -> Any:
-    return deed[name] if isinstance(deed, dict) else getattr(deed, name)
-
-
 def apply(session: Session, deeds: Iterable[Deed | dict[str, Any]], sign: int = 1) -> None:
     """Count verified deeds in the rollup (sign -1: take revoked ones out). Takes
     stored deeds or the rows a batch has just written."""
     totals: dict[Key, list[Any]] = {}
     for deed in deeds:
-        day: date = _field(deed, "occurred_on")
+        day: date = field(deed, "occurred_on")
         key = (
             day.replace(day=1),
-            _field(deed, "province"),
-            _field(deed, "virtue_code"),
-            _field(deed, "deed_type_code"),
-            _field(deed, "agency_id"),
+            field(deed, "province"),
+            field(deed, "virtue_code"),
+            field(deed, "deed_type_code"),
+            field(deed, "agency_id"),
         )
-        quantity = Decimal(_field(deed, "quantity"))
-        credits = int(_field(deed, "credits") or 0)
+        quantity = Decimal(field(deed, "quantity"))
+        credits = int(field(deed, "credits") or 0)
         entry = totals.get(key)
         if entry is None:
             totals[key] = [sign, sign * quantity, sign * credits, 1]
@@ -62,6 +59,11 @@ def apply(session: Session, deeds: Iterable[Deed | dict[str, Any]], sign: int = 
         for key, amounts in sorted(totals.items())  # one lock order: no deadlocks
     ]
     bulk_add(session, _ROLLUP, _KEYS, _AMOUNTS, rows)
+
+
+def after_counted(session: Session, change: CountedChange) -> None:
+    """The dashboard's rollup follows every counted change (``deeds.counted``)."""
+    apply(session, change.deeds, sign=change.sign)
 
 
 def month_of(session: Session, column: Any) -> ColumnElement[date]:

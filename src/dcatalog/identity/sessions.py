@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dcatalog.citizens.models import Citizen, CitizenSession
 from dcatalog.db import transactional, utcnow
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.models import Citizen, CitizenSession
 from dcatalog.tokens import digest, new_token
 
 CITIZEN_COOKIE = "dcatalog_citizen"
