@@ -22,7 +22,7 @@ from dcatalog.db import Database
 from dcatalog.identity import sessions as citizen_sessions
 from dcatalog.identity.sessions import CITIZEN_COOKIE, CitizenPrincipal
 from dcatalog.problems import CitizenSignInNeeded, Unauthorized, missing_permission
-from dcatalog.web import throttle
+from dcatalog.web import templating, throttle
 
 Rule = TypeVar("Rule", bound=Callable[..., Any])
 SESSION_COOKIE = "dcatalog_session"
@@ -176,3 +176,11 @@ signed_in: Any = Depends(_any_staff)
 CurrentActor = Annotated[Actor, signed_in]
 StaffOrCitizen = Annotated[Actor, Depends(_staff_or_citizen)]
 MaybeActor = Annotated[Actor | None, Depends(current_actor)]
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    """Who is signed in, for every page's header."""
+    return {"actor": current_actor(request), "signed_in": current_citizen(request)}
+
+
+templating.add_context_processor("access", _page_context)

@@ -25,7 +25,6 @@ from dcatalog.campaigns import pages as campaigns_pages
 from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
 from dcatalog.citizens import api as citizens_api
-from dcatalog.citizens import pages as citizens_pages
 from dcatalog.citizens import signin as citizens_signin
 from dcatalog.citizens import staff_pages as citizens_staff_pages
 from dcatalog.config import Settings, get_settings
@@ -35,9 +34,11 @@ from dcatalog.db import Database
 from dcatalog.deeds import api as deeds_api
 from dcatalog.deeds import jobs as import_jobs
 from dcatalog.deeds import pages as deeds_pages
+from dcatalog.home import pages as home_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.instance import instance_secret
 from dcatalog.logs import configure_logging, get_logger
+from dcatalog.me import pages as me_pages
 from dcatalog.openapi import install_openapi
 from dcatalog.ops import api as ops_api
 from dcatalog.ops.observe import RequestObserver
@@ -49,7 +50,6 @@ from dcatalog.reports import jobs as report_jobs
 from dcatalog.reports import pages as reports_pages
 from dcatalog.stats import pages as stats_pages
 from dcatalog.stats import report_pages as stats_report_pages
-from dcatalog.web import pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             "The API of D-Catalog (ศูนย์รวมพฤติกรรมความดี). Every error is an RFC 9457 "
             "problem document; its `type` is documented at that address."
         ),
-        docs_url=None,  # served by pages.api_docs with self-hosted assets
+        docs_url=None,  # served by home.pages.api_docs with self-hosted assets
         redoc_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=lifespan,
@@ -121,10 +121,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(credentials_api.router)
     app.include_router(reports_api.router)
     app.include_router(campaigns_api.router)
-    app.include_router(pages.router)
+    app.include_router(home_pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(citizens_signin.router)
-    app.include_router(citizens_pages.router)
+    app.include_router(me_pages.router)
     app.include_router(benefits_pages.router)
     app.include_router(benefits_staff_pages.router)
     app.include_router(award_pages.router)

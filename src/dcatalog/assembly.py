@@ -1,16 +1,25 @@
-"""Where the domains built on recording are connected to it, in one place.
+"""Where the domains above are connected to the ones they build on, in one place.
 
 Lower layers never import higher ones (docs/development.md, "Layers"), so the
 follow-ups of a counted deed are registered here, at the top, by every process
 that can count deeds: the web application, the CLI and the worker (and the test
 suite). Order matters: the rollup first, then credential revocation, then
-awards (whose withdrawal revokes the award's own credential)."""
+awards (whose withdrawal revokes the award's own credential). Pages of a lower
+domain that show something of a higher one (a deed type's benefits) get it
+the same way."""
 
 from __future__ import annotations
 
 from dcatalog.benefits import awards
+from dcatalog.benefits import pages as benefits_pages
+from dcatalog.benefits import rights as benefit_rights
+from dcatalog.benefits import service as benefits
+from dcatalog.catalog import pages as catalog_pages
+from dcatalog.citizens import consent, rights
+from dcatalog.credentials import rights as credential_rights
 from dcatalog.credentials import service as credentials
 from dcatalog.deeds import counted
+from dcatalog.proposals import rights as proposal_rights
 from dcatalog.stats import rollups
 
 
@@ -19,3 +28,9 @@ def assemble() -> None:
     counted.follow("stats.rollup", rollups.after_counted)
     counted.follow("credentials.revocation", credentials.after_counted)
     counted.follow("benefits.awards", awards.after_counted)
+    catalog_pages.entry_extras["benefits.leads_to"] = benefits_pages.leads_to
+    # What each domain keeps of a citizen, for the PDPA copy and erasure.
+    rights.holders["credentials"] = credential_rights.HOLDER
+    rights.holders["benefits"] = benefit_rights.HOLDER
+    rights.holders["proposals"] = proposal_rights.HOLDER
+    consent.look_up_benefits_with(benefits.offered_for_consent)

@@ -21,6 +21,7 @@ from dcatalog.accounts.permissions import Role, Scope
 from dcatalog.actors import SYSTEM, Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.audit.models import AuditEvent
+from dcatalog.benefits.awards import set_public_name
 from dcatalog.benefits.models import AwardStatus
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.campaigns import public, service
@@ -533,7 +534,7 @@ def test_another_citizen_cannot_show_my_award(
     award = awards_of(session, 51)["redcross.donor_7"]
     stranger = principal(session, 52)
     with pytest.raises(NotFound):
-        public.set_public_name(session, stranger, award.id, "not mine")
+        set_public_name(session, stranger, award.id, "not mine")
     sign_in_citizen(client, session, donor_id(52), born_on=date(1990, 1, 1))
     response = post_form(
         client, f"/me/awards/{award.id}/public", {"shown": "true", "public_name": "x"}
@@ -549,7 +550,7 @@ def test_erasure_takes_the_recognition_off_the_page(
     donate(session, 53, 7)
     award = awards_of(session, 53)["redcross.donor_7"]
     citizen = principal(session, 53)
-    public.set_public_name(session, citizen, award.id, "คุณลบแล้ว")
+    set_public_name(session, citizen, award.id, "คุณลบแล้ว")
     assert "คุณลบแล้ว" in thanks(client, session)
     request = rights.request_erasure(session, citizen)
     rights.erase(session, SYSTEM, request.id)

@@ -19,7 +19,7 @@ from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
-from dcatalog.web.pages import safe_next
+from dcatalog.web.links import safe_next
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])

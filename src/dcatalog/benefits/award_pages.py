@@ -15,11 +15,10 @@ from dcatalog import tabular
 from dcatalog.access import CurrentCitizen, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.benefits import awards
+from dcatalog.benefits import award_credentials, awards
 from dcatalog.calendars.buddhist_era import InvalidDate, parse_be_date
-from dcatalog.campaigns import public as recognitions
 from dcatalog.credentials import service as credentials
-from dcatalog.credentials.pages import issuer_for
+from dcatalog.credentials.issuer import issuer_for
 from dcatalog.geo.provinces import province_name, province_options
 from dcatalog.problems import Conflict, FieldError, NotFound, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
@@ -100,10 +99,10 @@ def public_choice(
     public_name: Annotated[str, Form()] = "",
 ) -> Response:
     """Show the award on the public thank-you page under a chosen name, or not
-    (dcatalog.campaigns.public)."""
+    (shown by dcatalog.campaigns.public)."""
     try:
         with database.write_session() as session:
-            recognitions.set_public_name(session, citizen, award_id, public_name if shown else None)
+            awards.set_public_name(session, citizen, award_id, public_name if shown else None)
     except (ValidationProblem, Conflict) as problem:
         return _my_awards(request, citizen, database, problem=problem, status_code=problem.status)
     done = "shown" if shown else "hidden"
@@ -123,7 +122,7 @@ def award_credential(
     try:
         with database.write_session() as session:
             award = awards.own_award(session, citizen, award_id)
-            issued = credentials.issue_award(session, citizen, issuer_for(request), award)
+            issued = award_credentials.issue_award(session, citizen, issuer_for(request), award)
             if share:
                 credentials.set_shared(session, citizen, issued.id, True)
             target = f"/me/credentials?done=issued#c-{issued.id}"

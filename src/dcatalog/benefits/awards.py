@@ -45,7 +45,7 @@ from dcatalog.db import new_id, transactional, utcnow
 from dcatalog.deeds.counted import CountedChange, field
 from dcatalog.deeds.models import Deed
 from dcatalog.identity.sessions import CitizenPrincipal
-from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 
 CEREMONY_NAME_MAX = 200
 _CHUNK = 500
@@ -428,4 +428,31 @@ def mark_handed_over(session: Session, actor: Actor, award_id: uuid.UUID) -> Awa
         audit.record(
             session, actor, "award.hand_over", award, before=before, agency_id=actor.agency_id
         )
+    return award
+
+
+PUBLIC_NAME_MAX = 100
+
+
+@transactional
+def set_public_name(
+    session: Session, citizen: CitizenPrincipal, award_id: uuid.UUID, name: str | None
+) -> Award:
+    """The citizen shows an award on the public page under ``name`` (None: not
+    shown, the default). Only an award in force can be shown; hiding always works."""
+    award = own_award(session, citizen, award_id)
+    if name is None:
+        award.public_name, award.public_since = None, None
+        return award
+    name = " ".join(name.split())
+    if not name or len(name) > PUBLIC_NAME_MAX:
+        raise ValidationProblem(
+            "Give the name to show on the public page.",
+            errors=[FieldError(f"1 to {PUBLIC_NAME_MAX} characters", pointer="#/public_name")],
+        )
+    if award.status is not AwardStatus.AWARDED:
+        raise Conflict("A withdrawn award cannot be shown.")
+    if award.public_name is None:
+        award.public_since = utcnow()
+    award.public_name = name
     return award

@@ -8,23 +8,35 @@ from typing import Annotated, Any
 import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from dcatalog.access import CurrentCitizen, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.benefits import claims, counter, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
-from dcatalog.citizens.pages import period_label, subject_labels
+from dcatalog.catalog.labels import subject_labels
+from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.problems import Problem
 from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
-from dcatalog.web.pages import public_base_url
+from dcatalog.web.labels import period_label
+from dcatalog.web.links import public_base_url
 from dcatalog.web.security_headers import COUNTER_PERMISSIONS_POLICY
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+
+def leads_to(session: Session, entry: DeedType, version: DeedTypeVersion) -> dict[str, Any]:
+    """What a deed type's public page lists under "what it leads to" (a catalog
+    page extra, connected in dcatalog.assembly)."""
+    subjects = {f"type:{entry.code}", f"virtue:{version.virtue_code}"}
+    return {"leads_to": service.reached_through(session, subjects, today_in_thailand())}
+
+
 REDEEM = require(Scope.BENEFITS_REDEEM)
 CHECK = require(Scope.ELIGIBILITY_READ)
 

@@ -439,6 +439,15 @@ def history(session: Session, benefit: Benefit) -> list[AuditEvent]:
     return list(session.scalars(query))
 
 
+def offered_for_consent(session: Session, code: str) -> tuple[Benefit, list[str]] | None:
+    """The benefit ``code`` if it is on offer, with the subjects its rule reads: a
+    consent for it covers exactly those (``citizens.consent.offer``)."""
+    benefit = session.scalar(select(Benefit).where(Benefit.code == code))
+    if benefit is None or benefit.status is not BenefitStatus.APPROVED:
+        return None
+    return benefit, sorted({c.subject for c in rules.conditions(rules.parse(benefit.rule))})
+
+
 def reached_through(session: Session, subjects: Collection[str], today: date) -> list[Benefit]:
     """Benefits on offer whose rule reads any of these subjects (``type:<code>``,
     ``virtue:<code>``): what a deed type leads to."""

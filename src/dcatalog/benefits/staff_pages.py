@@ -23,15 +23,15 @@ from dcatalog.benefits import rules
 from dcatalog.benefits import service as benefits
 from dcatalog.benefits.evaluation import check_references
 from dcatalog.benefits.models import Benefit, BenefitKind, BenefitStatus
+from dcatalog.catalog.labels import subject_labels, unit_label
 from dcatalog.catalog.models import DeedType
-from dcatalog.catalog.pages import unit_label
-from dcatalog.citizens.pages import period_label, subject_labels
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
 from dcatalog.web.errors import validate_form
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
+from dcatalog.web.labels import period_label
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])

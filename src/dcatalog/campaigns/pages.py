@@ -22,7 +22,7 @@ from dcatalog.campaigns import public as figures
 from dcatalog.campaigns import service
 from dcatalog.campaigns.models import Campaign, CampaignStatus, GoalMeasure
 from dcatalog.campaigns.schemas import CampaignFields, NewCampaign
-from dcatalog.catalog.pages import unit_label
+from dcatalog.catalog.labels import unit_label
 from dcatalog.geo.provinces import province_name
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect

@@ -8,14 +8,13 @@ catalog: a counter names a virtue and a unit, or deed types by code. A figure
 counting fewer than ten people is not shown (``MIN_CITIZENS``).
 
 Public recognitions are opt-in, per award: the citizen chooses the name shown
-(``set_public_name``), nothing is public by default, and withdrawing the choice —
+(``benefits.awards.set_public_name``), nothing is public by default, and withdrawing the choice —
 or the award being withdrawn, or the citizen's erasure — takes it off the page
 at once (the list is read fresh on every visit, never cached).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,19 +24,15 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from dcatalog.agencies.models import Agency
-from dcatalog.benefits import awards
 from dcatalog.benefits.models import Award, AwardStatus, Benefit
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.campaigns.cache import figures
 from dcatalog.campaigns.models import GoalMeasure
 from dcatalog.campaigns.service import MIN_CITIZENS, VERIFIED, as_decimal
 from dcatalog.catalog.models import DeedType, DeedTypeVersion
-from dcatalog.db import transactional, utcnow
+from dcatalog.db import utcnow
 from dcatalog.deeds.models import Deed
-from dcatalog.identity.sessions import CitizenPrincipal
-from dcatalog.problems import Conflict, FieldError, ValidationProblem
 
-PUBLIC_NAME_MAX = 100
 NEWEST = 12
 
 
@@ -207,27 +202,3 @@ def newest_recognitions(session: Session, limit: int = NEWEST) -> list[Recogniti
         Recognition(str(name), m_th, m_en, p_th, p_en, province, reached.replace(day=1))
         for name, province, reached, m_th, m_en, p_th, p_en in session.execute(query)
     ]
-
-
-@transactional
-def set_public_name(
-    session: Session, citizen: CitizenPrincipal, award_id: uuid.UUID, name: str | None
-) -> Award:
-    """The citizen shows an award on the public page under ``name`` (None: not
-    shown, the default). Only an award in force can be shown; hiding always works."""
-    award = awards.own_award(session, citizen, award_id)
-    if name is None:
-        award.public_name, award.public_since = None, None
-        return award
-    name = " ".join(name.split())
-    if not name or len(name) > PUBLIC_NAME_MAX:
-        raise ValidationProblem(
-            "Give the name to show on the public page.",
-            errors=[FieldError(f"1 to {PUBLIC_NAME_MAX} characters", pointer="#/public_name")],
-        )
-    if award.status is not AwardStatus.AWARDED:
-        raise Conflict("A withdrawn award cannot be shown.")
-    if award.public_name is None:
-        award.public_since = utcnow()
-    award.public_name = name
-    return award

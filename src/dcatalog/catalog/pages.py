@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -13,12 +14,10 @@ from dcatalog.access import public, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of, list_active_agencies
-from dcatalog.benefits import service as benefits
-from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.catalog import service
-from dcatalog.catalog.models import DeedType, VerificationPolicy, VersionStatus
+from dcatalog.catalog.labels import policy_labels, unit_label
+from dcatalog.catalog.models import DeedType, DeedTypeVersion, VersionStatus
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
-from dcatalog.deeds.importing import template, template_xlsx
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
@@ -30,14 +29,6 @@ from dcatalog.web.templating import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 WRITE = require(Scope.CATALOG_WRITE)
 APPROVE = require(Scope.CATALOG_APPROVE)
-
-
-def policy_labels() -> dict[str, str]:
-    return {
-        VerificationPolicy.AGENCY_ATTESTED.value: _("Verified by the recording agency"),
-        VerificationPolicy.VERIFIER.value: _("Checked by a verifier before it counts"),
-        VerificationPolicy.SELF_DECLARED.value: _("Declared by the citizen, then verified"),
-    }
 
 
 def status_labels() -> dict[str, str]:
@@ -89,11 +80,6 @@ def shown(field: str, value: Any) -> str:
     return str(value)
 
 
-def unit_label(unit: str) -> str:
-    thai, english = UNITS.get(unit, (unit, unit))
-    return thai if current_language() == "th" else english
-
-
 def _recorder_names(session: Session, deed_type: DeedType, tokens: list[str]) -> list[str]:
     lang = current_language()
     kinds = {
@@ -143,52 +129,26 @@ def catalog(
     return render(request, template, context)
 
 
+# What the domains above add to a deed type's public page (the benefits it leads
+# to), registered by name in dcatalog.assembly: the catalog never imports them.
+EntryExtra = Callable[[Session, DeedType, DeedTypeVersion], dict[str, Any]]
+entry_extras: dict[str, EntryExtra] = {}
+
+
 @router.get("/catalog/{code}", response_class=HTMLResponse, dependencies=[public])
 def catalog_entry(request: Request, code: str, session: SessionDep) -> HTMLResponse:
     entry = service.get_public(session, code)
     version = entry.in_force
     assert version is not None
-    subjects = {f"type:{entry.code}", f"virtue:{version.virtue_code}"}
     context = {
         "entry": entry,
         "version": version,
         "recorders": _recorder_names(session, entry, version.recorders),
-        "leads_to": benefits.reached_through(session, subjects, today_in_thailand()),
         **_labels(),
     }
+    for extra in entry_extras.values():
+        context.update(extra(session, entry, version))
     return render(request, "catalog/detail.html", context)
-
-
-def _template_options(session: Any, code: str) -> tuple[str, dict[str, Any]]:
-    entry = service.get_public(session, code)
-    version = entry.in_force
-    return entry.code, {
-        "lang": current_language(),
-        "max_per_record": version.max_per_record if version else None,
-    }
-
-
-@router.get("/catalog/{code}/template.csv", dependencies=[public])
-def import_template(code: str, session: SessionDep) -> Response:
-    """A CSV to fill in for a bulk import of this deed type (headings in the page's
-    language, an example row the import accepts and never records)."""
-    code, options = _template_options(session, code)
-    return Response(
-        template(code, **options),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{code}-template.csv"'},
-    )
-
-
-@router.get("/catalog/{code}/template.xlsx", dependencies=[public])
-def import_template_xlsx(code: str, session: SessionDep) -> Response:
-    """The same template as an XLSX workbook."""
-    code, options = _template_options(session, code)
-    return Response(
-        template_xlsx(code, **options),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{code}-template.xlsx"'},
-    )
 
 
 # --- agencies draft and submit ----------------------------------------------------------

@@ -16,9 +16,10 @@ Messages are message ids: each problem carries its Thai too (``detail_th``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,8 +27,6 @@ from sqlalchemy.orm import Session
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency, AgencyStatus
 from dcatalog.audit import service as audit
-from dcatalog.benefits import rules
-from dcatalog.benefits.models import Benefit, BenefitStatus
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.citizens.models import Consent, GuardianConsent
 from dcatalog.db import transactional, utcnow
@@ -60,6 +59,35 @@ def _invalid_id(pointer: str, exc: InvalidNationalId) -> ValidationProblem:
     return ValidationProblem(exc.message_en, errors=[error])
 
 
+class OfferedBenefit(Protocol):
+    """A benefit as a consent's purpose: what the consent needs of it."""
+
+    code: str
+    agency: Agency
+
+    def name(self, lang: str) -> str: ...
+
+
+# The benefit ``code`` on offer now, and the subjects its rule reads; None when it
+# is not offered. Benefits sit above citizens in the layers, so the lookup is
+# theirs, connected in dcatalog.assembly.
+BenefitLookup = Callable[[Session, str], tuple[OfferedBenefit, list[str]] | None]
+_lookups: dict[str, BenefitLookup] = {}
+
+
+def look_up_benefits_with(lookup: BenefitLookup) -> None:
+    _lookups["benefits"] = lookup
+
+
+def _offered(session: Session, code: str) -> tuple[OfferedBenefit, list[str]]:
+    if "benefits" not in _lookups:
+        raise RuntimeError("no benefit lookup in this process: call dcatalog.assembly.assemble()")
+    found = _lookups["benefits"](session, code.strip())
+    if found is None:
+        raise _invalid("#/benefit", N_("This benefit is not offered (any more)."))
+    return found
+
+
 @dataclass(frozen=True)
 class Offer:
     """A consent filled in for a benefit: its agency, the benefit as the purpose,
@@ -67,22 +95,15 @@ class Offer:
     them); ``health`` lists the health-related types among them, which need the
     separate tick."""
 
-    benefit: Benefit
+    benefit: OfferedBenefit
     scope: list[str]
     health: list[str]
 
 
-def offered_benefit(session: Session, code: str) -> Benefit:
-    benefit = session.scalar(select(Benefit).where(Benefit.code == code.strip()))
-    if benefit is None or benefit.status is not BenefitStatus.APPROVED:
-        raise _invalid("#/benefit", N_("This benefit is not offered (any more)."))
-    return benefit
-
-
 def offer(session: Session, code: str) -> Offer:
     """What consent the benefit ``code`` needs (``ValidationProblem`` if it is not offered)."""
-    benefit = offered_benefit(session, code)
-    scope = sorted({c.subject for c in rules.conditions(rules.parse(benefit.rule))})
+    benefit, subjects = _offered(session, code)
+    scope = sorted(set(subjects))
     health = health_types(session)
     return Offer(benefit, scope, [s for s in scope if s.removeprefix("type:") in health])
 
@@ -95,16 +116,16 @@ def purpose_text(
     purpose: str,
     note: str,
     language: str,
-) -> tuple[Benefit | None, str]:
+) -> tuple[OfferedBenefit | None, str]:
     """The purpose as stored and shown (in the language the citizen read it in):
     the benefit's name, or a chosen purpose, or (older clients) a text, and the
     note after it."""
     note = " ".join(note.split())
     if len(note) > NOTE_LENGTH:
         raise _invalid("#/note", N_("A note has at most %(n)s characters.", n=NOTE_LENGTH))
-    benefit = None
+    benefit: OfferedBenefit | None = None
     if benefit_code:
-        benefit = offered_benefit(session, benefit_code)
+        benefit, _subjects = _offered(session, benefit_code)
         text = benefit.name(language)
     elif purpose_code:
         if purpose_code not in PURPOSES:

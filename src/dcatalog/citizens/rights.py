@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,7 +31,6 @@ from dcatalog import tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
-from dcatalog.benefits import awards, claims
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import record
 from dcatalog.citizens.disclosure import access_log
@@ -42,19 +43,40 @@ from dcatalog.citizens.models import (
     ErasureStatus,
     GuardianConsent,
 )
-from dcatalog.credentials import service as credentials
 from dcatalog.db import transactional, utcnow
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.identity.models import Citizen, CitizenSession
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
-from dcatalog.proposals import service as proposals
 
 # --- a copy of my data ---------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
+@dataclass(frozen=True, slots=True)
+class DataHolder:
+    """A domain above this one that keeps something of a citizen's (benefits,
+    credentials, proposals …): its sections of the copy, its lines of the
+    spreadsheet, and how erasure moves its rows to the pseudonym. Registered by
+    name in dcatalog.assembly, so that a new domain cannot be left out of the
+    copy without also being left out of the application."""
+
+    export: Callable[[Session, CitizenPrincipal], dict[str, list[dict[str, Any]]]]
+    lines: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda data: []
+    forget: Callable[[Session, str, str], object] = lambda session, old, new: None
+
+
+holders: dict[str, DataHolder] = {}
+
+
+def _holders() -> list[DataHolder]:
+    if not holders:  # a copy or an erasure that silently skipped a domain would be a lie
+        raise RuntimeError("no data holders in this process: call dcatalog.assembly.assemble()")
+    return list(holders.values())
+
+
+def plain(value: Any) -> Any:
+    """A stored value in plain JSON types (times and days as ISO 8601, amounts as text)."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -68,17 +90,17 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
     """Everything stored under the citizen's key, in plain JSON types."""
     me = session.get(Citizen, citizen.citizen_key)
     lines = record.deeds(session, citizen)
-    return {
+    data: dict[str, Any] = {
         "format": "dcatalog-my-data/1",
-        "exported_at": _plain(utcnow()),
+        "exported_at": plain(utcnow()),
         "citizen": {
             "citizen_key": citizen.citizen_key,
-            "born_on": _plain(me.born_on) if me else None,
-            "first_seen_at": _plain(me.first_seen_at) if me else None,
+            "born_on": plain(me.born_on) if me else None,
+            "first_seen_at": plain(me.first_seen_at) if me else None,
         },
         "deeds": [
             {
-                **{k: _plain(v) for k, v in deeds.deed_view(line.deed).items()},
+                **{k: plain(v) for k, v in deeds.deed_view(line.deed).items()},
                 "deed_type": line.deed.deed_type_code,
                 "deed_type_name_th": line.version.name_th,
                 "deed_type_name_en": line.version.name_en,
@@ -93,7 +115,7 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
                 "subject": t.subject,
                 "period": t.period,
                 "count": t.count,
-                "quantity": _plain(t.quantity),
+                "quantity": plain(t.quantity),
                 "credits": t.credits,
             }
             for t in record.tallies(session, citizen)
@@ -104,14 +126,14 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
                 "purpose": c.purpose,
                 "scope": c.scope,
                 "includes_health": c.includes_health,
-                "granted_at": _plain(c.granted_at),
-                "withdrawn_at": _plain(c.withdrawn_at),
+                "granted_at": plain(c.granted_at),
+                "withdrawn_at": plain(c.withdrawn_at),
             }
             for c in consents.history(session, citizen)
         ],
         "access_log": [
             {
-                "at": _plain(a.at),
+                "at": plain(a.at),
                 "agency": a.agency.code if a.agency else None,
                 "by": a.actor,
                 "purpose": a.purpose,
@@ -126,67 +148,17 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
                 "message": d.message,
                 "status": d.status.value,
                 "answer": d.answer,
-                "opened_at": _plain(d.opened_at),
-                "decided_at": _plain(d.decided_at),
+                "opened_at": plain(d.opened_at),
+                "decided_at": plain(d.decided_at),
             }
             for d in disputes_of(session, citizen)
-        ],
-        "awards": [
-            {
-                "id": str(a.id),
-                "benefit": a.benefit.code,
-                "benefit_name_th": a.benefit.name_th,
-                "benefit_name_en": a.benefit.name_en,
-                "status": a.status.value,
-                "reached_on": _plain(a.reached_on),
-                "province": a.province,
-                "deed_id": str(a.deed_id),
-                "awarded_at": _plain(a.awarded_at),
-                "withdrawn_at": _plain(a.withdrawn_at),
-                "withdrawal_reason": a.withdrawal_reason,
-                "ceremony_name": a.ceremony_name,
-                "ceremony_consented_at": _plain(a.ceremony_consented_at),
-                "handed_over_at": _plain(a.handed_over_at),
-                "public_name": a.public_name,
-                "public_since": _plain(a.public_since),
-                "credential_id": _plain(a.credential_id),
-            }
-            for a in awards.awards_of(session, citizen)
-        ],
-        "claims": [
-            {
-                "id": str(c.id),
-                "benefit": c.benefit.code,
-                "benefit_name_th": c.benefit.name_th,
-                "benefit_name_en": c.benefit.name_en,
-                "status": c.status.value,
-                "claimed_at": _plain(c.claimed_at),
-                "expires_at": _plain(c.expires_at),
-                "redeemed_at": _plain(c.redeemed_at),
-            }
-            for c in claims.claims_of(session, citizen)
-        ],
-        "credentials": [
-            {
-                "id": str(c.id),
-                "kind": c.kind,
-                "subject": c.subject,
-                "period": c.period,
-                "issued_at": _plain(c.issued_at),
-                "revoked_at": _plain(c.revoked_at),
-                "revocation_reason": c.revocation_reason,
-                "shared_at": _plain(c.shared_at),
-                "share_withdrawn_at": _plain(c.share_withdrawn_at),
-                "document": credentials.signed_document(c),
-            }
-            for c in credentials.credentials_of(session, citizen)
         ],
         "guardian_consents": [
             {
                 "role": "minor" if g.citizen_key == citizen.citizen_key else "guardian",
                 "relation": g.relation,
-                "recorded_at": _plain(g.recorded_at),
-                "withdrawn_at": _plain(g.withdrawn_at),
+                "recorded_at": plain(g.recorded_at),
+                "withdrawn_at": plain(g.withdrawn_at),
             }
             for g in session.scalars(
                 select(GuardianConsent)
@@ -197,26 +169,12 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
                 .order_by(GuardianConsent.recorded_at)
             )
         ],
-        "proposals": [
-            {
-                "id": str(p.id),
-                "title": p.title,
-                "description": p.description,
-                "status": p.status.value,
-                "created_at": _plain(p.created_at),
-            }
-            for p in proposals.proposals_by(session, citizen.label)
-        ],
-        "proposal_comments": [
-            {"proposal_id": str(c.proposal_id), "text": c.text, "created_at": _plain(c.created_at)}
-            for c in proposals.comments_by(session, citizen.label)
-        ],
         "sessions": [
             {
                 "method": s.method,
-                "created_at": _plain(s.created_at),
-                "expires_at": _plain(s.expires_at),
-                "ended_at": _plain(s.ended_at),
+                "created_at": plain(s.created_at),
+                "expires_at": plain(s.expires_at),
+                "ended_at": plain(s.ended_at),
             }
             for s in session.scalars(
                 select(CitizenSession)
@@ -227,8 +185,8 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
         "erasure_requests": [
             {
                 "status": e.status.value,
-                "requested_at": _plain(e.requested_at),
-                "done_at": _plain(e.done_at),
+                "requested_at": plain(e.requested_at),
+                "done_at": plain(e.done_at),
             }
             for e in session.scalars(
                 select(ErasureRequest)
@@ -237,6 +195,9 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
             )
         ],
     }
+    for holder in _holders():
+        data.update(holder.export(session, citizen))
+    return data
 
 
 def export_csv(session: Session, citizen: CitizenPrincipal) -> str:
@@ -264,44 +225,8 @@ def export_csv(session: Session, citizen: CitizenPrincipal) -> str:
         "id",
     ]
     lines: list[dict[str, Any]] = [{**deed, "record": "deed"} for deed in data["deeds"]]
-    lines += [
-        {
-            **a,
-            "record": "award",
-            "occurred_on": a["reached_on"],
-            "deed_type": a["benefit"],
-            "deed_type_name_th": a["benefit_name_th"],
-            "deed_type_name_en": a["benefit_name_en"],
-            "status_reason": a["withdrawal_reason"],
-        }
-        for a in data["awards"]
-    ]
-    lines += [
-        {
-            **c,
-            "record": "claim",
-            "occurred_on": c["claimed_at"][:10],
-            "deed_type": c["benefit"],
-            "deed_type_name_th": c["benefit_name_th"],
-            "deed_type_name_en": c["benefit_name_en"],
-        }
-        for c in data["claims"]
-    ]
-    lines += [
-        {
-            "record": "credential",
-            "occurred_on": c["issued_at"][:10],
-            "deed_type": c["subject"],
-            "status": "revoked"
-            if c["revoked_at"]
-            else "shared"
-            if c["shared_at"] and not c["share_withdrawn_at"]
-            else "issued",
-            "status_reason": c["revocation_reason"],
-            "id": c["id"],
-        }
-        for c in data["credentials"]
-    ]
+    for holder in _holders():
+        lines += holder.lines(data)
     # Evidence, external IDs and chosen names are people's text: ``tabular`` neutralises formulas.
     return tabular.csv_text(
         [columns, *(["" if line.get(c) is None else line[c] for c in columns] for line in lines)]
@@ -453,9 +378,8 @@ def erase(session: Session, actor: Actor, request_id: uuid.UUID) -> ErasureReque
     )
     session.execute(update(Tally).where(Tally.citizen_key == old).values(citizen_key=new))
     session.execute(update(Dispute).where(Dispute.citizen_key == old).values(citizen_key=new))
-    credentials.forget_holder(session, old, new)
-    awards.forget_holder(session, old, new)
-    claims.forget_holder(session, old, new)
+    for holder in _holders():
+        holder.forget(session, old, new)
     # Where the erased person was a minor's guardian, the consent they gave stays
     # in force for the minor (erasing the guardian is not withdrawing it), but it
     # no longer names them. A pseudonym of its own: the minor's record must not

@@ -41,7 +41,7 @@ from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
-from dcatalog.web.pages import safe_next
+from dcatalog.web.links import safe_next
 from dcatalog.web.templating import render
 
 log = get_logger(__name__)

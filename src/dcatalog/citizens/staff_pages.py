@@ -15,11 +15,11 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import list_agencies
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.catalog.labels import subject_labels
 from dcatalog.catalog.service import deed_type_names
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import rights
 from dcatalog.citizens.disclosure import read_record
-from dcatalog.citizens.pages import subject_labels
 from dcatalog.citizens.review import held_pairs_for_review
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.api import rules_from

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from dcatalog.access import public
-from dcatalog.credentials.pages import check_stored_or_submitted
+from dcatalog.credentials.issuer import check_stored_or_submitted
 from dcatalog.web import throttle
 from dcatalog.web.deps import SessionDep, SettingsDep
 

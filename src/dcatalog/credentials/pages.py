@@ -15,26 +15,19 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from dcatalog.access import CurrentCitizen, public
+from dcatalog.catalog.labels import subject_labels
 from dcatalog.citizens import record
-from dcatalog.citizens.pages import period_label, subject_labels
-from dcatalog.config import Settings
 from dcatalog.credentials import keystore
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.certificate import qr_svg, render_pdf
-from dcatalog.credentials.errors import CredentialError
+from dcatalog.credentials.issuer import check_stored_or_submitted, issuer_for
 from dcatalog.credentials.keystore import Issuer
 from dcatalog.credentials.limits import Limits
 from dcatalog.credentials.models import IssuedCredential
 from dcatalog.credentials.verification import (
-    Check,
     Outcome,
-    StatusAnswer,
-    check_credential,
-    published_key_resolver,
-    status_entry_position,
     too_deeply_nested,
 )
-from dcatalog.instance import SecretUnavailable
 from dcatalog.logs import get_logger
 from dcatalog.problems import Problem
 from dcatalog.web import throttle
@@ -42,69 +35,13 @@ from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
-from dcatalog.web.pages import public_base_url
+from dcatalog.web.labels import period_label
 from dcatalog.web.templating import render
 
 log = get_logger(__name__)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 JSON_LD = "application/json"
 MAX_UPLOAD_BYTES = 256 * 1024  # a credential is a few kilobytes
-
-
-def issuer_for(request: Request) -> Issuer:
-    """The issuer as this request sees it. The private key is loaded once per app
-    and again when its key file changes (``dcatalog credentials rotate-key`` on
-    the embedded default takes effect without a restart); a process without a
-    key (PostgreSQL, no ``DCATALOG_ISSUER_KEY``) still verifies, but cannot sign."""
-    settings = request.app.state.settings
-    state = request.app.state
-    version = _key_file_version(settings)
-    if getattr(state, "issuer_key_version", None) != version or not hasattr(
-        state, "issuer_private_key"
-    ):
-        try:
-            state.issuer_private_key = keystore.load_private_key(settings)
-        except (SecretUnavailable, CredentialError) as exc:
-            log.warning("credentials cannot be signed", reason=str(exc))
-            state.issuer_private_key = None
-        state.issuer_key_version = version
-    return Issuer(
-        base_url=public_base_url(request),
-        name=settings.issuer_name,
-        private_key=state.issuer_private_key,
-    )
-
-
-def _key_file_version(settings: Any) -> int | None:
-    """The key file's modification time (None when the key is a setting)."""
-    if settings.issuer_key is not None:
-        return None
-    try:
-        version: int = (settings.instance_dir / keystore.KEY_FILE).stat().st_mtime_ns
-    except OSError:
-        return None
-    return version
-
-
-def check_stored_or_submitted(session: Session, document: Any, settings: Settings) -> Check:
-    """Check a credential against this service's published keys and its own
-    status lists (read from the database: no request to ourselves). A status
-    entry that is not one of ours, or that no credential of ours holds, is
-    "status unknown", never "not revoked"."""
-    resolver = published_key_resolver([k.public_key for k in keystore.published_keys(session)])
-
-    def status(entry: Any, issuer_id: str | None) -> StatusAnswer:
-        position = status_entry_position(entry)
-        if position is None:
-            return StatusAnswer.unknown("its status entry does not point at one of our lists")
-        revoked = credentials.is_revoked(session, *position)
-        if revoked is None:
-            return StatusAnswer.unknown("no credential of ours holds that status entry")
-        if revoked:
-            return StatusAnswer("revoked", "the issuer has revoked it")
-        return StatusAnswer("ok", "not revoked")
-
-    return check_credential(document, resolver, status, limits=Limits.from_settings(settings))
 
 
 # --- the citizen's own credentials ----------------------------------------------

@@ -30,7 +30,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dcatalog.benefits.models import Award, AwardStatus, Benefit
 from dcatalog.calendars.buddhist_era import format_date
 from dcatalog.calendars.periods import MonthDay, PeriodKind, period_from_key
 from dcatalog.catalog.models import DeedType, Virtue
@@ -131,7 +130,7 @@ def _day_start(day: date) -> str:
     return datetime.combine(day, time(0, 0), BANGKOK).isoformat()
 
 
-def _day_end(day: date) -> str:
+def day_end(day: date) -> str:
     return datetime.combine(day, time(23, 59, 59), BANGKOK).isoformat()
 
 
@@ -202,7 +201,7 @@ def issue_transcript(
             status=status,
         )
 
-    return _sign_and_keep(
+    return sign_and_keep(
         session,
         issuer,
         document,
@@ -214,46 +213,10 @@ def issue_transcript(
     )
 
 
-@transactional
-def issue_award(
-    session: Session, citizen: CitizenPrincipal, issuer: Issuer, award: Award
-) -> IssuedCredential:
-    """Sign the credential of a milestone award (once: asking again gives it back).
-    It rests on the award, not on single deeds: a revoked deed revokes it only if
-    the award is withdrawn (``benefits.awards.withdraw_unmet``)."""
-    if award.citizen_key != citizen.citizen_key:
-        raise NotFound("You have no such award.")
-    if award.status is not AwardStatus.AWARDED:
-        raise ValidationProblem("This award was withdrawn, so there is nothing to certify.")
-    if award.credential_id is not None:
-        existing = session.get(IssuedCredential, award.credential_id)
-        if existing is not None:
-            return existing
-    benefit = award.benefit
-
-    def document(credential_url: str, status: StatusListPointer, now: datetime) -> dict[str, Any]:
-        return _award_document(
-            issuer, credential_url, benefit, award, citizen.citizen_key, now, status
-        )
-
-    issued = _sign_and_keep(
-        session,
-        issuer,
-        document,
-        citizen_key=citizen.citizen_key,
-        kind="award",
-        subject=f"award:{benefit.code}"[:80],
-        period="lifetime",
-        deed_ids=[],
-    )
-    award.credential_id = issued.id
-    return issued
-
-
 DocumentMaker = Callable[[str, StatusListPointer, datetime], dict[str, Any]]
 
 
-def _sign_and_keep(
+def sign_and_keep(
     session: Session,
     issuer: Issuer,
     document: DocumentMaker,
@@ -297,45 +260,6 @@ def _sign_and_keep(
             continue
         return row
     raise Conflict("Could not allocate a revocation entry; please try again.")
-
-
-def _award_document(
-    issuer: Issuer,
-    credential_url: str,
-    benefit: Benefit,
-    award: Award,
-    citizen_key: str,
-    issued_at: datetime,
-    status: StatusListPointer,
-) -> dict[str, Any]:
-    achievement = AchievementDefinition(
-        id=f"urn:dcatalog:benefit:{benefit.code}",
-        english_edition_id=f"urn:dcatalog:benefit:{benefit.code}:en",
-        achievement_type="Award",
-        name=Bilingual(benefit.name_th, benefit.name_en),
-        description=Bilingual(
-            benefit.description_th or benefit.name_th, benefit.description_en or benefit.name_en
-        ),
-        criteria=Bilingual(
-            f"มอบโดยอัตโนมัติเมื่อความดีที่ได้รับการยืนยันครบตามเกณฑ์ของ{benefit.agency.name_th} "
-            "หากความดีที่นับถูกเพิกถอนจนไม่ครบเกณฑ์ การมอบนี้และใบรับรองจะถูกเพิกถอน",
-            f"Awarded automatically when verified good deeds meet {benefit.agency.name_en}'s "
-            "criteria. If revoked deeds leave the criteria unmet, the award and this "
-            "credential are revoked.",
-        ),
-    )
-    document = open_badge_credential(
-        credential_id=credential_url,
-        issuer=IssuerProfile(id=issuer.did, name=issuer.name, url=issuer.base_url),
-        achievement=achievement,
-        recipient=hash_identity(citizen_key),
-        valid_from=issued_at,
-        status=status,
-    )
-    document["credentialSubject"]["activityEndDate"] = _day_end(award.reached_on)
-    if benefit.thanks_th:
-        document["description"] = f"{benefit.name_th}: {benefit.thanks_th}"
-    return document
 
 
 def _transcript_document(
@@ -403,7 +327,7 @@ def _transcript_document(
     ]
     document["credentialSubject"]["term"] = f"{period_text.th} / {period_text.en}"
     document["credentialSubject"]["activityStartDate"] = _day_start(start)
-    document["credentialSubject"]["activityEndDate"] = _day_end(end)
+    document["credentialSubject"]["activityEndDate"] = day_end(end)
     amount = f"{quantity} {subject.unit.th}" if subject.unit else f"{count} รายการ"
     document["name"] = f"{subject.name.th} · {period_text.th}: {amount}"
     document["description"] = (

@@ -9,14 +9,15 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from dcatalog import tabular
-from dcatalog.access import require
+from dcatalog.access import public, require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of
 from dcatalog.catalog.models import DeedType
-from dcatalog.catalog.service import may_record, search_public
+from dcatalog.catalog.service import get_public, may_record, search_public
 from dcatalog.deeds import jobs, reasons, service
 from dcatalog.deeds.api import rules_from
 from dcatalog.deeds.importing import (
@@ -25,6 +26,8 @@ from dcatalog.deeds.importing import (
     RowError,
     parse_date,
     parse_quantity,
+    template,
+    template_xlsx,
 )
 from dcatalog.geo.provinces import province_options
 from dcatalog.problems import FieldError, Problem, ValidationProblem
@@ -290,6 +293,41 @@ def import_errors(
             "Content-Disposition": f'attachment; filename="refused-rows-{job_id}.csv"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+# --- file templates (linked from each deed type's public page) --------------------------
+
+
+def _template_options(session: Session, code: str) -> tuple[str, dict[str, Any]]:
+    entry = get_public(session, code)
+    version = entry.in_force
+    return entry.code, {
+        "lang": current_language(),
+        "max_per_record": version.max_per_record if version else None,
+    }
+
+
+@router.get("/catalog/{code}/template.csv", dependencies=[public])
+def import_template(code: str, session: SessionDep) -> Response:
+    """A CSV to fill in for a bulk import of this deed type (headings in the page's
+    language, an example row the import accepts and never records)."""
+    code, options = _template_options(session, code)
+    return Response(
+        template(code, **options),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{code}-template.csv"'},
+    )
+
+
+@router.get("/catalog/{code}/template.xlsx", dependencies=[public])
+def import_template_xlsx(code: str, session: SessionDep) -> Response:
+    """The same template as an XLSX workbook."""
+    code, options = _template_options(session, code)
+    return Response(
+        template_xlsx(code, **options),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{code}-template.xlsx"'},
     )
 
 

@@ -20,6 +20,7 @@ from datetime import date
 
 from dcatalog.calendars.buddhist_era import format_date
 from dcatalog.problems import FieldError
+from dcatalog.web import templating
 from dcatalog.web.i18n import N_, current_language, translated
 from dcatalog.web.i18n import gettext as _
 
@@ -151,3 +152,9 @@ def status_reason_code(text: str) -> str | None:
 def status_reason(text: str) -> str:
     """A stored status reason for the page: ours translated, free text as written."""
     return _(text) if text in STATUS_REASON_CODES else text
+
+
+# Pages show a refused field's reason and a deed's stored status reason in the reader's language.
+templating.add_template_helpers(
+    functions={"field_reason": field_reason}, filters={"status_reason": status_reason}
+)

@@ -14,8 +14,8 @@ from dcatalog.access import StaffOrCitizen, current_actor, current_citizen, publ
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import get_agency, list_active_agencies
+from dcatalog.catalog.labels import policy_labels, unit_label
 from dcatalog.catalog.models import VerificationPolicy
-from dcatalog.catalog.pages import policy_labels, unit_label
 from dcatalog.catalog.schemas import UNITS, NewDeedType
 from dcatalog.catalog.service import list_virtues
 from dcatalog.problems import Problem

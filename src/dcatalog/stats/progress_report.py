@@ -3,7 +3,7 @@ for one period (a Thai fiscal year, one of its quarters or a month) as a PDF in
 Thai with charts and tables, and an XLSX with the same figures.
 
 The figures are the dashboard's own (``stats.service.dashboard`` through
-``stats.pages.dashboard_context``), with the suppression already applied: a
+``stats.dashboard_view.dashboard_context``), with the suppression already applied: a
 cell the dashboard hides ("<10" or "x") is hidden in the report too, so the
 report can never say more than the page. Periods are written as people in the
 office write them: ``2570`` (fiscal year 2570, October 2569 – September 2570),
@@ -30,7 +30,7 @@ from dcatalog.calendars.buddhist_era import format_datetime
 from dcatalog.db import utcnow
 from dcatalog.problems import FieldError, ValidationProblem
 from dcatalog.stats import periods, service
-from dcatalog.stats.pages import dashboard_context
+from dcatalog.stats.dashboard_view import dashboard_context
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.i18n import set_language
 from dcatalog.web.pdf import html_to_pdf

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,6 @@ from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from dcatalog import __version__
-from dcatalog.access import current_actor, current_citizen
 from dcatalog.calendars import buddhist_era
 from dcatalog.calendars.buddhist_era import Style
 from dcatalog.geo.provinces import province_name
@@ -49,19 +49,6 @@ def _static(context: Context, path: str) -> str:
     return f"{root}/static/{path.lstrip('/')}"
 
 
-def _field_reason(error: Any) -> str:
-    from dcatalog.deeds.reasons import field_reason
-
-    return field_reason(error)
-
-
-def _status_reason(text: str) -> str:
-    """A deed's stored status reason: ours translated, a verifier's own words as typed."""
-    from dcatalog.deeds.reasons import status_reason
-
-    return status_reason(text)
-
-
 def _problem_detail(problem: Problem) -> str:
     """A problem's detail in the page's language. Where the catalogue has no
     translation of this occurrence but the problem lists its errors, a Thai page
@@ -90,8 +77,6 @@ def build_environment() -> Environment:
     env.globals["pick"] = _pick
     env.globals["problem_detail"] = _problem_detail
     env.filters["translated"] = i18n.translated
-    env.globals["field_reason"] = _field_reason
-    env.filters["status_reason"] = _status_reason
     env.globals["static"] = _static
     env.globals["app_version"] = __version__
     env.globals["current_language"] = i18n.current_language
@@ -100,16 +85,37 @@ def build_environment() -> Environment:
 
 templates = Jinja2Templates(env=build_environment())
 
+# What every page's context gets from the layers above (who is signed in, for
+# the header): each registers itself here once, by name, so that the foundation
+# never imports them (Django's context processors).
+ContextProcessor = Callable[[Request], dict[str, Any]]
+_context_processors: dict[str, ContextProcessor] = {}
+
+
+def add_context_processor(name: str, processor: ContextProcessor) -> None:
+    _context_processors[name] = processor
+
+
+def add_template_helpers(
+    *,
+    functions: dict[str, Callable[..., Any]] | None = None,
+    filters: dict[str, Callable[..., Any]] | None = None,
+) -> None:
+    """A domain's own helpers for every template (a deed's reasons in the reader's
+    language, say), registered by the domain that owns them."""
+    templates.env.globals.update(functions or {})
+    templates.env.filters.update(filters or {})
+
 
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     data = {
         "lang": i18n.current_language(),
-        "actor": current_actor(request),
-        "signed_in": current_citizen(request),  # the citizen, for the header
         "csrf_token": csrf_token(request),
         "demo": request.app.state.settings.demo,
-        **(context or {}),
     }
+    for processor in _context_processors.values():
+        data.update(processor(request))
+    data.update(context or {})
     return templates.TemplateResponse(request, name, data, status_code=status_code)

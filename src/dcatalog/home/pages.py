@@ -1,4 +1,4 @@
-"""The home page, the language switch and the problem-type pages."""
+"""The site's own pages: home, the language switch, the API docs and the problem types."""
 
 from __future__ import annotations
 
@@ -12,27 +12,10 @@ from dcatalog.catalog.service import list_virtues
 from dcatalog.problems import PROBLEM_TYPES, NotFound
 from dcatalog.web.deps import SessionDep
 from dcatalog.web.i18n import LANG_COOKIE, LANGUAGES
+from dcatalog.web.links import safe_next
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[public])
-
-
-def safe_next(target: str) -> str:
-    """Only same-site paths: an open redirect would help phishing. Browsers drop
-    tabs and line breaks from a URL and read a backslash as a slash, so
-    ``/\t/evil.example`` would leave the site: any of them refuses the target."""
-    unsafe = any(c < " " or c in "\\\x7f" for c in target)
-    if target.startswith("/") and not target.startswith("//") and not unsafe:
-        return target
-    return "/"
-
-
-def public_base_url(request: Request) -> str:
-    """This service's absolute address, without a trailing slash: the public URL
-    setting, or else the request's own (only hosts the operator allows reach us, see
-    ``dcatalog.web.security_headers``). Links and QR codes that leave the screen use it."""
-    public: str | None = request.app.state.settings.public_url
-    return public or str(request.base_url).rstrip("/")
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -25,8 +25,8 @@ from dcatalog.benefits.evaluation import Figure
 from dcatalog.benefits.models import BenefitKind
 from dcatalog.calendars.buddhist_era import format_date, today_in_thailand
 from dcatalog.calendars.periods import MonthDay
-from dcatalog.catalog.models import DeedType, Virtue
-from dcatalog.catalog.pages import unit_label
+from dcatalog.catalog.labels import subject_labels, unit_label
+from dcatalog.catalog.models import DeedType
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import record, rights
 from dcatalog.citizens.disclosure import access_log
@@ -37,23 +37,11 @@ from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
+from dcatalog.web.labels import period_label
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 CONSENT = throttle.per_client("consent")
-
-
-def period_label(key: str) -> str:
-    kind, _sep, year = key.partition(":")
-    labels = {
-        "lifetime": _("All time"),
-        "calendar_year": _("Year %(year)s"),
-        "fiscal_year": _("Fiscal year %(year)s"),
-        "academic_year": _("Academic year %(year)s"),
-        "rolling_days": _("the last %(year)s days"),
-    }
-    label = labels.get(kind, key)
-    return label % {"year": year} if year else label
 
 
 def progress_lines(
@@ -176,15 +164,6 @@ def _bound(item: benefits.Progress) -> Decimal:
 
 def _number(value: Decimal) -> str:
     return format(value.normalize(), "f")
-
-
-def subject_labels(session: Session, lang: str) -> dict[str, str]:
-    """``type:<code>`` and ``virtue:<code>`` → names people read."""
-    names = {f"virtue:{v.code}": v.name(lang) for v in session.scalars(select(Virtue))}
-    for entry in session.scalars(select(DeedType)):
-        version = entry.in_force or (entry.versions[-1] if entry.versions else None)
-        names[f"type:{entry.code}"] = version.name(lang) if version else entry.code
-    return names
 
 
 def _status_labels() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The site's own pages, above every domain: home, language, API docs, problem types."""
