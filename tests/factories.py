@@ -16,9 +16,18 @@ from dcatalog.agencies import service as agencies
 from dcatalog.agencies.models import Agency
 from dcatalog.identity import sessions as citizen_sessions
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.national_id import with_check_digit
 from dcatalog.identity.sessions import CitizenPrincipal
 
 PASSWORD = "a long enough password"
+
+
+def nid(n: int, series: str = "1") -> str:
+    """The ``n``-th valid national ID of a series. A test file keeps to its own
+    series (its first digits), so its citizens never meet another file's."""
+    return with_check_digit(f"{series}{n:0{12 - len(series)}d}")
+
+
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 

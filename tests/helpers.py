@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,6 +57,31 @@ def dump_all_rows(source: Engine | Session) -> str:
     return "\n".join(lines)
 
 
+# How long a test server may take to start. No fixed deadline is right on every
+# machine: a cold start (imports, migrations, demo data) on a busy 2-core machine
+# is many times slower than on a quiet one. The bound only stops a server that
+# will never come up; raise it with DCATALOG_TEST_START_SECONDS.
+START_SECONDS = float(os.environ.get("DCATALOG_TEST_START_SECONDS", "600"))
+
+
+def wait_until_ready(
+    ready: Callable[[], bool], *, what: str, alive: Callable[[], bool], log: Callable[[], str]
+) -> None:
+    """Poll ``ready`` until it says yes; fail at once if the server died, or after
+    START_SECONDS, saying which server, how long it was given and what it logged."""
+    started = time.monotonic()
+    while not ready():
+        waited = time.monotonic() - started
+        if not alive():
+            raise RuntimeError(f"{what} stopped before it was ready:\n{log()}")
+        if waited > START_SECONDS:
+            raise RuntimeError(
+                f"{what} was not ready after {waited:.0f} s (DCATALOG_TEST_START_SECONDS="
+                f"{START_SECONDS:.0f}); is the machine very busy?\n{log()}"
+            )
+        time.sleep(0.1)
+
+
 @contextmanager
 def serving(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[str]:
     """``dcatalog serve`` in a real process until /readyz says ready; yields its base URL."""
@@ -70,12 +95,12 @@ def serving(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[str]
             stderr=subprocess.STDOUT,
         )
         try:
-            # Generous: on a busy 2-core machine a cold start (imports, migrations) is slow.
-            deadline = time.monotonic() + 120
-            while not _ready(base):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start:\n{log_path.read_text()}")
-                time.sleep(0.1)
+            wait_until_ready(
+                lambda: _ready(base),
+                what=f"dcatalog serve on port {port}",
+                alive=lambda: process.poll() is None,
+                log=log_path.read_text,
+            )
             yield base
         finally:
             process.terminate()

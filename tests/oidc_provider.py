@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until_ready
 
 CLIENT_ID = "dcatalog-test"
 CLIENT_SECRET = "test-client-secret-0123456789"
@@ -308,11 +308,12 @@ def running_provider() -> Iterator[TestProvider]:
     thread = threading.Thread(target=server.run, name="oidc-provider", daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test OpenID Connect provider did not start")
-            time.sleep(0.05)
+        wait_until_ready(
+            lambda: server.started,
+            what=f"the test OpenID Connect provider on port {port}",
+            alive=thread.is_alive,
+            log=lambda: "(it logs warnings to the test's output)",
+        )
         yield provider
     finally:
         server.should_exit = True

@@ -5,6 +5,7 @@ verifier approves the waiting deeds in bulk and rejects one with a reason."""
 
 import csv
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.demo.data import DEMO_PASSWORD
-from dcatalog.identity.national_id import with_check_digit
+from tests import factories
 from tests.browser.test_catalog_story import SCREENSHOTS, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
@@ -22,8 +23,7 @@ ROWS = 300
 BAD_IDS = {5, 47, 120, 233}  # data rows (0-based) whose ID has a typo
 
 
-def nid(n: int) -> str:
-    return with_check_digit(f"5{n:011d}")
+nid = partial(factories.nid, series="5")  # this file's own citizens
 
 
 def be(days_ago: int) -> str:

@@ -13,6 +13,7 @@ import re
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -30,8 +31,8 @@ from dcatalog.calendars.periods import PeriodKind, academic_year, period_bounds
 from dcatalog.db import new_id, utcnow
 from dcatalog.demo.data import BENEFITS
 from dcatalog.demo.service import load_demo
-from dcatalog.identity.national_id import with_check_digit
 from dcatalog.tokens import digest
+from tests import factories
 from tests.factories import csrf_from, sign_in_citizen
 
 Keys = dict[str, dict[str, str]]  # agency code -> Authorization header of its API key
@@ -42,8 +43,7 @@ BORN = date(1995, 7, 1)  # adults: no guardian's consent needed
 _CODE = re.compile(r"<code>([A-Z0-9]{5}) ([A-Z0-9]{5})</code>")
 
 
-def nid(n: int) -> str:
-    return with_check_digit(f"42{n:010d}")
+nid = partial(factories.nid, series="42")  # this file's own citizens
 
 
 @pytest.fixture

@@ -3,17 +3,19 @@ eligibility checks only with consent and always in the access log."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts import service as accounts
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import BenefitKind
+from dcatalog.benefits.models import Benefit, BenefitKind, BenefitStatus
 from dcatalog.benefits.rules import RuleError
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent, disclosure
@@ -127,8 +129,29 @@ def test_a_benefit_with_a_bad_rule_is_refused(session: Session, student: None) -
 
 
 def test_only_approved_open_benefits_are_offered(session: Session, student: None) -> None:
-    offered = {b.code for b in benefits.offered(session, today_in_thailand())}
-    assert {"kys.loan_renewal", "redcross.donor_7", "thaihealth.challenge_30"} <= offered
+    today = today_in_thailand()
+    kys = get_agency(session, "kys")
+    rule = {
+        "deed_type": "kys.volunteer_activity",
+        "measure": "count",
+        "period": "lifetime",
+        "at_least": 1,
+    }
+    benefits.define(
+        session, SYSTEM, kys, code="kys.draft_only", kind=BenefitKind.THANKS, rule=rule,
+        name_th="ร่าง", name_en="Draft",
+    )  # fmt: skip
+    closed = session.scalar(select(Benefit).where(Benefit.code == "redcross.donor_7"))
+    assert closed is not None
+    closed.valid_until = today - timedelta(days=1)  # its offer ended yesterday
+    session.flush()
+
+    offered = {b.code for b in benefits.offered(session, today)}
+    assert {"kys.loan_renewal", "thaihealth.challenge_30"} <= offered
+    assert "kys.draft_only" not in offered  # drafted, never approved
+    assert "redcross.donor_7" not in offered  # approved, but closed
+    approved = session.scalars(select(Benefit).where(Benefit.status == BenefitStatus.APPROVED))
+    assert offered == {b.code for b in approved if b.open_on(today)}
 
 
 def test_the_eligibility_page_answers_with_consent_and_the_citizen_sees_it(

@@ -5,6 +5,7 @@ import threading
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,6 +28,7 @@ from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.problems import Conflict, Forbidden, NotFound
 from dcatalog.schema import upgrade_engine
+from tests import factories
 from tests.conftest import TEST_PEPPER
 
 TODAY = today_in_thailand()
@@ -36,8 +38,7 @@ SOMSRI = with_check_digit("110370012345")
 NIPA = with_check_digit("310060044563")
 
 
-def nid(n: int) -> str:
-    return with_check_digit(f"1{n:011d}")
+nid = partial(factories.nid, series="1")  # this file's own citizens
 
 
 def key_actor(session: Session, agency_code: str, *scopes: str) -> tuple[Actor, str]:

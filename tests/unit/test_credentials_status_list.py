@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 from datetime import UTC, datetime
-from random import Random
+from random import Random, SystemRandom
 from typing import Any
 
 import pytest
@@ -125,8 +125,20 @@ def test_allocation_is_uniform_over_free_indexes() -> None:
     assert min(counts.values()) > 350  # expected 500 each; far from any bias
 
 
-def test_default_allocation_uses_the_system_random_source() -> None:
+def test_default_allocation_uses_the_system_random_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Predictable indexes would let a verifier link a holder's credentials: the
+    default must draw from the operating system's CSPRNG, not ``random``'s."""
+    drawn: list[int] = []
+
+    class Watched(SystemRandom):
+        def randrange(self, *args: Any, **kwargs: Any) -> int:
+            value = super().randrange(*args, **kwargs)
+            drawn.append(value)
+            return value
+
+    monkeypatch.setattr(status_list.secrets, "SystemRandom", Watched)
     index = allocate_index(set())
+    assert drawn == [index]
     assert 0 <= index < MIN_ENTRIES
 
 
