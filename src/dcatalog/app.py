@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp
 
-from dcatalog import __version__, assembly
+from dcatalog import __version__, assembly, jobs
 from dcatalog.access import public
 from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.database = database
     app.state.keyer = keyer
     app.state.secret_key = secret_key
-    app.state.background = import_jobs.in_thread  # where uploaded files are imported
+    app.state.background = jobs.in_thread  # where uploads are imported, reports made
     app.state.limiter = Limiter(settings)  # per app: each (test) app counts afresh
 
     install_error_handlers(app)

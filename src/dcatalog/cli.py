@@ -269,8 +269,8 @@ def import_deeds(
     from dcatalog import tabular
     from dcatalog.actors import operator_for
     from dcatalog.agencies.service import get_agency
-    from dcatalog.deeds.api import rules_from
     from dcatalog.deeds.importing import ErrorReport, import_file
+    from dcatalog.deeds.service import Rules
 
     settings = get_settings()
     keyer = CitizenKeyer(load_pepper(settings))
@@ -299,7 +299,7 @@ def import_deeds(
                 session,
                 operator_for(get_agency(session, agency).id),
                 keyer,
-                rules_from(settings),
+                Rules.from_settings(settings),
                 file,
                 all_or_nothing=all_or_nothing,
                 progress=lambda rows: bar.update(task, completed=rows),

@@ -19,6 +19,7 @@ failed, with the table's ``interrupted`` message:
 
 from __future__ import annotations
 
+import contextvars
 import os
 import socket
 import threading
@@ -37,6 +38,17 @@ from dcatalog.db import Database, transaction, utcnow
 from dcatalog.logs import get_logger, redact
 
 log = get_logger(__name__)
+
+# How a job is started: in a thread of this process (``in_thread``), or at once
+# in tests that want to watch it finish.
+Background = Callable[[Callable[[], None]], None]
+
+
+def in_thread(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread of this process (with the request's log context)."""
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(work,), name="dcatalog-job", daemon=True).start()
+
 
 STALE_AFTER = timedelta(minutes=15)  # no sign of life for this long: the process died
 PROGRESS_EVERY = 1.0  # seconds between two progress writes of one job

@@ -27,32 +27,63 @@ WATCHED_TABLES = frozenset({"agency", "api_key", "benefit", "deed_type", "deed_t
 _MAX_ENTRIES = 10_000
 
 
-class Snapshots:
+class TtlCache:
+    """Values kept for ``ttl`` seconds in this process (none when ``ttl`` is 0).
+    The one cache of the code base: snapshots and the public figures use it."""
+
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._items: dict[Hashable, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The value under ``key`` if it is still fresh."""
+        hit = self._items.get(key)
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._items) >= _MAX_ENTRIES:
+                self._items.clear()
+            self._items[key] = (time.monotonic() + self.ttl, value)
+
     def get(self, key: Hashable, load: Callable[[], T | None]) -> T | None:
         """The copy under ``key``, loaded (and kept unless None) when missing or old."""
         if self.ttl <= 0:
             return load()
-        now = time.monotonic()
-        hit = self._items.get(key)
-        if hit is not None and hit[0] > now:
-            value: T = hit[1]
-            return value
+        hit: T | None = self.peek(key)
+        if hit is not None:
+            return hit
         loaded = load()
         if loaded is not None:
-            with self._lock:
-                if len(self._items) >= _MAX_ENTRIES:
-                    self._items.clear()
-                self._items[key] = (now + self.ttl, loaded)
+            self.put(key, loaded)
         return loaded
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class Snapshots(TtlCache):
+    """The copies of one database, cleared when this process writes a watched
+    table; with companion caches of their own lifetime (the public figures),
+    which live and die with the database's registry."""
+
+    def __init__(self, ttl: float) -> None:
+        super().__init__(ttl)
+        self._companions: dict[str, TtlCache] = {}
+
+    def companion(self, name: str, ttl: float) -> TtlCache:
+        """A cache for this database with its own lifetime (none when copies are off)."""
+        with self._lock:
+            found = self._companions.get(name)
+            if found is None:
+                found = self._companions[name] = TtlCache(ttl if self.ttl > 0 else 0)
+            return found
 
 
 _NONE = Snapshots(0)

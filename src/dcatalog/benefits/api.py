@@ -14,6 +14,7 @@ from dcatalog.actors import Actor
 from dcatalog.amounts import Amount
 from dcatalog.benefits import claims, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.web import throttle
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 
@@ -55,6 +56,7 @@ class EligibilityOut(BaseModel):
 )
 def check(
     request: Request,
+    keyer: KeyerDep,
     body: EligibilityQuery,
     database: DatabaseDep,
     settings: SettingsDep,
@@ -64,7 +66,7 @@ def check(
         found = service.check_eligibility(
             session,
             actor,
-            request.app.state.keyer,
+            keyer,
             national_id=body.national_id,
             benefit_code=body.benefit,
             purpose=body.purpose,

@@ -17,6 +17,7 @@ from dcatalog.benefits import claims, counter, service
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.catalog.labels import subject_labels
 from dcatalog.catalog.models import DeedType, DeedTypeVersion
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import Problem
 from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect
@@ -139,6 +140,7 @@ def eligibility_form(
 @router.post("/staff/eligibility", response_class=HTMLResponse)
 def eligibility_check(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, CHECK],
@@ -152,7 +154,7 @@ def eligibility_check(
             found = service.check_eligibility(
                 session,
                 actor,
-                request.app.state.keyer,
+                keyer,
                 national_id=national_id,
                 benefit_code=benefit,
                 purpose=purpose,

@@ -47,7 +47,6 @@ from dcatalog.benefits.models import (
     Claim,
 )
 from dcatalog.calendars.periods import MonthDay
-from dcatalog.catalog.models import DeedType
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens.disclosure import checked_purpose, key_of, log_access
 from dcatalog.citizens.models import AccessOutcome
@@ -539,32 +538,6 @@ class Check:
     citizen_key: str = ""  # whom it was about (the counter seals it to check again)
 
 
-def _consented(session: Session, citizen_key: str, agency_id: Any, rule: rules.Rule) -> bool:
-    """An active consent of the citizen covers every deed type or virtue the rule
-    reads (health-related types only with the explicit tick)."""
-    active = consents.active_for(session, citizen_key, agency_id)
-    scope = {s for c in active for s in c.scope}
-    includes_health = any(c.includes_health for c in active)
-    health = consents.health_types(session)
-    virtue_of = {
-        entry.code: entry.in_force.virtue_code
-        for entry in session.scalars(select(DeedType))
-        if entry.in_force is not None
-    }
-    for condition in rules.conditions(rule):
-        kind, _, code = condition.subject.partition(":")
-        if kind == "type":
-            if condition.subject not in scope and f"virtue:{virtue_of.get(code)}" not in scope:
-                return False
-            if code in health and not includes_health:
-                return False
-        elif condition.subject not in scope:
-            return False
-        elif not includes_health and any(virtue_of.get(t) == code for t in health):
-            return False  # a virtue's total would include health-related deeds
-    return bool(active)
-
-
 @transactional
 def check_eligibility(
     session: Session,
@@ -615,7 +588,8 @@ def check_eligibility_of(
     so the ID is not typed or shown a second time)."""
     purpose, benefit = _checked_request(session, actor, purpose, benefit_code)
     rule = rules.parse(benefit.rule)
-    if not _consented(session, citizen_key, actor.agency_id, rule):
+    subjects = [c.subject for c in rules.conditions(rule)]
+    if not consents.Coverage(session, subjects).covered_now(session, citizen_key, actor.agency_id):
         check = Check(AccessOutcome.REFUSED, NO_CONSENT, None, citizen_key)
     elif consents.needs_guardian(session, citizen_key, today):
         check = Check(AccessOutcome.REFUSED, NO_GUARDIAN, None, citizen_key)

@@ -111,7 +111,7 @@ def national_counters(
     today = today or today_in_thailand()
     cache = figures(session)
     key = ("national", today.year, today)
-    hit = None if fresh else cache.get(key)
+    hit = None if fresh else cache.peek(key)
     if isinstance(hit, NationalFigures):
         return hit
     counted = _count(session, date(today.year, 1, 1), date(today.year, 12, 31))

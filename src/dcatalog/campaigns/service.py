@@ -157,7 +157,7 @@ def progress(
     counted: dict[uuid.UUID, tuple[int, Decimal, int, datetime]] = {}
     missing: list[Campaign] = []
     for campaign in campaigns:
-        hit = None if fresh else cache.get(_key(campaign))
+        hit = None if fresh else cache.peek(_key(campaign))
         if hit is None:
             missing.append(campaign)
         else:

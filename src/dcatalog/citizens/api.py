@@ -20,6 +20,7 @@ from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens.disclosure import read_record
 from dcatalog.deeds import tallies
 from dcatalog.deeds.service import counted
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.web.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/citizens", tags=["citizens"])
@@ -68,6 +69,7 @@ class RecordOut(BaseModel):
 @router.post("/record", summary="A citizen's verified deeds, as far as their consent allows")
 def citizen_record(
     request: Request,
+    keyer: KeyerDep,
     body: RecordQuery,
     database: DatabaseDep,
     settings: SettingsDep,
@@ -77,7 +79,7 @@ def citizen_record(
         found = read_record(
             session,
             actor,
-            request.app.state.keyer,
+            keyer,
             national_id=body.national_id,
             purpose=body.purpose,
             today=today_in_thailand(),

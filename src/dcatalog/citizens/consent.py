@@ -16,7 +16,7 @@ Messages are message ids: each problem carries its Thai too (``detail_th``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -302,3 +302,52 @@ def record_guardian_consent(
     session.flush()
     audit.record(session, actor, "guardian_consent.record", record)
     return record
+
+
+class Coverage:
+    """Whether consents cover what a benefit's rule reads (its ``subjects``:
+    ``type:<code>`` and ``virtue:<code>``): every deed type in the scope itself
+    or through its virtue, health-related types only with the explicit tick, and
+    a virtue only with the tick when some of its deed types are health-related
+    (its total would include them). The one copy of the PDPA rule: an agency's
+    eligibility check and an eligibility report both ask it, the report once per
+    distinct scope."""
+
+    def __init__(self, session: Session, subjects: Iterable[str]) -> None:
+        self.subjects = list(subjects)
+        self.health = health_types(session)
+        self.virtue_of = {
+            entry.code: entry.in_force.virtue_code
+            for entry in session.scalars(select(DeedType))
+            if entry.in_force is not None
+        }
+        self._memo: dict[tuple[frozenset[str], bool], bool] = {}
+
+    def covers(self, scope: frozenset[str], includes_health: bool) -> bool:
+        known = self._memo.get((scope, includes_health))
+        if known is None:
+            known = self._memo[(scope, includes_health)] = self._covers(scope, includes_health)
+        return known
+
+    def covered_now(self, session: Session, citizen_key: str, agency_id: uuid.UUID | None) -> bool:
+        """By the citizen's consents to this agency in force now (none, or no agency:
+        not covered)."""
+        active = active_for(session, citizen_key, agency_id) if agency_id else []
+        if not active:
+            return False
+        scope = frozenset(s for c in active for s in c.scope)
+        return self.covers(scope, any(c.includes_health for c in active))
+
+    def _covers(self, scope: frozenset[str], includes_health: bool) -> bool:
+        for subject in self.subjects:
+            kind, _, code = subject.partition(":")
+            if kind == "type":
+                if subject not in scope and f"virtue:{self.virtue_of.get(code)}" not in scope:
+                    return False
+                if code in self.health and not includes_health:
+                    return False
+            elif subject not in scope:
+                return False
+            elif not includes_health and any(self.virtue_of.get(t) == code for t in self.health):
+                return False  # a virtue's total would include health-related deeds
+        return True

@@ -31,6 +31,8 @@ from dcatalog.citizens.oidc import (
 from dcatalog.config import Settings
 from dcatalog.db import Database
 from dcatalog.identity import sessions
+from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.identity.national_id import InvalidNationalId
 from dcatalog.identity.sessions import CITIZEN_COOKIE
 from dcatalog.logs import get_logger
@@ -152,6 +154,7 @@ def _refused(
 
 def _start_session(
     request: Request,
+    keyer: CitizenKeyer,
     database: Database,
     settings: Settings,
     national_id: str,
@@ -166,7 +169,7 @@ def _start_session(
             sessions.end_session(session, previous)
         return sessions.start_session(
             session,
-            request.app.state.keyer,
+            keyer,
             national_id=national_id,
             born_on=born_on,
             method=method,
@@ -220,7 +223,9 @@ def sign_in_with_provider(
 
 
 @router.get("/me/sign-in/callback", name="citizen_sign_in_callback")
-def sign_in_callback(request: Request, settings: SettingsDep, database: DatabaseDep) -> Response:
+def sign_in_callback(
+    request: Request, settings: SettingsDep, database: DatabaseDep, keyer: KeyerDep
+) -> Response:
     client = _oidc(request)
     secret: bytes = request.app.state.secret_key
     try:
@@ -229,7 +234,13 @@ def sign_in_callback(request: Request, settings: SettingsDep, database: Database
         flow = open_flow(request.cookies.get(FLOW_COOKIE), secret)
         identity = client.finish(flow, dict(request.query_params), _redirect_uri(request, settings))
         token = _start_session(
-            request, database, settings, identity.national_id, identity.born_on, client.method
+            request,
+            keyer,
+            database,
+            settings,
+            identity.national_id,
+            identity.born_on,
+            client.method,
         )
     except SignInFailed as failure:
         return _refused(request, settings, failure)
@@ -244,6 +255,7 @@ def demo_sign_in(
     request: Request,
     settings: SettingsDep,
     database: DatabaseDep,
+    keyer: KeyerDep,
     national_id: Annotated[str, Form()] = "",
     born_on: Annotated[str, Form()] = "",
     next_url: Annotated[str, Form(alias="next")] = DEFAULT_NEXT,
@@ -270,7 +282,7 @@ def demo_sign_in(
             invalid="born_on",
         )  # fmt: skip
     try:
-        token = _start_session(request, database, settings, national_id, born, "demo")
+        token = _start_session(request, keyer, database, settings, national_id, born, "demo")
     except InvalidNationalId as exc:
         message = exc.message_th if current_language() == "th" else exc.message_en
         return _page(request, settings, next_url, message=message, status_code=400, born_on=born_on)

@@ -22,8 +22,9 @@ from dcatalog.citizens import rights
 from dcatalog.citizens.disclosure import read_record
 from dcatalog.citizens.review import held_pairs_for_review
 from dcatalog.deeds import service as deeds
-from dcatalog.deeds.api import rules_from
 from dcatalog.deeds.models import Deed
+from dcatalog.deeds.service import Rules
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import Problem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
@@ -44,6 +45,7 @@ def check_form(request: Request, actor: Annotated[Actor, READ]) -> HTMLResponse:
 @router.post("/staff/citizens/check", response_class=HTMLResponse)
 def check(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     actor: Annotated[Actor, READ],
     national_id: Annotated[str, Form()],
@@ -55,7 +57,7 @@ def check(
             context["result"] = read_record(
                 session,
                 actor,
-                request.app.state.keyer,
+                keyer,
                 national_id=national_id,
                 purpose=purpose,
                 today=today_in_thailand(),
@@ -91,7 +93,7 @@ def answer_dispute(
         rights.answer(
             session,
             actor,
-            rules_from(settings),
+            Rules.from_settings(settings),
             dispute_id,
             upheld=outcome == "upheld",
             reason=reason,
@@ -107,6 +109,7 @@ def guardians_form(request: Request, actor: Annotated[Actor, MANAGE]) -> HTMLRes
 @router.post("/admin/guardians", response_class=HTMLResponse)
 def record_guardian(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     actor: Annotated[Actor, MANAGE],
     minor_national_id: Annotated[str, Form()],
@@ -118,7 +121,7 @@ def record_guardian(
             consents.record_guardian_consent(
                 session,
                 actor,
-                request.app.state.keyer,
+                keyer,
                 minor_national_id=minor_national_id,
                 guardian_national_id=guardian_national_id,
                 relation=relation,
@@ -185,7 +188,7 @@ def count_held(
 ) -> Response:
     code = _code_of(database, deed_id)
     with database.write_session() as session:
-        deeds.verify(session, actor, rules_from(settings), [deed_id])
+        deeds.verify(session, actor, Rules.from_settings(settings), [deed_id])
     return RedirectResponse(f"/admin/duplicates?decided={code}&decision=count", status_code=303)
 
 

@@ -14,8 +14,6 @@ from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.calendars.buddhist_era import today_in_thailand
-from dcatalog.config import Settings
 from dcatalog.deeds import service
 from dcatalog.deeds.importing import FileProblem, import_upload_file
 from dcatalog.deeds.models import DeedStatus
@@ -31,6 +29,7 @@ from dcatalog.deeds.schemas import (
     ReasonIn,
     VerifyIn,
 )
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import Conflict, ValidationProblem
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
 from dcatalog.web.errors import field_errors
@@ -39,14 +38,6 @@ router = APIRouter(prefix="/api/v1/deeds", tags=["deeds"])
 WRITE = require(Scope.DEEDS_WRITE)
 READ = require(Scope.DEEDS_WRITE, Scope.DEEDS_VERIFY)
 VERIFY = require(Scope.DEEDS_VERIFY)
-
-
-def rules_from(settings: Settings) -> service.Rules:
-    return service.Rules(
-        today=today_in_thailand(),
-        max_age_days=settings.deed_max_age_days,
-        academic_start=settings.academic_year_start_month_day,
-    )
 
 
 def to_input(item: DeedIn) -> service.DeedInput:
@@ -89,6 +80,7 @@ def _parse(payload: Any) -> tuple[list[DeedIn], bool]:
 )
 def record(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
@@ -99,8 +91,8 @@ def record(
         outcomes = service.record(
             session,
             actor,
-            request.app.state.keyer,
-            rules_from(settings),
+            keyer,
+            service.Rules.from_settings(settings),
             [to_input(i) for i in items],
         )
     if batch:
@@ -138,6 +130,7 @@ def record(
 )
 def import_deeds(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
@@ -147,8 +140,8 @@ def import_deeds(
     try:
         summary = import_upload_file(
             database,
-            request.app.state.keyer,
-            rules_from(settings),
+            keyer,
+            service.Rules.from_settings(settings),
             actor,
             file,
             all_or_nothing,
@@ -213,7 +206,10 @@ def verify(
     body: VerifyIn, database: DatabaseDep, settings: SettingsDep, actor: Annotated[Actor, VERIFY]
 ) -> list[DeedOut]:
     with database.write_session() as session:
-        return [out(d) for d in service.verify(session, actor, rules_from(settings), body.ids)]
+        return [
+            out(d)
+            for d in service.verify(session, actor, service.Rules.from_settings(settings), body.ids)
+        ]
 
 
 @router.post(
@@ -239,4 +235,8 @@ def revoke(
     actor: Annotated[Actor, VERIFY],
 ) -> DeedOut:
     with database.write_session() as session:
-        return out(service.revoke(session, actor, rules_from(settings), deed_id, body.reason))
+        return out(
+            service.revoke(
+                session, actor, service.Rules.from_settings(settings), deed_id, body.reason
+            )
+        )

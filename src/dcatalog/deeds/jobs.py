@@ -21,14 +21,12 @@ every background job: see ``dcatalog.jobs``.
 
 from __future__ import annotations
 
-import contextvars
 import csv
 import io
 import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -52,7 +50,7 @@ from dcatalog.deeds.models import ImportJob, ImportStatus
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.jobs import PROGRESS_EVERY as PROGRESS_EVERY
 from dcatalog.jobs import STALE_AFTER as STALE_AFTER
-from dcatalog.jobs import JobTable, this_runner
+from dcatalog.jobs import Background, JobTable, in_thread, this_runner
 from dcatalog.jobs import ProgressWriter as _ProgressWriter
 from dcatalog.logs import get_logger, redact
 from dcatalog.problems import Forbidden, NotFound
@@ -78,8 +76,6 @@ UNEXPECTED = (
     "already come back as sent before, never twice."
 )
 
-Background = Callable[[Callable[[], None]], None]
-
 IMPORTS = JobTable(
     model=ImportJob,
     active=_ACTIVE,
@@ -91,12 +87,6 @@ IMPORTS = JobTable(
 # shows progress it could not write (see ``run``).
 _LIVE = IMPORTS.live
 _LIVE_LOCK = IMPORTS.lock
-
-
-def in_thread(work: Callable[[], None]) -> None:
-    """Run ``work`` in a thread of this process (with the request's log context)."""
-    context = contextvars.copy_context()
-    threading.Thread(target=context.run, args=(work,), name="dcatalog-import", daemon=True).start()
 
 
 def uploads_folder(settings: Settings) -> Path:

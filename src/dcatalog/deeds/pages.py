@@ -19,7 +19,6 @@ from dcatalog.agencies.service import agency_of
 from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.service import get_public, may_record, search_public
 from dcatalog.deeds import jobs, reasons, service
-from dcatalog.deeds.api import rules_from
 from dcatalog.deeds.importing import (
     CellError,
     FileProblem,
@@ -29,7 +28,9 @@ from dcatalog.deeds.importing import (
     template,
     template_xlsx,
 )
+from dcatalog.deeds.service import Rules
 from dcatalog.geo.provinces import province_options
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import FieldError, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
@@ -95,6 +96,7 @@ def record_form(
 @router.post("/staff/deeds/record", response_class=HTMLResponse)
 def record(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
@@ -132,7 +134,7 @@ def record(
                 error = FieldError(str(exc), pointer=f"#/{column}", code=exc.code)
                 raise ValidationProblem(_("The deed was not recorded."), errors=[error]) from exc
             (outcome,) = service.record(
-                session, actor, request.app.state.keyer, rules_from(settings), [item]
+                session, actor, keyer, Rules.from_settings(settings), [item]
             )
             if outcome.result in ("rejected", "conflict"):
                 raise ValidationProblem(_("The deed was not recorded."), errors=outcome.errors)
@@ -217,18 +219,19 @@ def import_page(
 @router.post("/staff/deeds/import", response_class=HTMLResponse)
 def import_upload(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
     file: Annotated[UploadFile, File()],
     all_or_nothing: Annotated[bool, Form()] = False,
 ) -> Response:
-    keyer = request.app.state.keyer
+    keyer = keyer
     try:
         job = jobs.start(
             database,
             keyer,
-            rules_from(settings),
+            Rules.from_settings(settings),
             actor,
             file.file,
             file.filename or "",
@@ -253,12 +256,13 @@ def import_upload(
 @router.get("/staff/deeds/imports/{job_id}", response_class=HTMLResponse)
 def import_job(
     request: Request,
+    keyer: KeyerDep,
     job_id: uuid.UUID,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
 ) -> HTMLResponse:
-    job = jobs.view(database, actor, job_id, request.app.state.keyer)
+    job = jobs.view(database, actor, job_id, keyer)
     context = _import_context(settings, job=job)
     if "hx-request" not in request.headers:
         return render(request, "staff/import_job.html", context)
@@ -270,13 +274,17 @@ def import_job(
 
 @router.get("/staff/deeds/imports/{job_id}/errors.csv")
 def import_errors(
-    request: Request, job_id: uuid.UUID, session: SessionDep, actor: Annotated[Actor, WRITE]
+    request: Request,
+    keyer: KeyerDep,
+    job_id: uuid.UUID,
+    session: SessionDep,
+    actor: Annotated[Actor, WRITE],
 ) -> Response:
     report = jobs.error_report(
         session,
         actor,
         job_id,
-        request.app.state.keyer,
+        keyer,
         reason_heading=_("Why refused"),
         reason_of=refused_row_reason,
         more_note=lambda count: (
@@ -396,7 +404,7 @@ async def verify_selected(
     ids = [uuid.UUID(str(value)) for value in form.getlist("ids")]
     if ids:
         with database.write_session() as session:
-            service.verify(session, actor, rules_from(settings), ids)
+            service.verify(session, actor, Rules.from_settings(settings), ids)
     back = str(form.get("back") or "")
     return RedirectResponse(_back_to_queue(back, len(ids)), status_code=303)
 

@@ -26,9 +26,11 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import AgencyRef, agency_ref
 from dcatalog.audit import service as audit
+from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, VerificationPolicy
 from dcatalog.catalog.service import may_record
+from dcatalog.config import Settings
 from dcatalog.db import bulk_insert, new_id, transactional, utcnow
 from dcatalog.deeds import counted as counting
 from dcatalog.deeds import reasons, tallies
@@ -70,6 +72,15 @@ class Rules:
     today: date
     max_age_days: int
     academic_start: MonthDay
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        """Today in Thailand, with the settings' limits."""
+        return cls(
+            today=today_in_thailand(),
+            max_age_days=settings.deed_max_age_days,
+            academic_start=settings.academic_year_start_month_day,
+        )
 
 
 @dataclass(slots=True)

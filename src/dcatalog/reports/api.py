@@ -15,6 +15,7 @@ from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import FieldError
 from dcatalog.reports import jobs
 from dcatalog.tabular import FileProblem
@@ -74,6 +75,7 @@ def _out(view: jobs.JobView) -> ReportOut:
 )
 def start(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, READ],
@@ -89,7 +91,7 @@ def start(
     try:
         job = jobs.start(
             database,
-            request.app.state.keyer,
+            keyer,
             actor,
             file.file,
             file.filename or "",

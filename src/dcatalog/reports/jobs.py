@@ -39,11 +39,11 @@ from dcatalog.audit import service as audit
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.config import Settings
 from dcatalog.db import Database, new_id, transaction, transactional, utcnow
-from dcatalog.deeds.jobs import Background, display_name, in_thread, save_upload
+from dcatalog.deeds.jobs import display_name, save_upload
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.jobs import PROGRESS_EVERY as PROGRESS_EVERY
 from dcatalog.jobs import STALE_AFTER as STALE_AFTER
-from dcatalog.jobs import JobTable, this_runner
+from dcatalog.jobs import Background, JobTable, in_thread, this_runner
 from dcatalog.jobs import ProgressWriter as _ProgressWriter
 from dcatalog.logs import get_logger
 from dcatalog.problems import Forbidden, NotFound, Problem
@@ -78,8 +78,6 @@ REPORTS = JobTable(
 # Jobs running in this process and the rows they reported last.
 _LIVE = REPORTS.live
 _LIVE_LOCK = REPORTS.lock
-
-__all__ = ["Background", "in_thread"]  # re-exported for the app
 
 
 def folder(settings: Settings) -> Path:

@@ -17,6 +17,7 @@ from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import academic_year
 from dcatalog.config import Settings
 from dcatalog.db import Database
+from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import ValidationProblem
 from dcatalog.reports import jobs, service
 from dcatalog.tabular import FileProblem
@@ -90,6 +91,7 @@ def reports_page(
 @router.post("/staff/reports", response_class=HTMLResponse)
 def start_report(
     request: Request,
+    keyer: KeyerDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: Annotated[Actor, READ],
@@ -101,7 +103,7 @@ def start_report(
     try:
         job = jobs.start(
             database,
-            request.app.state.keyer,
+            keyer,
             actor,
             file.file,
             file.filename or "",

@@ -342,43 +342,6 @@ def headings(session: Session, spec: ReportSpec, academic_start: MonthDay) -> li
     return [row, reference, masked, consent, *figures, met, note]
 
 
-class _ConsentRule:
-    """Whether a citizen's active consents cover what the rule reads: the test of
-    ``benefits.service._consented`` for one agency, answered once per distinct
-    scope (a report meets the same few scopes over and over)."""
-
-    def __init__(self, session: Session, rule: rules.Rule) -> None:
-        self.conditions = rules.conditions(rule)
-        self.health = consents.health_types(session)
-        self.virtue_of = {
-            entry.code: entry.in_force.virtue_code
-            for entry in session.scalars(select(DeedType))
-            if entry.in_force is not None
-        }
-        self._memo: dict[tuple[frozenset[str], bool], bool] = {}
-
-    def covers(self, scope: frozenset[str], includes_health: bool) -> bool:
-        known = self._memo.get((scope, includes_health))
-        if known is None:
-            known = self._memo[(scope, includes_health)] = self._covers(scope, includes_health)
-        return known
-
-    def _covers(self, scope: frozenset[str], includes_health: bool) -> bool:
-        for condition in self.conditions:
-            kind, _, code = condition.subject.partition(":")
-            if kind == "type":
-                virtue = f"virtue:{self.virtue_of.get(code)}"
-                if condition.subject not in scope and virtue not in scope:
-                    return False
-                if code in self.health and not includes_health:
-                    return False
-            elif condition.subject not in scope:
-                return False
-            elif not includes_health and any(self.virtue_of.get(t) == code for t in self.health):
-                return False  # a virtue's total would include health-related deeds
-        return True
-
-
 @dataclass(frozen=True, slots=True)
 class _Answer:
     refused: str = ""  # why nothing is shown; empty when allowed
@@ -403,7 +366,7 @@ class _Context:
     session: Session
     actor: Actor
     spec: ReportSpec
-    consent_rule: _ConsentRule
+    consent_rule: consents.Coverage
     today: date
     academic_start: MonthDay
     zeros: tuple[Decimal, ...] = field(default=())
@@ -447,7 +410,7 @@ def build(
         session,
         actor,
         spec,
-        _ConsentRule(session, spec.rule),
+        consents.Coverage(session, [c.subject for c in rules.conditions(spec.rule)]),
         today,
         academic_start,
         tuple(Decimal(0) for _ in rules.conditions(spec.rule)),

@@ -10,13 +10,13 @@ on PostgreSQL an advisory lock makes sure of it across processes.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from sqlalchemy import select
 
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.db import Database, utcnow
+from dcatalog.jobs import Background
 from dcatalog.logs import get_logger
 from dcatalog.problems import Forbidden
 from dcatalog.stats import snapshot
@@ -24,8 +24,6 @@ from dcatalog.stats.models import RefreshStatus, StatsRefresh
 from dcatalog.stats.snapshot import STALE_AFTER
 
 log = get_logger(__name__)
-
-Background = Callable[[Callable[[], None]], None]
 
 
 def running(database: Database) -> StatsRefresh | None:

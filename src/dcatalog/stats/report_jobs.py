@@ -15,7 +15,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.config import Settings
 from dcatalog.db import Database, new_id, utcnow
+from dcatalog.jobs import Background
 from dcatalog.logs import get_logger
 from dcatalog.problems import Forbidden, NotFound
 from dcatalog.stats import progress_report
@@ -34,7 +34,6 @@ FOLDER = "progress-reports"
 KEEP_SECONDS = 24 * 3600
 FORMATS = ("pdf", "xlsx")
 UNEXPECTED = "An unexpected error stopped the report. Please try again."
-Background = Callable[[Callable[[], None]], None]
 
 
 @dataclass
