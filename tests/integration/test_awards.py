@@ -103,6 +103,7 @@ def milestone(session: Session, agency: str, code: str, rule: dict[str, object])
         rule=rule,
         awarded_automatically=True,
     )
+    benefits.submit(session, SYSTEM, benefit)
     benefits.approve(session, SYSTEM, benefit)
 
 

@@ -19,9 +19,10 @@ from dcatalog.agencies.service import get_agency
 from dcatalog.audit.models import AuditEvent
 from dcatalog.benefits import claims
 from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import Benefit, BenefitStatus
+from dcatalog.benefits.models import Benefit
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.demo.service import load_demo
+from dcatalog.review import ReviewStatus
 from tests.factories import csrf_from, make_account, post_form, sign_in
 from tests.integration.test_claims import SECRET, donor
 
@@ -166,7 +167,7 @@ def test_define_submit_approve_and_it_is_offered(
     assert created.headers["location"] == "/staff/benefits/kys.volunteer_thanks?saved=1"
     drafted = benefit(session, "kys.volunteer_thanks")
     assert drafted is not None
-    assert drafted.status is BenefitStatus.DRAFT
+    assert drafted.status is ReviewStatus.DRAFT
     assert drafted.rule == HOURS
     page = kys_admin.get("/staff/benefits/kys.volunteer_thanks").text
     assert IN_WORDS in page
@@ -227,7 +228,7 @@ def test_sent_back_with_a_note_then_edited_and_resubmitted(
     assert "Say what the agency should change." in empty.text
     note = "Count 36 hours, like the loan renewal."
     assert post_form(office, path, {"decision": "send_back", "note": note}).status_code == 303
-    assert benefit(session, "kys.volunteer_thanks").status is BenefitStatus.DRAFT  # type: ignore[union-attr]
+    assert benefit(session, "kys.volunteer_thanks").status is ReviewStatus.DRAFT  # type: ignore[union-attr]
     page = kys_admin.get("/staff/benefits/kys.volunteer_thanks").text
     assert f"Programme office: {note}" in page
     assert "Sent back" in kys_admin.get("/staff/benefits").text
@@ -266,7 +267,7 @@ def test_retiring_takes_it_off_offer(
     )
     assert retired.status_code == 303
     assert "kys.loan_renewal" not in offered_codes(session)
-    assert benefit(session, "kys.loan_renewal").status is BenefitStatus.RETIRED  # type: ignore[union-attr]
+    assert benefit(session, "kys.loan_renewal").status is ReviewStatus.RETIRED  # type: ignore[union-attr]
     page = kys_admin.get(retired.headers["location"]).text
     assert "The fund&#39;s new rules" in page  # in the history, from the audit trail
     again = post_form(kys_admin, "/staff/benefits/kys.loan_renewal/retire", {"reason": "twice"})
@@ -327,7 +328,7 @@ def test_one_agency_never_reaches_anothers_benefits(
     found = benefit(session, "kys.loan_renewal")
     assert found is not None
     assert (found.status, found.name_en) == (
-        BenefitStatus.APPROVED,
+        ReviewStatus.APPROVED,
         "Renew your student loan for the next academic year",
     )
     # Its own new benefit carries its own code, whatever the form says.

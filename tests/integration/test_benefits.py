@@ -15,7 +15,7 @@ from dcatalog.accounts import service as accounts
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import Benefit, BenefitKind, BenefitStatus
+from dcatalog.benefits.models import Benefit, BenefitKind
 from dcatalog.benefits.rules import RuleError
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent, disclosure
@@ -23,6 +23,7 @@ from dcatalog.demo.data import DEMO_STUDENT_BORN, DEMO_STUDENT_ID
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.problems import Conflict, Forbidden
+from dcatalog.review import ReviewStatus
 from tests.conftest import TEST_PEPPER
 from tests.factories import sign_in_citizen
 
@@ -150,7 +151,7 @@ def test_only_approved_open_benefits_are_offered(session: Session, student: None
     assert {"kys.loan_renewal", "thaihealth.challenge_30"} <= offered
     assert "kys.draft_only" not in offered  # drafted, never approved
     assert "redcross.donor_7" not in offered  # approved, but closed
-    approved = session.scalars(select(Benefit).where(Benefit.status == BenefitStatus.APPROVED))
+    approved = session.scalars(select(Benefit).where(Benefit.status == ReviewStatus.APPROVED))
     assert offered == {b.code for b in approved if b.open_on(today)}
 
 

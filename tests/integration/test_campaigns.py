@@ -26,7 +26,7 @@ from dcatalog.benefits.models import AwardStatus
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.campaigns import public, service
 from dcatalog.campaigns.cache import figures
-from dcatalog.campaigns.models import Campaign, CampaignStatus, GoalMeasure
+from dcatalog.campaigns.models import Campaign, GoalMeasure
 from dcatalog.campaigns.schemas import NewCampaign
 from dcatalog.citizens import rights
 from dcatalog.deeds import service as deeds
@@ -34,6 +34,7 @@ from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.problems import Conflict, NotFound
+from dcatalog.review import ReviewStatus
 from tests.factories import make_account, post_form, sign_in, sign_in_citizen
 from tests.integration.test_awards import KEYER, awards_of, donate, hospital, principal
 from tests.integration.test_awards import national_id as donor_id
@@ -159,7 +160,7 @@ def test_create_submit_approve_and_progress_is_a_hand_count(
     assert created.status_code == 303, created.text
     assert created.headers["location"] == "/staff/campaigns/kys.volunteer_drive?saved=1"
     campaign = service.get(session, "kys.volunteer_drive")
-    assert campaign.status is CampaignStatus.DRAFT
+    assert campaign.status is ReviewStatus.DRAFT
     assert campaign.provinces == ["TH-10", "TH-30"]
     page = agency.get("/staff/campaigns/kys.volunteer_drive").text
     assert "Volunteer together" in page
@@ -176,7 +177,7 @@ def test_create_submit_approve_and_progress_is_a_hand_count(
     )
     assert decided.status_code == 303
     session.refresh(campaign)
-    assert campaign.status is CampaignStatus.APPROVED
+    assert campaign.status is ReviewStatus.APPROVED
     assert campaign.decided_by == "staff:program_admin.office@example.org"
     # The confirmation names the campaign and the decision, not its code; in Thai on Thai pages.
     confirmed = office.get(decided.headers["location"]).text
@@ -263,7 +264,7 @@ def test_the_office_sends_back_with_a_note_and_the_agency_resubmits(
     assert post_form(office, path, {"decision": "send_back", "note": note}).status_code == 303
     campaign = service.get(session, "kys.volunteer_drive")
     session.refresh(campaign)
-    assert (campaign.status, campaign.decision_note) == (CampaignStatus.DRAFT, note)
+    assert (campaign.status, campaign.decision_note) == (ReviewStatus.DRAFT, note)
     page = agency.get("/staff/campaigns/kys.volunteer_drive").text
     assert note in page
     assert "Sent back" in page
@@ -277,7 +278,7 @@ def test_the_office_sends_back_with_a_note_and_the_agency_resubmits(
     assert campaign.provinces == ["TH-10", "TH-30", "TH-50"]
     assert post_form(agency, "/staff/campaigns/kys.volunteer_drive/submit", {}).status_code == 303
     session.refresh(campaign)
-    assert campaign.status is CampaignStatus.SUBMITTED
+    assert campaign.status is ReviewStatus.SUBMITTED
     # Submitted: frozen for the agency until the office decides.
     frozen = post_form(agency, "/staff/campaigns/kys.volunteer_drive", form(title_en="Other"))
     assert frozen.status_code == 409
@@ -329,7 +330,7 @@ def test_agencies_never_reach_each_others_campaigns(
     assert post_form(other, "/staff/campaigns/kys.private_draft", form()).status_code == 404
     assert post_form(other, "/staff/campaigns/kys.private_draft/submit", {}).status_code == 404
     session.refresh(campaign)
-    assert campaign.status is CampaignStatus.DRAFT
+    assert campaign.status is ReviewStatus.DRAFT
     with pytest.raises(NotFound):
         service.get_own(
             session,

@@ -12,10 +12,11 @@ from dcatalog.accounts.permissions import Role
 from dcatalog.actors import SYSTEM
 from dcatalog.audit.models import AuditEvent
 from dcatalog.catalog import service
-from dcatalog.catalog.models import DeedType, VersionStatus
+from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.schemas import DeedTypeFields, NewDeedType
 from dcatalog.demo.service import load_demo
 from dcatalog.problems import Conflict, Forbidden, NotFound, ValidationProblem
+from dcatalog.review import ReviewStatus
 from tests.factories import deed_type_fields, make_account, make_agency, post_form, sign_in
 
 
@@ -58,11 +59,11 @@ def test_lifecycle_draft_submit_approve_new_version(session: Session, kys_admin)
     with pytest.raises(ValidationProblem, match="Say what"):
         service.send_back(session, SYSTEM, entry, 2, note=" ")
     service.send_back(session, SYSTEM, entry, 2, note="8 is too many")
-    assert entry.open_version.status is VersionStatus.DRAFT  # type: ignore[union-attr]
+    assert entry.open_version.status is ReviewStatus.DRAFT  # type: ignore[union-attr]
     service.submit(session, admin, entry)
     service.approve(session, SYSTEM, entry, 2)
     statuses = {v.version: v.status for v in entry.versions}
-    assert statuses == {1: VersionStatus.SUPERSEDED, 2: VersionStatus.APPROVED}
+    assert statuses == {1: ReviewStatus.SUPERSEDED, 2: ReviewStatus.APPROVED}
     service.retire(session, SYSTEM, entry, reason="replaced by a broader entry")
     with pytest.raises(NotFound):
         service.get_public(session, entry.code)
@@ -223,7 +224,7 @@ def test_api_drafting_with_a_key(client: TestClient, session: Session) -> None:
     )
     assert saved.json()["credits_per_unit"] == 7
     submitted = client.post("/api/v1/catalog/deed-types/kys.tree_planting/submit", headers=auth)
-    assert submitted.json()["status"] == "proposed"
+    assert submitted.json()["status"] == "submitted"
     assert client.get("/api/v1/catalog/deed-types/kys.tree_planting").status_code == 404
     entry = service.get_deed_type(session, "kys.tree_planting")
     service.approve(session, SYSTEM, entry, 1)

@@ -67,6 +67,7 @@ def give_away(session: Session, quota: int | None = 3) -> Benefit:
         rule={"deed_type": "redcross.blood_donation", "measure": "count", "period": "lifetime", "at_least": 1},
         quota=quota,
     )  # fmt: skip
+    benefits.submit(session, SYSTEM, benefit)
     return benefits.approve(session, SYSTEM, benefit)
 
 

@@ -69,6 +69,7 @@ def voucher(session: Session, quota: int) -> None:
         rule={"deed_type": "redcross.blood_donation", "measure": "count", "period": "lifetime", "at_least": 1},
         quota=quota,
     )  # fmt: skip
+    benefits.submit(session, SYSTEM, benefit)
     benefits.approve(session, SYSTEM, benefit)
 
 

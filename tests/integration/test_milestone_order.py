@@ -53,6 +53,7 @@ def ladder(session: Session) -> None:
             },
             awarded_automatically=True,
         )
+        benefits.submit(session, SYSTEM, benefit)
         benefits.approve(session, SYSTEM, benefit)
 
 

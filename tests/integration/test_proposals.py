@@ -11,13 +11,14 @@ from dcatalog.accounts import service as accounts
 from dcatalog.accounts.permissions import Role
 from dcatalog.actors import SYSTEM
 from dcatalog.agencies.models import Agency
-from dcatalog.catalog.models import DeedType, VersionStatus
+from dcatalog.catalog.models import DeedType
 from dcatalog.catalog.schemas import NewDeedType
 from dcatalog.db import transaction
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.problems import Conflict, Forbidden, ValidationProblem
 from dcatalog.proposals import service
 from dcatalog.proposals.models import ProposalStatus, ProposalSupport
+from dcatalog.review import ReviewStatus
 from tests.factories import make_account, make_agency, post_form, sign_in, sign_in_citizen
 
 
@@ -56,7 +57,7 @@ def test_propose_support_comment_accept(session: Session) -> None:
         service.accept(session, one, proposal, kys, _draft())
     deed_type = service.accept(session, SYSTEM, proposal, kys, _draft())
     assert deed_type.code == "kys.river_cleanup"
-    assert deed_type.versions[0].status is VersionStatus.DRAFT
+    assert deed_type.versions[0].status is ReviewStatus.DRAFT
     assert proposal.status is ProposalStatus.ACCEPTED
     with pytest.raises(Conflict):
         service.support(session, one, proposal)

@@ -35,7 +35,7 @@ from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
 from dcatalog.benefits import rules
 from dcatalog.benefits.evaluation import evaluate, evaluate_many, first_met, read_tallies
-from dcatalog.benefits.models import Award, AwardStatus, Benefit, BenefitStatus
+from dcatalog.benefits.models import Award, AwardStatus, Benefit
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.citizens.disclosure import log_access
@@ -46,6 +46,7 @@ from dcatalog.deeds.counted import CountedChange, field
 from dcatalog.deeds.models import Deed
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.review import ReviewStatus
 
 CEREMONY_NAME_MAX = 200
 _CHUNK = 500
@@ -77,7 +78,7 @@ def milestones(session: Session) -> tuple[Milestone, ...]:
 
     def load() -> tuple[Milestone, ...]:
         query = select(Benefit).where(
-            Benefit.status == BenefitStatus.APPROVED, Benefit.awarded_automatically.is_(True)
+            Benefit.status == ReviewStatus.APPROVED, Benefit.awarded_automatically.is_(True)
         )
         found = []
         for benefit in session.scalars(query):

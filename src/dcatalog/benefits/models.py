@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dcatalog.agencies.models import Agency
 from dcatalog.db import Base, Bilingual, UTCDateTime, new_id, str_enum, utcnow
+from dcatalog.review import Reviewed
 
 
 class BenefitKind(StrEnum):
@@ -35,13 +36,7 @@ class BenefitKind(StrEnum):
     ELIGIBILITY = "eligibility"  # an attestation a partner checks, e.g. loan renewal
 
 
-class BenefitStatus(StrEnum):
-    DRAFT = "draft"
-    APPROVED = "approved"  # by the programme office: shown and checked
-    RETIRED = "retired"
-
-
-class Benefit(Bilingual, Base):
+class Benefit(Reviewed, Bilingual, Base):
     __tablename__ = "benefit"
     __table_args__ = (
         CheckConstraint("code = lower(code)", name="code_lowercase"),
@@ -53,7 +48,6 @@ class Benefit(Bilingual, Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
     kind: Mapped[BenefitKind] = mapped_column(str_enum(BenefitKind))
-    status: Mapped[BenefitStatus] = mapped_column(str_enum(BenefitStatus))
     name_th: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     description_th: Mapped[str] = mapped_column(Text, default="")
@@ -71,8 +65,6 @@ class Benefit(Bilingual, Base):
     awarded_automatically: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by: Mapped[str | None] = mapped_column(String(300))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 

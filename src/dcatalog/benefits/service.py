@@ -1,15 +1,11 @@
 """Benefits: defining and approving them, a citizen's progress toward each, and
 partners' eligibility checks (only with the citizen's consent, logged).
 
-Lifecycle: an agency defines a draft, edits it, submits it; the programme office
-approves it (then it is offered) or sends it back with a note; the agency or the
-office retires an approved one (no longer offered; codes already issued can
-still be redeemed until they expire). A submitted draft keeps the status
-``draft``: whether it waits for the programme office, and the office's last
-note, are read from the benefit's own events in the audit trail (``review``),
-which every step writes in its own transaction anyway. That needs no column and
-no migration; if it ever should be a column, ``_reviews`` is the one place that
-reads it.
+Lifecycle (``dcatalog.review``, as for deed types and campaigns): an agency
+defines a draft, edits it, submits it; the programme office approves it (then it
+is offered) or sends it back to draft with a note; the agency or the office
+retires an approved one (no longer offered; codes already issued can still be
+redeemed until they expire).
 """
 
 from __future__ import annotations
@@ -17,13 +13,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dcatalog import review
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency
@@ -38,19 +35,12 @@ from dcatalog.benefits.evaluation import (
     evaluate,
     read_tallies,
 )
-from dcatalog.benefits.models import (
-    Award,
-    AwardStatus,
-    Benefit,
-    BenefitKind,
-    BenefitStatus,
-    Claim,
-)
+from dcatalog.benefits.models import Award, AwardStatus, Benefit, BenefitKind, Claim
 from dcatalog.calendars.periods import MonthDay
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens.disclosure import checked_purpose, key_of, log_access
 from dcatalog.citizens.models import AccessOutcome
-from dcatalog.db import transactional, utcnow
+from dcatalog.db import transactional
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.problems import (
     Conflict,
@@ -61,6 +51,7 @@ from dcatalog.problems import (
     missing_permission,
     required_text,
 )
+from dcatalog.review import ReviewStatus
 
 
 @transactional
@@ -114,7 +105,7 @@ def define(
     benefit = Benefit(
         code=code,
         agency_id=agency.id,
-        status=BenefitStatus.DRAFT,
+        status=ReviewStatus.DRAFT,
         created_by=actor.label,
         **values,
     )
@@ -189,24 +180,18 @@ def _checked(
     }
 
 
+def _step(session: Session, actor: Actor, benefit: Benefit, step: str, note: str = "") -> None:
+    review.move(
+        session, actor, benefit, step, name=benefit.code, action=f"benefit.{step}",
+        agency_id=benefit.agency_id, note=note,
+    )  # fmt: skip
+
+
 @transactional
 def approve(session: Session, actor: Actor, benefit: Benefit, note: str = "") -> Benefit:
     if not actor.can(Scope.CATALOG_APPROVE):
         raise Forbidden("Benefits are approved by the programme office.")
-    if benefit.status is not BenefitStatus.DRAFT:
-        raise Conflict(f"{benefit.code} is {benefit.status.value}, not a draft.")
-    before = audit.snapshot(benefit)
-    benefit.status = BenefitStatus.APPROVED
-    benefit.decided_by, benefit.decided_at = actor.label, utcnow()
-    audit.record(
-        session,
-        actor,
-        "benefit.approve",
-        benefit,
-        before=before,
-        reason=note,
-        agency_id=benefit.agency_id,
-    )
+    _step(session, actor, benefit, "approve", note)
     return benefit
 
 
@@ -215,10 +200,10 @@ def update_draft(session: Session, actor: Actor, benefit: Benefit, **fields: Any
     """Change a draft (every field but the code and the agency). A draft with the
     programme office waits for its decision first."""
     _require_author(actor, benefit)
-    if benefit.status is not BenefitStatus.DRAFT:
-        raise Conflict(f"{benefit.code} is {benefit.status.value}: only a draft can be changed.")
-    if review(session, benefit).waiting:
+    if benefit.waiting:
         raise Conflict(f"{benefit.code} is with the programme office; wait for its decision.")
+    if benefit.status is not ReviewStatus.DRAFT:
+        raise Conflict(f"{benefit.code} is {benefit.status.value}: only a draft can be changed.")
     current = {name: getattr(benefit, name) for name in _FIELDS}
     unknown = set(fields) - set(_FIELDS)
     if unknown:
@@ -254,11 +239,9 @@ _FIELDS = (
 def submit(session: Session, actor: Actor, benefit: Benefit) -> Benefit:
     """Send a draft to the programme office for approval."""
     _require_author(actor, benefit)
-    if benefit.status is not BenefitStatus.DRAFT:
-        raise Conflict(f"{benefit.code} is {benefit.status.value}, not a draft.")
-    if review(session, benefit).waiting:
+    if benefit.waiting:
         raise Conflict(f"{benefit.code} is with the programme office already.")
-    audit.record(session, actor, "benefit.submit", benefit, agency_id=benefit.agency_id)
+    _step(session, actor, benefit, "submit")
     return benefit
 
 
@@ -267,17 +250,7 @@ def send_back(session: Session, actor: Actor, benefit: Benefit, note: str) -> Be
     """Return a submitted draft to its agency, saying what to change."""
     if not actor.can(Scope.CATALOG_APPROVE):
         raise Forbidden("Benefits are reviewed by the programme office.")
-    required_text(note, "note", "Say what the agency should change.")
-    if benefit.status is not BenefitStatus.DRAFT or not review(session, benefit).waiting:
-        raise Conflict(f"{benefit.code} is not waiting for a decision.")
-    audit.record(
-        session,
-        actor,
-        "benefit.send_back",
-        benefit,
-        reason=note.strip(),
-        agency_id=benefit.agency_id,
-    )
+    _step(session, actor, benefit, "send_back", note)
     return benefit
 
 
@@ -288,19 +261,7 @@ def retire(session: Session, actor: Actor, benefit: Benefit, reason: str) -> Ben
     if not (actor.can(Scope.CATALOG_APPROVE) or _may_author(actor, benefit.agency_id)):
         raise Forbidden("A benefit is retired by its agency or the programme office.")
     required_text(reason, "reason", "Say why it is retired.")
-    if benefit.status is not BenefitStatus.APPROVED:
-        raise Conflict(f"{benefit.code} is {benefit.status.value}: only an approved one retires.")
-    before = audit.snapshot(benefit)
-    benefit.status = BenefitStatus.RETIRED
-    audit.record(
-        session,
-        actor,
-        "benefit.retire",
-        benefit,
-        before=before,
-        reason=reason.strip(),
-        agency_id=benefit.agency_id,
-    )
+    _step(session, actor, benefit, "retire", reason)
     return benefit
 
 
@@ -313,58 +274,12 @@ def _require_author(actor: Actor, benefit: Benefit) -> None:
 
 
 @dataclass(frozen=True)
-class Review:
-    """Where a draft stands with the programme office."""
-
-    waiting_since: datetime | None = None  # submitted, no decision yet
-    note: str = ""  # what the office said when it last sent the draft back
-
-    @property
-    def waiting(self) -> bool:
-        return self.waiting_since is not None
-
-
-@dataclass(frozen=True)
 class Managed:
     """A benefit as the people who manage it see it."""
 
     benefit: Benefit
     claims: int = 0  # issued or redeemed: what uses up the quota
     awards: int = 0  # milestones awarded and in force
-    review: Review = field(default_factory=Review)
-
-
-_REVIEW_ACTIONS = ("benefit.submit", "benefit.send_back")
-
-
-def _reviews(session: Session, benefits: Collection[Benefit]) -> dict[uuid.UUID, Review]:
-    """The review of each draft, from its submit and send-back events (oldest
-    first; the last one says whether it waits)."""
-    drafts = {str(b.id): b.id for b in benefits if b.status is BenefitStatus.DRAFT}
-    if not drafts:
-        return {}
-    events = session.execute(
-        select(AuditEvent.entity_id, AuditEvent.action, AuditEvent.at, AuditEvent.reason)
-        .where(
-            AuditEvent.entity_type == Benefit.__tablename__,
-            AuditEvent.entity_id.in_(drafts),
-            AuditEvent.action.in_(_REVIEW_ACTIONS),
-        )
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
-    found: dict[uuid.UUID, Review] = {}
-    for entity_id, action, at, reason in events:
-        key = drafts[entity_id]
-        note = found.get(key, Review()).note
-        if action == "benefit.submit":
-            found[key] = Review(waiting_since=at, note=note)
-        else:
-            found[key] = Review(note=reason)
-    return found
-
-
-def review(session: Session, benefit: Benefit) -> Review:
-    return _reviews(session, [benefit]).get(benefit.id, Review())
 
 
 def get_own(session: Session, actor: Actor, code: str) -> Benefit:
@@ -394,11 +309,7 @@ def _counted(session: Session, benefits: Sequence[Benefit]) -> list[Managed]:
             .group_by(Award.benefit_id)
         ).all()
     )
-    reviews = _reviews(session, benefits)
-    return [
-        Managed(b, claims.get(b.id, 0), awards.get(b.id, 0), reviews.get(b.id, Review()))
-        for b in benefits
-    ]
+    return [Managed(b, claims.get(b.id, 0), awards.get(b.id, 0)) for b in benefits]
 
 
 def managed(session: Session, actor: Actor) -> list[Managed]:
@@ -420,9 +331,9 @@ def waiting(session: Session, actor: Actor) -> list[Managed]:
     """Drafts submitted to the programme office, the longest waiting first."""
     if not actor.can(Scope.CATALOG_APPROVE):
         raise missing_permission("catalog:approve")
-    drafts = session.scalars(select(Benefit).where(Benefit.status == BenefitStatus.DRAFT)).all()
-    found = [m for m in _counted(session, drafts) if m.review.waiting]
-    return sorted(found, key=lambda m: (m.review.waiting_since, m.benefit.sort_key))
+    query = select(Benefit).where(Benefit.status == ReviewStatus.SUBMITTED)
+    found = _counted(session, session.scalars(query).all())
+    return sorted(found, key=lambda m: (m.benefit.submitted_at, m.benefit.sort_key))
 
 
 def history(session: Session, benefit: Benefit) -> list[AuditEvent]:
@@ -442,7 +353,7 @@ def offered_for_consent(session: Session, code: str) -> tuple[Benefit, list[str]
     """The benefit ``code`` if it is on offer, with the subjects its rule reads: a
     consent for it covers exactly those (``citizens.consent.offer``)."""
     benefit = session.scalar(select(Benefit).where(Benefit.code == code))
-    if benefit is None or benefit.status is not BenefitStatus.APPROVED:
+    if benefit is None or benefit.status is not ReviewStatus.APPROVED:
         return None
     return benefit, sorted({c.subject for c in rules.conditions(rules.parse(benefit.rule))})
 
@@ -460,14 +371,14 @@ def reached_through(session: Session, subjects: Collection[str], today: date) ->
 
 def offered(session: Session, today: date) -> list[Benefit]:
     """Approved benefits open today."""
-    query = select(Benefit).where(Benefit.status == BenefitStatus.APPROVED)
+    query = select(Benefit).where(Benefit.status == ReviewStatus.APPROVED)
     found = [b for b in session.scalars(query) if b.open_on(today)]
     return sorted(found, key=lambda b: b.sort_key)
 
 
 def get(session: Session, code: str) -> Benefit:
     benefit = session.scalar(select(Benefit).where(Benefit.code == code))
-    if benefit is None or benefit.status is not BenefitStatus.APPROVED:
+    if benefit is None or benefit.status is not ReviewStatus.APPROVED:
         raise NotFound(f"No benefit {code!r} is offered.")
     return benefit
 

@@ -22,10 +22,11 @@ from dcatalog.agencies.service import agency_of, list_active_agencies
 from dcatalog.benefits import rules
 from dcatalog.benefits import service as benefits
 from dcatalog.benefits.evaluation import check_references
-from dcatalog.benefits.models import Benefit, BenefitKind, BenefitStatus
+from dcatalog.benefits.models import Benefit, BenefitKind
 from dcatalog.catalog.labels import subject_labels, unit_label
 from dcatalog.catalog.models import DeedType
 from dcatalog.problems import Problem
+from dcatalog.review import ReviewStatus
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
 from dcatalog.web.errors import validate_form
@@ -66,13 +67,13 @@ def kind_labels() -> dict[str, str]:
 
 def status_label(item: benefits.Managed) -> str:
     status = item.benefit.status
-    if status is BenefitStatus.APPROVED:
+    if status is ReviewStatus.APPROVED:
         return _("Approved, in force")
-    if status is BenefitStatus.RETIRED:
+    if status is ReviewStatus.RETIRED:
         return _("Retired")
-    if item.review.waiting:
+    if item.benefit.waiting:
         return _("Waiting for approval")
-    return _("Sent back") if item.review.note else _("Draft")
+    return _("Sent back") if item.benefit.sent_back else _("Draft")
 
 
 def event_labels() -> dict[str, str]:

@@ -25,13 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from dcatalog.agencies.models import Agency
 from dcatalog.db import Base, Bilingual, UTCDateTime, new_id, str_enum, utcnow
 from dcatalog.deeds.models import Deed
-
-
-class CampaignStatus(StrEnum):
-    DRAFT = "draft"  # the agency writes it (a sent-back one is a draft with a note)
-    SUBMITTED = "submitted"  # waiting for the programme office
-    APPROVED = "approved"  # shown on the public page (it ends by its own dates)
-    RETIRED = "retired"  # taken off the public page, with a reason in the audit trail
+from dcatalog.review import Reviewed
 
 
 class GoalMeasure(StrEnum):
@@ -40,7 +34,7 @@ class GoalMeasure(StrEnum):
     CITIZENS = "citizens"  # how many different people took part
 
 
-class Campaign(Bilingual, Base):
+class Campaign(Reviewed, Bilingual, Base):
     __tablename__ = "campaign"
     __table_args__ = (
         CheckConstraint("code = lower(code)", name="code_lowercase"),
@@ -51,7 +45,6 @@ class Campaign(Bilingual, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(64), unique=True)  # <agency>.<name>
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
-    status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus), index=True)
     title_th: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
     description_th: Mapped[str] = mapped_column(Text, default="")
@@ -64,19 +57,11 @@ class Campaign(Bilingual, Base):
     goal: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by: Mapped[str | None] = mapped_column(String(300))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_note: Mapped[str] = mapped_column(Text, default="")  # why it was sent back
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 
     def title(self, lang: str) -> str:
         return self.text("title", lang)
-
-    @property
-    def sent_back(self) -> bool:
-        return self.status is CampaignStatus.DRAFT and bool(self.decision_note)
 
     def state_on(self, day: date) -> str:
         """upcoming, running or ended (for an approved campaign)."""

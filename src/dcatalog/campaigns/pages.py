@@ -20,11 +20,12 @@ from dcatalog.agencies.service import agency_of
 from dcatalog.calendars.buddhist_era import be_year, today_in_thailand
 from dcatalog.campaigns import public as figures
 from dcatalog.campaigns import service
-from dcatalog.campaigns.models import Campaign, CampaignStatus, GoalMeasure
+from dcatalog.campaigns.models import Campaign, GoalMeasure
 from dcatalog.campaigns.schemas import CampaignFields, NewCampaign
 from dcatalog.catalog.labels import unit_label
 from dcatalog.geo.provinces import province_name
 from dcatalog.problems import Problem
+from dcatalog.review import status_labels as review_status_labels
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
 from dcatalog.web.errors import validate_form
@@ -69,15 +70,6 @@ def measure_labels() -> dict[str, str]:
         GoalMeasure.COUNT.value: _("Number of good deeds"),
         GoalMeasure.QUANTITY.value: _("Quantity (hours, days …)"),
         GoalMeasure.CITIZENS.value: _("Number of people taking part"),
-    }
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        CampaignStatus.DRAFT.value: _("Draft"),
-        CampaignStatus.SUBMITTED.value: _("Waiting for approval"),
-        CampaignStatus.APPROVED.value: _("Approved"),
-        CampaignStatus.RETIRED.value: _("Retired"),
     }
 
 
@@ -128,7 +120,7 @@ def _helpers(session: Session, campaigns: list[Campaign], *, names: bool = True)
         "type_name": lambda code: named.get(code, code),
         "province_names": lambda codes: ", ".join(province_name(c, lang) for c in codes),
         "measure_labels": measure_labels(),
-        "status_labels": status_labels(),
+        "status_labels": review_status_labels(),
         "today": today_in_thailand(),
         "min_citizens": service.MIN_CITIZENS,
     }

@@ -36,13 +36,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from dcatalog import review
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency
 from dcatalog.audit import service as audit
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.campaigns.cache import figures
-from dcatalog.campaigns.models import Campaign, CampaignStatus, GoalMeasure
+from dcatalog.campaigns.models import Campaign, GoalMeasure
 from dcatalog.campaigns.schemas import CampaignFields, NewCampaign
 from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.db import transactional, utcnow
@@ -56,6 +57,7 @@ from dcatalog.problems import (
     missing_permission,
     required_text,
 )
+from dcatalog.review import ReviewStatus
 
 # A public figure that counts fewer people than this is not shown (DESIGN.md §1.4:
 # published aggregates suppress small cells).
@@ -214,7 +216,7 @@ def waiting(session: Session, actor: Actor) -> list[Campaign]:
     _require(actor, Scope.CATALOG_APPROVE)
     query = (
         select(Campaign)
-        .where(Campaign.status == CampaignStatus.SUBMITTED)
+        .where(Campaign.status == ReviewStatus.SUBMITTED)
         .order_by(Campaign.submitted_at, Campaign.code)
     )
     return list(session.scalars(query))
@@ -225,7 +227,7 @@ def public(session: Session, today: date | None = None) -> list[Campaign]:
     first), then upcoming ones, then those that ended in the last 90 days."""
     today = today or today_in_thailand()
     query = select(Campaign).where(
-        Campaign.status == CampaignStatus.APPROVED,
+        Campaign.status == ReviewStatus.APPROVED,
         Campaign.ends_on >= today - timedelta(days=ENDED_SHOWN_DAYS),
     )
     order = {"running": 0, "upcoming": 1, "ended": 2}
@@ -374,7 +376,7 @@ def create(session: Session, actor: Actor, agency: Agency, fields: NewCampaign) 
     campaign = Campaign(
         code=code,
         agency_id=agency.id,
-        status=CampaignStatus.DRAFT,
+        status=ReviewStatus.DRAFT,
         created_by=actor.label,
         **values,
     )
@@ -388,7 +390,7 @@ def save_draft(
     session: Session, actor: Actor, campaign: Campaign, fields: CampaignFields
 ) -> Campaign:
     _require_author(actor, campaign.agency_id)
-    if campaign.status is not CampaignStatus.DRAFT:
+    if campaign.status is not ReviewStatus.DRAFT:
         raise Conflict(f"{campaign.code} is {campaign.status.value}: only a draft can be changed.")
     values = _checked(session, fields)
     before = audit.snapshot(campaign)
@@ -403,42 +405,25 @@ def save_draft(
 @transactional
 def submit(session: Session, actor: Actor, campaign: Campaign) -> Campaign:
     _require_author(actor, campaign.agency_id)
-    if campaign.status is not CampaignStatus.DRAFT:
-        raise Conflict(f"{campaign.code} is {campaign.status.value}, not a draft.")
-    before = audit.snapshot(campaign)
-    campaign.status, campaign.submitted_at = CampaignStatus.SUBMITTED, utcnow()
-    audit.record(
-        session, actor, "campaign.submit", campaign, before=before, agency_id=campaign.agency_id
-    )
+    _step(session, actor, campaign, "submit")
     return campaign
 
 
 # --- deciding (the programme office) ---------------------------------------------------
 
 
-def _submitted(campaign: Campaign) -> None:
-    if campaign.status is not CampaignStatus.SUBMITTED:
-        raise Conflict(f"{campaign.code} is {campaign.status.value}, not submitted.")
+def _step(session: Session, actor: Actor, campaign: Campaign, step: str, note: str = "") -> None:
+    review.move(
+        session, actor, campaign, step, name=campaign.code, action=f"campaign.{step}",
+        agency_id=campaign.agency_id, note=note,
+    )  # fmt: skip
 
 
 @transactional
 def approve(session: Session, actor: Actor, campaign: Campaign, note: str = "") -> Campaign:
     """On the public page from now on (its dates say when it runs)."""
     _require(actor, Scope.CATALOG_APPROVE)
-    _submitted(campaign)
-    before = audit.snapshot(campaign)
-    campaign.status = CampaignStatus.APPROVED
-    campaign.decided_by, campaign.decided_at = actor.label, utcnow()
-    campaign.decision_note = note.strip()
-    audit.record(
-        session,
-        actor,
-        "campaign.approve",
-        campaign,
-        before=before,
-        reason=note.strip(),
-        agency_id=campaign.agency_id,
-    )
+    _step(session, actor, campaign, "approve", note)
     return campaign
 
 
@@ -446,21 +431,7 @@ def approve(session: Session, actor: Actor, campaign: Campaign, note: str = "") 
 def send_back(session: Session, actor: Actor, campaign: Campaign, note: str) -> Campaign:
     """Back to the agency as a draft, saying what to change."""
     _require(actor, Scope.CATALOG_APPROVE)
-    required_text(note, "note", "Say what the agency should change.")
-    _submitted(campaign)
-    before = audit.snapshot(campaign)
-    campaign.status = CampaignStatus.DRAFT
-    campaign.decided_by, campaign.decided_at = actor.label, utcnow()
-    campaign.decision_note = note.strip()
-    audit.record(
-        session,
-        actor,
-        "campaign.send_back",
-        campaign,
-        before=before,
-        reason=note.strip(),
-        agency_id=campaign.agency_id,
-    )
+    _step(session, actor, campaign, "send_back", note)
     return campaign
 
 
@@ -470,17 +441,5 @@ def retire(session: Session, actor: Actor, campaign: Campaign, reason: str) -> C
     if not actor.can(Scope.CATALOG_APPROVE):
         _require_author(actor, campaign.agency_id)
     required_text(reason, "reason", "Say why it is retired.")
-    if campaign.status is not CampaignStatus.APPROVED:
-        raise Conflict(f"{campaign.code} is {campaign.status.value}, not approved.")
-    before = audit.snapshot(campaign)
-    campaign.status = CampaignStatus.RETIRED
-    audit.record(
-        session,
-        actor,
-        "campaign.retire",
-        campaign,
-        before=before,
-        reason=reason.strip(),
-        agency_id=campaign.agency_id,
-    )
+    _step(session, actor, campaign, "retire", reason)
     return campaign

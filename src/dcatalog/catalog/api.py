@@ -11,7 +11,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of
 from dcatalog.catalog import service
-from dcatalog.catalog.models import DeedType, DeedTypeVersion, VersionStatus
+from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.catalog.schemas import (
     AgencyRef,
     DeedTypeFields,
@@ -21,11 +21,12 @@ from dcatalog.catalog.schemas import (
     VirtueOut,
 )
 from dcatalog.problems import NotFound
+from dcatalog.review import ReviewStatus
 from dcatalog.web.deps import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 WRITE = require(Scope.CATALOG_WRITE)
-_EVER_IN_FORCE = {VersionStatus.APPROVED, VersionStatus.SUPERSEDED, VersionStatus.RETIRED}
+_EVER_IN_FORCE = {ReviewStatus.APPROVED, ReviewStatus.SUPERSEDED, ReviewStatus.RETIRED}
 
 
 def to_out(deed_type: DeedType, version: DeedTypeVersion) -> DeedTypeOut:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dcatalog.agencies.models import Agency
 from dcatalog.db import Base, Bilingual, UTCDateTime, new_id, str_enum, utcnow
+from dcatalog.review import Reviewed, ReviewStatus
 
 
 class Virtue(Bilingual, Base):
@@ -42,14 +43,6 @@ class VerificationPolicy(StrEnum):
     AGENCY_ATTESTED = "agency_attested"  # the recording agency vouches: verified at once
     VERIFIER = "verifier"  # pending until a verifier of the agency approves it
     SELF_DECLARED = "self_declared"  # declared by the citizen, then verified by an agency
-
-
-class VersionStatus(StrEnum):
-    DRAFT = "draft"
-    PROPOSED = "proposed"  # submitted to the programme office
-    APPROVED = "approved"  # the version in force
-    SUPERSEDED = "superseded"  # was in force; deeds recorded under it keep it
-    RETIRED = "retired"  # was in force when the deed type was retired
 
 
 class DeedType(Base):
@@ -78,14 +71,14 @@ class DeedType(Base):
 
     @property
     def open_version(self) -> DeedTypeVersion | None:
-        """The draft or proposed version being worked on, if any (at most one)."""
+        """The draft or submitted version being worked on, if any (at most one)."""
         return next(
-            (v for v in self.versions if v.status in (VersionStatus.DRAFT, VersionStatus.PROPOSED)),
+            (v for v in self.versions if v.status in (ReviewStatus.DRAFT, ReviewStatus.SUBMITTED)),
             None,
         )
 
 
-class DeedTypeVersion(Bilingual, Base):
+class DeedTypeVersion(Reviewed, Bilingual, Base):
     """One version of a deed type's rules. Never edited once submitted: a change to
     an approved entry is a new version, and every deed keeps the one it was
     recorded under."""
@@ -100,7 +93,6 @@ class DeedTypeVersion(Bilingual, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     deed_type_code: Mapped[str] = mapped_column(ForeignKey("deed_type.code"))
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[VersionStatus] = mapped_column(str_enum(VersionStatus))
     virtue_code: Mapped[str] = mapped_column(ForeignKey("virtue.code"))
     unit: Mapped[str] = mapped_column(String(16))
     credits_per_unit: Mapped[int] = mapped_column(Integer)
@@ -120,10 +112,6 @@ class DeedTypeVersion(Bilingual, Base):
     evidence_en: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by: Mapped[str | None] = mapped_column(String(300))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_note: Mapped[str] = mapped_column(Text, default="")
 
     deed_type: Mapped[DeedType] = relationship(back_populates="versions")
     virtue: Mapped[Virtue] = relationship(lazy="joined")

@@ -16,9 +16,10 @@ from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of, list_active_agencies
 from dcatalog.catalog import service
 from dcatalog.catalog.labels import policy_labels, unit_label
-from dcatalog.catalog.models import DeedType, DeedTypeVersion, VersionStatus
+from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
 from dcatalog.problems import Problem
+from dcatalog.review import status_labels as review_status_labels
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep
 from dcatalog.web.errors import validate_form
@@ -29,16 +30,6 @@ from dcatalog.web.templating import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 WRITE = require(Scope.CATALOG_WRITE)
 APPROVE = require(Scope.CATALOG_APPROVE)
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        VersionStatus.DRAFT.value: _("Draft"),
-        VersionStatus.PROPOSED.value: _("Waiting for approval"),
-        VersionStatus.APPROVED.value: _("Approved, in force"),
-        VersionStatus.SUPERSEDED.value: _("Superseded"),
-        VersionStatus.RETIRED.value: _("Retired"),
-    }
 
 
 def field_labels() -> dict[str, str]:
@@ -97,7 +88,7 @@ def _recorder_names(session: Session, deed_type: DeedType, tokens: list[str]) ->
 def _labels() -> dict[str, Any]:
     return {
         "policy_labels": policy_labels(),
-        "status_labels": status_labels(),
+        "status_labels": review_status_labels(),
         "unit_label": unit_label,
     }
 
@@ -269,7 +260,7 @@ def review_queue(
     request: Request, session: SessionDep, actor: Annotated[Actor, APPROVE]
 ) -> HTMLResponse:
     context = {
-        "proposed": service.list_proposed(session, actor),
+        "submitted": service.list_submitted(session, actor),
         "entries": service.list_for_agency(session, actor),
         "decided_name": _decided_name(session, request.query_params.get("decided", "")),
         **_labels(),

@@ -1,6 +1,6 @@
 """The catalog's rules: who drafts, who approves, what a version may say.
 
-Lifecycle of a version: draft → proposed → approved (→ superseded by the next
+Lifecycle of a version (``dcatalog.review``): draft → submitted → approved (→ superseded by the next
 approved version, or retired with its deed type). A draft can be edited in
 place; anything submitted is frozen, and changing an approved entry starts a
 new draft version. Only the programme office approves and retires. Every
@@ -17,11 +17,12 @@ from typing import Any, Protocol
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from dcatalog import review
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency, AgencyKind
 from dcatalog.audit import service as audit
-from dcatalog.catalog.models import DeedType, DeedTypeVersion, VersionStatus, Virtue
+from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
 from dcatalog.db import transactional, utcnow
 from dcatalog.problems import (
@@ -32,6 +33,7 @@ from dcatalog.problems import (
     missing_permission,
     required_text,
 )
+from dcatalog.review import ReviewStatus
 
 # The fields of a version that its rules and texts consist of, in display order.
 VERSION_FIELDS = tuple(DeedTypeFields.model_fields)
@@ -129,11 +131,11 @@ def list_for_agency(session: Session, actor: Actor) -> Sequence[DeedType]:
     return session.scalars(query).unique().all()
 
 
-def list_proposed(session: Session, actor: Actor) -> Sequence[DeedTypeVersion]:
+def list_submitted(session: Session, actor: Actor) -> Sequence[DeedTypeVersion]:
     _require(actor, Scope.CATALOG_APPROVE)
     query = (
         select(DeedTypeVersion)
-        .where(DeedTypeVersion.status == VersionStatus.PROPOSED)
+        .where(DeedTypeVersion.status == ReviewStatus.SUBMITTED)
         .order_by(DeedTypeVersion.submitted_at)
     )
     return session.scalars(query).all()
@@ -250,7 +252,7 @@ def create_deed_type(
     deed_type = DeedType(code=code, owner_agency_id=owner.id)
     session.add(deed_type)
     version = DeedTypeVersion(
-        deed_type=deed_type, version=1, status=VersionStatus.DRAFT, created_by=actor.label, **values
+        deed_type=deed_type, version=1, status=ReviewStatus.DRAFT, created_by=actor.label, **values
     )
     session.add(version)
     audit.record(session, actor, "deed_type.create", version, agency_id=owner.id)
@@ -265,7 +267,7 @@ def save_draft(
     _require_author(actor, deed_type.owner_agency_id)
     values = _checked(session, fields)
     draft = deed_type.open_version
-    if draft is not None and draft.status is VersionStatus.PROPOSED:
+    if draft is not None and draft.status is ReviewStatus.SUBMITTED:
         raise Conflict(
             f"Version {draft.version} is with the programme office; wait for its decision."
         )
@@ -275,7 +277,7 @@ def save_draft(
     if draft is None:
         number = max(v.version for v in deed_type.versions) + 1
         draft = DeedTypeVersion(
-            deed_type=deed_type, version=number, status=VersionStatus.DRAFT, created_by=actor.label
+            deed_type=deed_type, version=number, status=ReviewStatus.DRAFT, created_by=actor.label
         )
         session.add(draft)
     for name, value in values.items():
@@ -295,30 +297,23 @@ def save_draft(
 def submit(session: Session, actor: Actor, deed_type: DeedType) -> DeedTypeVersion:
     _require_author(actor, deed_type.owner_agency_id)
     draft = deed_type.open_version
-    if draft is None or draft.status is not VersionStatus.DRAFT:
+    if draft is None:
         raise Conflict(f"{deed_type.code} has no draft to submit.")
-    before = audit.snapshot(draft)
-    draft.status = VersionStatus.PROPOSED
-    draft.submitted_at = utcnow()
-    audit.record(
-        session,
-        actor,
-        "deed_type.submit",
-        draft,
-        before=before,
+    review.move(
+        session, actor, draft, "submit", name=deed_type.code, action="deed_type.submit",
         agency_id=deed_type.owner_agency_id,
-    )
+    )  # fmt: skip
     return draft
 
 
 # --- deciding (the programme office) -------------------------------------------------
 
 
-def _proposed(deed_type: DeedType, number: int) -> DeedTypeVersion:
+def _submitted(deed_type: DeedType, number: int) -> DeedTypeVersion:
     version = get_version(deed_type, number)
-    if version.status is not VersionStatus.PROPOSED:
+    if version.status is not ReviewStatus.SUBMITTED:
         raise Conflict(
-            f"Version {number} of {deed_type.code} is {version.status.value}, not proposed."
+            f"Version {number} of {deed_type.code} is {version.status.value}, not submitted."
         )
     return version
 
@@ -327,34 +322,21 @@ def _proposed(deed_type: DeedType, number: int) -> DeedTypeVersion:
 def approve(
     session: Session, actor: Actor, deed_type: DeedType, number: int, note: str = ""
 ) -> DeedTypeVersion:
-    """Put a proposed version in force; the one it replaces is kept as superseded."""
+    """Put a submitted version in force; the one it replaces is kept as superseded."""
     _require(actor, Scope.CATALOG_APPROVE)
-    version = _proposed(deed_type, number)
+    version = _submitted(deed_type, number)
+    agency_id = deed_type.owner_agency_id
     previous = deed_type.in_force
     if previous is not None:
-        before = audit.snapshot(previous)
-        previous.status = VersionStatus.SUPERSEDED
-        audit.record(
-            session,
-            actor,
-            "deed_type.supersede",
-            previous,
-            before=before,
-            agency_id=deed_type.owner_agency_id,
-        )
-    before = audit.snapshot(version)
-    version.status = VersionStatus.APPROVED
-    version.decided_by, version.decided_at, version.decision_note = actor.label, utcnow(), note
+        review.move(
+            session, actor, previous, "supersede", name=deed_type.code,
+            action="deed_type.supersede", agency_id=agency_id,
+        )  # fmt: skip
+    review.move(
+        session, actor, version, "approve", name=deed_type.code, action="deed_type.approve",
+        agency_id=agency_id, note=note,
+    )  # fmt: skip
     deed_type.current_version = version.version
-    audit.record(
-        session,
-        actor,
-        "deed_type.approve",
-        version,
-        before=before,
-        reason=note,
-        agency_id=deed_type.owner_agency_id,
-    )
     return version
 
 
@@ -362,22 +344,13 @@ def approve(
 def send_back(
     session: Session, actor: Actor, deed_type: DeedType, number: int, note: str
 ) -> DeedTypeVersion:
-    """Return a proposed version to its agency as a draft, saying what to change."""
+    """Return a submitted version to its agency as a draft, saying what to change."""
     _require(actor, Scope.CATALOG_APPROVE)
-    required_text(note, "note", "Say what the agency should change.")
-    version = _proposed(deed_type, number)
-    before = audit.snapshot(version)
-    version.status = VersionStatus.DRAFT
-    version.decided_by, version.decided_at, version.decision_note = actor.label, utcnow(), note
-    audit.record(
-        session,
-        actor,
-        "deed_type.send_back",
-        version,
-        before=before,
-        reason=note,
-        agency_id=deed_type.owner_agency_id,
-    )
+    version = _submitted(deed_type, number)
+    review.move(
+        session, actor, version, "send_back", name=deed_type.code, action="deed_type.send_back",
+        agency_id=deed_type.owner_agency_id, note=note,
+    )  # fmt: skip
     return version
 
 
@@ -389,16 +362,9 @@ def retire(session: Session, actor: Actor, deed_type: DeedType, reason: str) -> 
     version = deed_type.in_force
     if version is None:
         raise Conflict(f"{deed_type.code} is not in force.")
-    before = audit.snapshot(version)
-    version.status = VersionStatus.RETIRED
+    review.move(
+        session, actor, version, "retire", name=deed_type.code, action="deed_type.retire",
+        agency_id=deed_type.owner_agency_id, note=reason,
+    )  # fmt: skip
     deed_type.retired_at = utcnow()
-    audit.record(
-        session,
-        actor,
-        "deed_type.retire",
-        version,
-        before=before,
-        reason=reason,
-        agency_id=deed_type.owner_agency_id,
-    )
     return deed_type

@@ -231,6 +231,7 @@ def _load_benefits(session: Session, summary: DemoSummary) -> None:
             kind=BenefitKind(spec["kind"]),
             **fields,
         )
+        benefits.submit(session, SYSTEM, benefit)
         benefits.approve(session, SYSTEM, benefit)
         summary.benefits_created += 1
 

@@ -46,7 +46,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.benefits import rules
 from dcatalog.benefits.evaluation import batch_query
-from dcatalog.benefits.models import Benefit, BenefitStatus
+from dcatalog.benefits.models import Benefit
 from dcatalog.calendars.periods import MonthDay, PeriodKind, academic_year, period_bounds
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.catalog.schemas import UNITS
@@ -61,6 +61,7 @@ from dcatalog.identity.national_id import InvalidNationalId, normalise
 from dcatalog.identity.sessions import AGE_OF_MAJORITY, is_minor
 from dcatalog.logs import redact
 from dcatalog.problems import FieldError, Forbidden, NotFound, ValidationProblem
+from dcatalog.review import ReviewStatus
 from dcatalog.tabular import FileProblem
 
 # Rows answered per transaction. At national scale each chunk scans the consents,
@@ -160,7 +161,7 @@ def reportable(session: Session, actor: Actor) -> list[Benefit]:
     if actor.agency_id is None:
         return []
     query = select(Benefit).where(
-        Benefit.agency_id == actor.agency_id, Benefit.status == BenefitStatus.APPROVED
+        Benefit.agency_id == actor.agency_id, Benefit.status == ReviewStatus.APPROVED
     )
     return sorted(session.scalars(query), key=lambda b: b.sort_key)
 
