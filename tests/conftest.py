@@ -32,6 +32,7 @@ from dcatalog import assembly
 from dcatalog.app import create_app
 from dcatalog.config import Settings
 from dcatalog.db import Database, create_db_engine
+from dcatalog.demo.service import load_demo
 from dcatalog.schema import upgrade_engine
 
 # Property tests check behaviour, never speed: no per-example deadline (the 2-core
@@ -127,17 +128,47 @@ def engine(
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_engine(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_databases: PostgresDatabases,
+) -> Iterator[Engine]:
+    """A second database with the demo's reference data committed once (agencies,
+    deed types, benefits, campaigns: ``load_demo`` without accounts), for test
+    files marked ``demo_data``. Their own ``load_demo`` calls then only add what
+    they ask for beyond it (accounts, the demo people), as it does on a real
+    instance loaded twice."""
+    url = _new_database_url(backend, tmp_path_factory.mktemp(f"{backend}-demo"), postgres_databases)
+    engine = create_db_engine(url)
+    upgrade_engine(engine)
+    with Database(engine).write_session() as session:
+        load_demo(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
+def db_engine(request: pytest.FixtureRequest, engine: Engine) -> Engine:
+    """The database this test runs in: the demo's for files marked ``demo_data``."""
+    if request.node.get_closest_marker("demo_data"):
+        demo: Engine = request.getfixturevalue("demo_engine")
+        return demo
+    return engine
+
+
+@pytest.fixture
+def connection(db_engine: Engine) -> Iterator[Connection]:
+    with db_engine.connect() as conn:
         outer = conn.begin()
         yield conn
         outer.rollback()
 
 
 @pytest.fixture
-def database(engine: Engine, connection: Connection) -> Database:
-    return Database(engine, connection=connection)
+def database(db_engine: Engine, connection: Connection) -> Database:
+    return Database(db_engine, connection=connection)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from tests.conftest import TEST_PEPPER
 from tests.factories import post_form, sign_in_citizen
+
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 TODAY = today_in_thailand()

@@ -39,6 +39,8 @@ from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER
 from tests.factories import make_account, post_form, sign_in, sign_in_citizen
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 TODAY = today_in_thailand()
 FIRST = TODAY - timedelta(days=90 * 17)

@@ -35,6 +35,8 @@ from dcatalog.tokens import digest
 from tests import factories
 from tests.factories import csrf_from, sign_in_citizen
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 Keys = dict[str, dict[str, str]]  # agency code -> Authorization header of its API key
 
 TODAY = today_in_thailand()

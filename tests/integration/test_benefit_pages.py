@@ -26,6 +26,8 @@ from dcatalog.review import ReviewStatus
 from tests.factories import csrf_from, make_account, post_form, sign_in
 from tests.integration.test_claims import SECRET, donor
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 HOURS = {
     "all": [
         {

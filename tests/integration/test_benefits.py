@@ -27,6 +27,8 @@ from dcatalog.review import ReviewStatus
 from tests.conftest import TEST_PEPPER
 from tests.factories import sign_in_citizen
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 
 

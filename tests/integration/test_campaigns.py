@@ -39,6 +39,8 @@ from tests.factories import make_account, post_form, sign_in, sign_in_citizen
 from tests.integration.test_awards import KEYER, awards_of, donate, hospital, principal
 from tests.integration.test_awards import national_id as donor_id
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 TODAY = today_in_thailand()
 RULES = deeds.Rules(today=TODAY, max_age_days=730, academic_start=(5, 16))
 START, END = TODAY - timedelta(days=100), TODAY + timedelta(days=10)

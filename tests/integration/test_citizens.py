@@ -31,6 +31,8 @@ from tests.conftest import TEST_PEPPER
 from tests.factories import csrf_from, make_account, post_form, sign_in, sign_in_citizen
 from tests.helpers import dump_all_rows
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 TODAY = today_in_thailand()
 RULES = service.Rules(today=TODAY, max_age_days=730, academic_start=(5, 16))
 KEYER = CitizenKeyer(TEST_PEPPER.encode())

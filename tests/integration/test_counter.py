@@ -10,6 +10,7 @@ import html
 import re
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,8 @@ from dcatalog.db import Database
 from dcatalog.demo.data import DEMO_DONOR_BORN, DEMO_DONOR_ID
 from dcatalog.demo.service import load_demo
 from tests.factories import make_account, post_form, sign_in, sign_in_citizen
+
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
 BENEFIT = "redcross.donor_privilege"  # 3 donations in 365 days: the donor has 4
 FORM = {"national_id": DEMO_DONOR_ID, "benefit": BENEFIT, "purpose": "ช่องบริการพิเศษ"}

@@ -46,6 +46,8 @@ from dcatalog.instance import SecretUnavailable
 from tests.conftest import TEST_PEPPER
 from tests.factories import csrf_from, make_account, post_form, sign_in_citizen
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Column, Table, func, or_, select
 from sqlalchemy.orm import Session
@@ -38,6 +39,8 @@ from dcatalog.proposals import service as proposals
 from tests.conftest import TEST_PEPPER
 from tests.factories import make_account, post_form, sign_in_citizen
 from tests.helpers import dump_all_rows
+
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 TODAY = today_in_thailand()

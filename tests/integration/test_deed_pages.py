@@ -4,6 +4,7 @@ import re
 import uuid
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from tests.conftest import TEST_PEPPER
 from tests.factories import make_account, post_form, sign_in
+
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
 TODAY = today_in_thailand()
 NID = with_check_digit("510370012345")

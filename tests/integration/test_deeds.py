@@ -31,6 +31,8 @@ from dcatalog.schema import upgrade_engine
 from tests import factories
 from tests.conftest import TEST_PEPPER
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 TODAY = today_in_thailand()
 RULES = service.Rules(today=TODAY, max_age_days=730, academic_start=(5, 16))
 KEYER = CitizenKeyer(TEST_PEPPER.encode())

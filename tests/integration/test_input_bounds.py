@@ -24,6 +24,8 @@ from dcatalog.problems import PROBLEM_JSON, ValidationProblem
 from dcatalog.web.request_guard import json_depth
 from tests.integration.test_deeds import SOMSRI, api_deed, deed, key_actor, record
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 SMALL = 20_000
 
 

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -25,6 +26,8 @@ from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from tests.conftest import TEST_PEPPER
 from tests.factories import make_account, sign_in, sign_in_citizen
+
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 TODAY = today_in_thailand()

@@ -35,6 +35,8 @@ from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
 from tests.factories import make_account, post_form, sign_in
 from tests.helpers import run_cli
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 TODAY = today_in_thailand()
 YEAR = fiscal_year(TODAY)

@@ -35,6 +35,8 @@ from tests.factories import csrf_from, make_account, post_form, sign_in, sign_in
 from tests.integration.test_awards import KEYER, hospital
 from tests.integration.test_campaigns import RULES, TODAY, approved, hours, person
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 NOT_FOUND_TH = "ไม่พบหน้าที่ที่อยู่นี้"
 
 

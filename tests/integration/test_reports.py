@@ -58,6 +58,8 @@ from tests.conftest import TEST_PEPPER
 from tests.factories import csrf_from, make_account, sign_in
 from tests.helpers import dump_all_rows, run_cli
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 START = DEFAULT_ACADEMIC_START
 TODAY = today_in_thailand()  # the pages use the real date: so do the data

@@ -23,6 +23,8 @@ from dcatalog.deeds import tallies
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.service import load_demo
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 TODAY = date(2026, 11, 26)  # fixed: the periods must not move under the examples
 ACADEMIC_START = (5, 16)
 CITIZENS = ["citizen-a", "citizen-b", "citizen-c"]

@@ -14,6 +14,8 @@ from dcatalog.config import Settings
 from dcatalog.demo.service import load_demo
 from dcatalog.problems import PROBLEM_JSON
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "

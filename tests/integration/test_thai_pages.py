@@ -16,6 +16,7 @@ from collections import deque
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
@@ -26,6 +27,8 @@ from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from tests.conftest import TEST_PEPPER
 from tests.factories import sign_in, sign_in_citizen
+
+pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
 STUDENT = "1103700123458"
 PAGES_PER_PERSON = 120
