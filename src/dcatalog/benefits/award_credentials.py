@@ -16,9 +16,6 @@ from dcatalog.credentials.models import IssuedCredential
 from dcatalog.credentials.open_badges import (
     AchievementDefinition,
     Bilingual,
-    IssuerProfile,
-    hash_identity,
-    open_badge_credential,
 )
 from dcatalog.credentials.status_list import StatusListPointer
 from dcatalog.db import transactional
@@ -85,15 +82,9 @@ def _document(
             "credential are revoked.",
         ),
     )
-    document = open_badge_credential(
-        credential_id=credential_url,
-        issuer=IssuerProfile(id=issuer.did, name=issuer.name, url=issuer.base_url),
-        achievement=achievement,
-        recipient=hash_identity(citizen_key),
-        valid_from=issued_at,
-        status=status,
+    document = credentials.badge(
+        issuer, credential_url, achievement, citizen_key, issued_at, status, award.reached_on
     )
-    document["credentialSubject"]["activityEndDate"] = credentials.day_end(award.reached_on)
     if benefit.thanks_th:
         document["description"] = f"{benefit.name_th}: {benefit.thanks_th}"
     return document

@@ -262,6 +262,29 @@ def sign_and_keep(
     raise Conflict("Could not allocate a revocation entry; please try again.")
 
 
+def badge(
+    issuer: Issuer,
+    credential_url: str,
+    achievement: AchievementDefinition,
+    citizen_key: str,
+    issued_at: datetime,
+    status: StatusListPointer,
+    ended_on: date,
+) -> dict[str, Any]:
+    """An Open Badges 3.0 credential of ``achievement`` for the citizen (by the
+    hash of their key), issued now, ending on the day the deeds reached it."""
+    document = open_badge_credential(
+        credential_id=credential_url,
+        issuer=IssuerProfile(id=issuer.did, name=issuer.name, url=issuer.base_url),
+        achievement=achievement,
+        recipient=hash_identity(citizen_key),
+        valid_from=issued_at,
+        status=status,
+    )
+    document["credentialSubject"]["activityEndDate"] = day_end(ended_on)
+    return document
+
+
 def _transcript_document(
     *,
     issuer: Issuer,
@@ -297,14 +320,7 @@ def _transcript_document(
             "in force when recorded. Revoking any of them revokes this credential.",
         ),
     )
-    document = open_badge_credential(
-        credential_id=credential_url,
-        issuer=IssuerProfile(id=issuer.did, name=issuer.name, url=issuer.base_url),
-        achievement=achievement,
-        recipient=hash_identity(citizen_key),
-        valid_from=issued_at,
-        status=status,
-    )
+    document = badge(issuer, credential_url, achievement, citizen_key, issued_at, status, end)
     # A transcript says how much, over which time: Open Badges' results, with
     # their descriptions on the achievement, the period as the subject's term.
     results = [("count", "จำนวนรายการ / records", str(count))]
@@ -327,7 +343,6 @@ def _transcript_document(
     ]
     document["credentialSubject"]["term"] = f"{period_text.th} / {period_text.en}"
     document["credentialSubject"]["activityStartDate"] = _day_start(start)
-    document["credentialSubject"]["activityEndDate"] = day_end(end)
     amount = f"{quantity} {subject.unit.th}" if subject.unit else f"{count} รายการ"
     document["name"] = f"{subject.name.th} · {period_text.th}: {amount}"
     document["description"] = (
