@@ -115,15 +115,20 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _migrated(backend: str, folder: Path, postgres_databases: PostgresDatabases) -> Engine:
+    """A new database of the backend, built by running the real migrations."""
+    engine = create_db_engine(_new_database_url(backend, folder, postgres_databases))
+    upgrade_engine(engine)
+    return engine
+
+
 @pytest.fixture(scope="session")
 def engine(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
     postgres_databases: PostgresDatabases,
 ) -> Iterator[Engine]:
-    url = _new_database_url(backend, tmp_path_factory.mktemp(backend), postgres_databases)
-    engine = create_db_engine(url)
-    upgrade_engine(engine)
+    engine = _migrated(backend, tmp_path_factory.mktemp(backend), postgres_databases)
     yield engine
     engine.dispose()
 
@@ -139,9 +144,7 @@ def demo_engine(
     files marked ``demo_data``. Their own ``load_demo`` calls then only add what
     they ask for beyond it (accounts, the demo people), as it does on a real
     instance loaded twice."""
-    url = _new_database_url(backend, tmp_path_factory.mktemp(f"{backend}-demo"), postgres_databases)
-    engine = create_db_engine(url)
-    upgrade_engine(engine)
+    engine = _migrated(backend, tmp_path_factory.mktemp(f"{backend}-demo"), postgres_databases)
     with Database(engine).write_session() as session:
         load_demo(session)
         session.commit()

@@ -72,17 +72,17 @@ class OfferedBenefit(Protocol):
 # is not offered. Benefits sit above citizens in the layers, so the lookup is
 # theirs, connected in dcatalog.assembly.
 BenefitLookup = Callable[[Session, str], tuple[OfferedBenefit, list[str]] | None]
-_lookups: dict[str, BenefitLookup] = {}
+_lookup: list[BenefitLookup] = []  # the one lookup, once assembled
 
 
 def look_up_benefits_with(lookup: BenefitLookup) -> None:
-    _lookups["benefits"] = lookup
+    _lookup[:] = [lookup]
 
 
 def _offered(session: Session, code: str) -> tuple[OfferedBenefit, list[str]]:
-    if "benefits" not in _lookups:
+    if not _lookup:
         raise RuntimeError("no benefit lookup in this process: call dcatalog.assembly.assemble()")
-    found = _lookups["benefits"](session, code.strip())
+    found = _lookup[0](session, code.strip())
     if found is None:
         raise _invalid("#/benefit", N_("This benefit is not offered (any more)."))
     return found
