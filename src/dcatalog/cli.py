@@ -61,14 +61,10 @@ def migrate(
 ) -> None:
     """Create or upgrade the database schema to the current version."""
     settings = get_settings()
-    database = Database.from_settings(settings)
-    try:
-        with database.engine.begin() as connection:
-            before = schema.current_revisions(connection)
-            schema.upgrade(connection, revision)
-            after = schema.current_revisions(connection)
-    finally:
-        database.dispose()
+    with Database.opened(settings) as database, database.engine.begin() as connection:
+        before = schema.current_revisions(connection)
+        schema.upgrade(connection, revision)
+        after = schema.current_revisions(connection)
     if before == after:
         out.print(f"Database {_safe_url(settings)} is already at {_revisions(after)}.")
     else:
@@ -99,18 +95,14 @@ def demo() -> None:
     settings = get_settings()
     migrate()
     keyer = CitizenKeyer(load_pepper(settings))
-    database = Database.from_settings(settings)
-    try:
-        with database.write_session() as session:
-            bind_pepper(session, keyer)
-            summary = load_demo(
-                session,
-                with_accounts=settings.demo,
-                keyer=keyer,
-                academic_start=settings.academic_year_start_month_day,
-            )
-    finally:
-        database.dispose()
+    with Database.opened(settings) as database, database.write_session() as session:
+        bind_pepper(session, keyer)
+        summary = load_demo(
+            session,
+            with_accounts=settings.demo,
+            keyer=keyer,
+            academic_start=settings.academic_year_start_month_day,
+        )
     out.print(
         f"Demo data ready: {summary.agencies_created} partner agencies added, "
         f"{summary.agencies_updated} refreshed; {summary.deed_types_created} deed types "
@@ -171,19 +163,15 @@ def admin_create(
     from dcatalog.actors import SYSTEM
 
     settings = get_settings()
-    database = Database.from_settings(settings)
-    try:
-        with database.write_session() as session:
-            account = accounts.create_account(
-                session,
-                SYSTEM,
-                email=email,
-                display_name=name,
-                role=Role.PROGRAM_ADMIN,
-                password=password,
-            )
-    finally:
-        database.dispose()
+    with Database.opened(settings) as database, database.write_session() as session:
+        account = accounts.create_account(
+            session,
+            SYSTEM,
+            email=email,
+            display_name=name,
+            role=Role.PROGRAM_ADMIN,
+            password=password,
+        )
     out.print(f"Programme administrator {account.email} created. Sign in at /login.")
 
 
@@ -201,14 +189,10 @@ def keys_create(
     from dcatalog.agencies.service import get_agency
 
     settings = get_settings()
-    database = Database.from_settings(settings)
-    try:
-        with database.write_session() as session:
-            key, plain = accounts.create_api_key(
-                session, SYSTEM, get_agency(session, agency), name, scope
-            )
-    finally:
-        database.dispose()
+    with Database.opened(settings) as database, database.write_session() as session:
+        key, plain = accounts.create_api_key(
+            session, SYSTEM, get_agency(session, agency), name, scope
+        )
     err.print(
         f"API key dck_{key.prefix} for {agency} with {', '.join(key.scopes)}. "
         "Store it now: it is not shown again.",
@@ -227,14 +211,8 @@ def keys_revoke(
     from dcatalog.actors import SYSTEM
 
     settings = get_settings()
-    database = Database.from_settings(settings)
-    try:
-        with database.write_session() as session:
-            key = accounts.revoke_api_key(
-                session, SYSTEM, prefix.removeprefix("dck_"), reason=reason
-            )
-    finally:
-        database.dispose()
+    with Database.opened(settings) as database, database.write_session() as session:
+        key = accounts.revoke_api_key(session, SYSTEM, prefix.removeprefix("dck_"), reason=reason)
     out.print(f"API key dck_{key.prefix} ({key.name}) is revoked.")
 
 
@@ -344,12 +322,12 @@ def tallies_rebuild() -> None:
     from dcatalog.deeds import tallies
 
     settings = get_settings()
-    database = Database.from_settings(settings)
-    try:
-        with database.write_session() as session, transaction(session):
-            rows = tallies.rebuild(session, settings.academic_year_start_month_day)
-    finally:
-        database.dispose()
+    with (
+        Database.opened(settings) as database,
+        database.write_session() as session,
+        transaction(session),
+    ):
+        rows = tallies.rebuild(session, settings.academic_year_start_month_day)
     out.print(f"Tallies rebuilt: {rows} rows.")
 
 
@@ -361,12 +339,8 @@ def tallies_check(
     from dcatalog.deeds import tallies
 
     settings = get_settings()
-    database = Database.from_settings(settings)
-    try:
-        with database.session() as session:
-            found = tallies.differences(session, settings.academic_year_start_month_day)
-    finally:
-        database.dispose()
+    with Database.opened(settings) as database, database.session() as session:
+        found = tallies.differences(session, settings.academic_year_start_month_day)
     if not found:
         out.print("Tallies match the deeds.")
         return
@@ -507,17 +481,17 @@ def credentials_rotate_key() -> None:
     if settings.issuer_key is not None or (settings.instance_dir / keystore.KEY_FILE).exists():
         old = keystore.load_private_key(settings)
     new = keystore.new_private_key()
-    database = Database.from_settings(settings)
-    try:
-        with database.write_session() as session, transaction(session):
-            if old is not None:  # published before it is retired, whether it signed or not
-                keystore.publish(session, old.public_key())
-            row = keystore.publish(session, new.public_key())
-            audit.record(session, SYSTEM, "issuer_key.rotate", row)
-            if in_file:
-                keystore.write_key_file(settings, new)
-    finally:
-        database.dispose()
+    with (
+        Database.opened(settings) as database,
+        database.write_session() as session,
+        transaction(session),
+    ):
+        if old is not None:  # published before it is retired, whether it signed or not
+            keystore.publish(session, old.public_key())
+        row = keystore.publish(session, new.public_key())
+        audit.record(session, SYSTEM, "issuer_key.rotate", row)
+        if in_file:
+            keystore.write_key_file(settings, new)
     public = encode_public_key(new.public_key())
     if in_file:
         out.print(
@@ -649,16 +623,12 @@ def serve(
 
 
 def _require_current_schema(settings: Settings) -> None:
-    database = Database.from_settings(settings)
-    try:
-        with database.engine.connect() as connection:
-            if not schema.is_current(connection):
-                fail(
-                    f"the database {_safe_url(settings)} is not at the current schema version; "
-                    "run `dcatalog migrate` (or `dcatalog demo`) first"
-                )
-    finally:
-        database.dispose()
+    with Database.opened(settings) as database, database.engine.connect() as connection:
+        if not schema.is_current(connection):
+            fail(
+                f"the database {_safe_url(settings)} is not at the current schema version; "
+                "run `dcatalog migrate` (or `dcatalog demo`) first"
+            )
 
 
 @app.command("config")

@@ -226,6 +226,16 @@ class Database:
             settings.resolved_database_url, snapshot_seconds=settings.snapshot_seconds
         )
 
+    @classmethod
+    @contextmanager
+    def opened(cls, settings: Settings) -> Iterator[Database]:
+        """The settings' database for one command: its connections are closed after."""
+        database = cls.from_settings(settings)
+        try:
+            yield database
+        finally:
+            database.dispose()
+
     @property
     def backend(self) -> str:
         return self.engine.dialect.name

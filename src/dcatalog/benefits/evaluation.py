@@ -221,14 +221,7 @@ def evaluate_many(
                 tally = tallies.get((citizen_key, condition.subject, span.key))
                 have = Decimal(getattr(tally, condition.measure)) if tally else Decimal(0)
             else:
-                have = sum(
-                    (
-                        _measure(d, condition.measure)
-                        for d in deeds
-                        if _counts(d, condition, span, agencies)
-                    ),
-                    Decimal(0),
-                )
+                have = _added_up(deeds, condition, span, agencies)
             figures[condition] = Figure(condition, span, have.quantize(_CENT))
         verdicts[citizen_key] = Verdict(_holds(rule, figures), list(figures.values()))
     return verdicts
@@ -257,18 +250,21 @@ def first_met(
         figures = {}
         for condition in conditions(rule):
             span = window(condition, day, academic_start)
-            have = sum(
-                (
-                    _measure(d, condition.measure)
-                    for d in done
-                    if _counts(d, condition, span, agencies)
-                ),
-                Decimal(0),
-            )
+            have = _added_up(done, condition, span, agencies)
             figures[condition] = Figure(condition, span, have.quantize(_CENT))
         if _holds(rule, figures):
             return day
     return None
+
+
+def _added_up(
+    deeds: list[Deed], condition: Condition, span: Window, agencies: dict[str, uuid.UUID]
+) -> Decimal:
+    """The condition's measure over the deeds that count for it in the window."""
+    return sum(
+        (_measure(d, condition.measure) for d in deeds if _counts(d, condition, span, agencies)),
+        Decimal(0),
+    )
 
 
 def _counts(deed: Deed, condition: Condition, span: Window, agencies: dict[str, uuid.UUID]) -> bool:

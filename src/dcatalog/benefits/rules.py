@@ -46,6 +46,19 @@ _CONDITION_KEYS = {
     "recorded_by",
     "not_recorded_by",
 }
+# The Student Loan Fund's renewal rule: 36 volunteer hours in the previous academic
+# year. The staff form shows it as the example; the demo's renewal benefit uses it.
+LOAN_RENEWAL_RULE: dict[str, Any] = {
+    "all": [
+        {
+            "deed_type": "kys.volunteer_activity",
+            "measure": "quantity",
+            "period": "academic_year",
+            "offset": -1,
+            "at_least": 36,
+        }
+    ]
+}
 MAX_DEPTH = 5
 MAX_CONDITIONS = 20
 

@@ -40,17 +40,6 @@ WRITE = require(Scope.CATALOG_WRITE)
 APPROVE = require(Scope.CATALOG_APPROVE)
 
 MAX_RULE_TEXT = 20_000  # 20 conditions, indented, fit many times over
-RULE_EXAMPLE = {
-    "all": [
-        {
-            "deed_type": "kys.volunteer_activity",
-            "measure": "quantity",
-            "period": "academic_year",
-            "offset": -1,
-            "at_least": 36,
-        }
-    ]
-}
 
 
 # --- labels and the rule in words ---------------------------------------------------------
@@ -247,7 +236,7 @@ def _form_context(**extra: Any) -> dict[str, Any]:
     return {
         "kinds": list(kind_labels().items()),
         "kind_labels": kind_labels(),
-        "rule_example": rule_text(RULE_EXAMPLE),
+        "rule_example": rule_text(rules.LOAN_RENEWAL_RULE),
         **extra,
     }
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dcatalog.catalog.models import DeedType, VerificationPolicy, Virtue
 from dcatalog.catalog.schemas import UNITS
+from dcatalog.catalog.service import list_virtues
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
 
@@ -23,6 +24,12 @@ def policy_labels() -> dict[str, str]:
 def unit_label(unit: str) -> str:
     thai, english = UNITS.get(unit, (unit, unit))
     return thai if current_language() == "th" else english
+
+
+def virtue_options(session: Session) -> list[tuple[str, str]]:
+    """The virtues as a form's choices: (code, name in the reader's language)."""
+    lang = current_language()
+    return [(v.code, v.name(lang)) for v in list_virtues(session)]
 
 
 def subject_labels(session: Session, lang: str) -> dict[str, str]:

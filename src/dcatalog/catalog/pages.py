@@ -15,7 +15,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of, list_active_agencies
 from dcatalog.catalog import service
-from dcatalog.catalog.labels import policy_labels, unit_label
+from dcatalog.catalog.labels import policy_labels, unit_label, virtue_options
 from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.catalog.schemas import UNITS, DeedTypeFields, NewDeedType
 from dcatalog.problems import Problem
@@ -107,10 +107,11 @@ def catalog(
     entries = service.search_public(
         session, virtue=virtue or None, agency=agency or None, text=q or None, limit=200
     )
+    lang = current_language()
     context = {
         "entries": entries,
-        "virtues": service.list_virtues(session),
-        "agencies": list_active_agencies(session),
+        "virtue_options": virtue_options(session),
+        "agency_options": [(a.code, a.name(lang)) for a in list_active_agencies(session)],
         "query": {"q": q, "virtue": virtue, "agency": agency},
         **_labels(),
     }
@@ -162,9 +163,7 @@ def _form_fields(form: dict[str, Any], *, new: bool) -> DeedTypeFields:
 
 def _form_context(session: Session, **extra: Any) -> dict[str, Any]:
     return {
-        "virtue_options": [
-            (v.code, v.name(current_language())) for v in service.list_virtues(session)
-        ],
+        "virtue_options": virtue_options(session),
         "units": [(code, unit_label(code)) for code in UNITS],
         "policies": list(policy_labels().items()),
         **_labels(),
@@ -291,7 +290,7 @@ def review(
         "changes": service.diff(entry.in_force if entry.in_force is not version else None, version),
         "field_labels": field_labels(),
         "shown": shown,
-        "virtue_names": {v.code: v.name(current_language()) for v in service.list_virtues(session)},
+        "virtue_names": dict(virtue_options(session)),
         "recorders": _recorder_names(session, entry, version.recorders),
         **_labels(),
     }

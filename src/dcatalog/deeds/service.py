@@ -335,20 +335,8 @@ class _Batch:
         # of them is only this agency's own (another's records are not its to see).
         mine = self.agency.id
         if version.max_per_day is not None:
-            same = [p for p in prior if p.occurred_on == day]
-            same_day = sum((p.quantity for p in same), Decimal(0))
-            if same_day + quantity > version.max_per_day:
-                limit = version.max_per_day.normalize()
-                errors.append(
-                    _error(
-                        "quantity",
-                        "quantity_over_day_known",
-                        max=limit,
-                        recorded=same_day.normalize(),
-                    )
-                    if all(p.agency_id == mine for p in same)
-                    else _error("quantity", "quantity_over_day", max=limit)
-                )
+            same_day = [p for p in prior if p.occurred_on == day]
+            errors.extend(_over("day", version.max_per_day, same_day, quantity, mine))
         if version.min_days_between is not None:
             gap = version.min_days_between
             close = [
@@ -369,21 +357,37 @@ class _Batch:
                 )
         if version.yearly_cap is not None:
             in_year = [p for p in prior if p.occurred_on.year == day.year]
-            year_total = sum((p.quantity for p in in_year), Decimal(0))
-            if year_total + quantity > version.yearly_cap:
-                cap = version.yearly_cap.normalize()
-                errors.append(
-                    _error(
-                        "quantity",
-                        "quantity_over_year_known",
-                        max=cap,
-                        recorded=year_total.normalize(),
-                        year=day.year + 543,
-                    )
-                    if all(p.agency_id == mine for p in in_year)
-                    else _error("quantity", "quantity_over_year", max=cap)
-                )
+            errors.extend(
+                _over("year", version.yearly_cap, in_year, quantity, mine, year=day.year + 543)
+            )
         return errors, duplicate
+
+
+def _over(
+    window: str,
+    limit: Decimal,
+    counted: list[_Prior],
+    quantity: Decimal,
+    mine: uuid.UUID,
+    **details: Any,
+) -> list[FieldError]:
+    """The quantity limit of a day or a year: the error if the deeds already counted
+    in it and this one pass ``limit``. It names what was recorded only when every
+    counted deed is this agency's own."""
+    recorded = sum((p.quantity for p in counted), Decimal(0))
+    if recorded + quantity <= limit:
+        return []
+    if all(p.agency_id == mine for p in counted):
+        return [
+            _error(
+                "quantity",
+                f"quantity_over_{window}_known",
+                max=limit.normalize(),
+                recorded=recorded.normalize(),
+                **details,
+            )
+        ]
+    return [_error("quantity", f"quantity_over_{window}", max=limit.normalize())]
 
 
 def _same(deed: Deed | dict[str, Any], values: dict[str, Any]) -> bool:

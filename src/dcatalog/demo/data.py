@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dcatalog.agencies.models import AgencyKind
+from dcatalog.benefits.rules import LOAN_RENEWAL_RULE
 
 AGENCIES: list[dict[str, object]] = [
     {
@@ -257,17 +258,7 @@ BENEFITS: list[dict[str, Any]] = [
         "description_en": "Borrowers need at least 36 volunteer hours in the previous academic year.",
         "thanks_th": "ขอบคุณที่อุทิศเวลาให้สังคม คุณมีชั่วโมงจิตอาสาครบสำหรับการต่อสัญญาแล้ว",
         "thanks_en": "Thank you for giving your time: you have the volunteer hours to renew.",
-        "rule": {
-            "all": [
-                {
-                    "deed_type": "kys.volunteer_activity",
-                    "measure": "quantity",
-                    "period": "academic_year",
-                    "offset": -1,
-                    "at_least": 36,
-                }
-            ]
-        },
+        "rule": LOAN_RENEWAL_RULE,
     },
     {
         "agency": "kys",

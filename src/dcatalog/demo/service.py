@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dcatalog.accounts import service as accounts
 from dcatalog.accounts.models import StaffAccount
 from dcatalog.accounts.permissions import Role
-from dcatalog.actors import SYSTEM, operator_for
+from dcatalog.actors import SYSTEM, Actor, operator_for
 from dcatalog.agencies.models import Agency
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits import service as benefits
@@ -122,14 +122,7 @@ def _load_student(
         )
         for i, amount in enumerate(DEMO_STUDENT_HOURS)
     ]
-    outcomes = deeds.record(session, university, keyer, rules, hours)
-    pending = [
-        o.deed["id"]
-        for o in outcomes
-        if o.deed is not None and o.deed["status"] is DeedStatus.PENDING
-    ]
-    if pending:
-        deeds.verify(session, university, rules, pending)
+    _record_verified(session, university, keyer, rules, hours)
     blood = deeds.DeedInput(
         national_id=DEMO_STUDENT_ID,
         deed_type="redcross.blood_donation",
@@ -359,14 +352,26 @@ def _load_crowd(session: Session, keyer: CitizenKeyer, academic_start: MonthDay)
         ("thaihealth", active + pledges),
     ):
         actor = operator_for(get_agency(session, agency_code).id)
-        outcomes = deeds.record(session, actor, keyer, rules, items)
-        pending = [
-            o.deed["id"]
-            for o in outcomes
-            if o.deed is not None and o.deed["status"] is DeedStatus.PENDING
-        ]
-        if pending:
-            deeds.verify(session, actor, rules, pending)
+        _record_verified(session, actor, keyer, rules, items)
+
+
+def _record_verified(
+    session: Session,
+    actor: Actor,
+    keyer: CitizenKeyer,
+    rules: deeds.Rules,
+    items: list[deeds.DeedInput],
+) -> None:
+    """Record the deeds, then verify those the deed type leaves pending (as the
+    recording agency's verifier would)."""
+    outcomes = deeds.record(session, actor, keyer, rules, items)
+    pending = [
+        o.deed["id"]
+        for o in outcomes
+        if o.deed is not None and o.deed["status"] is DeedStatus.PENDING
+    ]
+    if pending:
+        deeds.verify(session, actor, rules, pending)
 
 
 def _share_donor_milestone(session: Session, keyer: CitizenKeyer) -> None:

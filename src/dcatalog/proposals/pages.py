@@ -14,10 +14,9 @@ from dcatalog.access import StaffOrCitizen, current_actor, current_citizen, publ
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import get_agency, list_active_agencies
-from dcatalog.catalog.labels import policy_labels, unit_label
+from dcatalog.catalog.labels import policy_labels, unit_label, virtue_options
 from dcatalog.catalog.models import VerificationPolicy
 from dcatalog.catalog.schemas import UNITS, NewDeedType
-from dcatalog.catalog.service import list_virtues
 from dcatalog.problems import Problem
 from dcatalog.proposals import service
 from dcatalog.web.csrf import csrf_protect
@@ -56,7 +55,7 @@ def _detail(
         "agencies": [(a.code, a.name(lang)) for a in list_active_agencies(session)],
         "units": [(code, unit_label(code)) for code in UNITS],
         "policies": list(policy_labels().items()),
-        "virtue_options": [(v.code, v.name(lang)) for v in list_virtues(session)],
+        "virtue_options": virtue_options(session),
         "problem": problem,
         "taking_part": _taking_part(request),
     }
@@ -70,10 +69,9 @@ def _index(
     form: dict[str, str] | None = None,
     problem: Problem | None = None,
 ) -> HTMLResponse:
-    lang = current_language()
     context = {
         "proposals": service.list_proposals(session),
-        "virtue_options": [("", "—")] + [(v.code, v.name(lang)) for v in list_virtues(session)],
+        "virtue_options": [("", "—"), *virtue_options(session)],
         "form": form or {},
         "problem": problem,
         "taking_part": _taking_part(request),

@@ -19,12 +19,12 @@ def stats_rebuild() -> None:
     from dcatalog.db import Database, transaction
     from dcatalog.stats import rollups
 
-    database = Database.from_settings(get_settings())
-    try:
-        with database.write_session() as session, transaction(session):
-            rows = rollups.rebuild(session)
-    finally:
-        database.dispose()
+    with (
+        Database.opened(get_settings()) as database,
+        database.write_session() as session,
+        transaction(session),
+    ):
+        rows = rollups.rebuild(session)
     out.print(f"Rollup rebuilt: {rows} rows. Run `dcatalog stats refresh` for the dashboard.")
 
 
@@ -38,12 +38,8 @@ def stats_check(
     from dcatalog.db import Database
     from dcatalog.stats import rollups
 
-    database = Database.from_settings(get_settings())
-    try:
-        with database.session() as session:
-            found = rollups.differences(session)
-    finally:
-        database.dispose()
+    with Database.opened(get_settings()) as database, database.session() as session:
+        found = rollups.differences(session)
     if not found:
         out.print("The rollup matches the deeds.")
         return
@@ -74,11 +70,8 @@ def stats_refresh(
     from dcatalog.db import Database
     from dcatalog.stats import snapshot
 
-    database = Database.from_settings(get_settings())
-    try:
+    with Database.opened(get_settings()) as database:
         summary = snapshot.refresh(database, "cli", everything=everything)
-    finally:
-        database.dispose()
     if summary.skipped:
         out.print(f"Nothing refreshed: {summary.skipped}.")
         if summary.skipped == snapshot.BUSY:
