@@ -17,16 +17,13 @@ from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
 from dcatalog.audit import pages as audit_pages
 from dcatalog.benefits import api as benefits_api
-from dcatalog.benefits import award_pages
 from dcatalog.benefits import pages as benefits_pages
-from dcatalog.benefits import staff_pages as benefits_staff_pages
 from dcatalog.campaigns import api as campaigns_api
 from dcatalog.campaigns import pages as campaigns_pages
 from dcatalog.catalog import api as catalog_api
 from dcatalog.catalog import pages as catalog_pages
 from dcatalog.citizens import api as citizens_api
-from dcatalog.citizens import signin as citizens_signin
-from dcatalog.citizens import staff_pages as citizens_staff_pages
+from dcatalog.citizens import pages as citizens_pages
 from dcatalog.config import Settings, get_settings
 from dcatalog.credentials import api as credentials_api
 from dcatalog.credentials import pages as credentials_pages
@@ -49,7 +46,6 @@ from dcatalog.reports import api as reports_api
 from dcatalog.reports import jobs as report_jobs
 from dcatalog.reports import pages as reports_pages
 from dcatalog.stats import pages as stats_pages
-from dcatalog.stats import report_pages as stats_report_pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
 from dcatalog.web.errors import install_error_handlers
 from dcatalog.web.i18n import LANGUAGES, LanguageMiddleware, translations
@@ -123,12 +119,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(campaigns_api.router)
     app.include_router(home_pages.router)
     app.include_router(accounts_pages.router)
-    app.include_router(citizens_signin.router)
+    app.include_router(citizens_pages.router)
     app.include_router(me_pages.router)
     app.include_router(benefits_pages.router)
-    app.include_router(benefits_staff_pages.router)
-    app.include_router(award_pages.router)
-    app.include_router(citizens_staff_pages.router)
     app.include_router(credentials_pages.router)
     app.include_router(agencies_pages.router)
     app.include_router(deeds_pages.router)
@@ -138,7 +131,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(campaigns_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(stats_pages.router)
-    app.include_router(stats_report_pages.router)
     app.include_router(_api_fallback())
     _pages_answer_head(app)
     install_openapi(app)  # security and problem answers, derived from the routes

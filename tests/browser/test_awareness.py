@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from dcatalog.calendars.buddhist_era import today_in_thailand
-from dcatalog.campaigns import public, service
+from dcatalog.campaigns import service, thank_you
 from dcatalog.campaigns.pages import grouped
 from dcatalog.db import create_db_engine
 from dcatalog.demo.data import (
@@ -31,12 +31,12 @@ pytestmark = pytest.mark.browser
 TMP = Path("/tmp")  # noqa: S108 (the screenshots are for a person to look at)
 
 
-def expected(database_url: str) -> tuple[public.NationalFigures, dict[str, service.Progress]]:
+def expected(database_url: str) -> tuple[thank_you.NationalFigures, dict[str, service.Progress]]:
     """What the page should say, counted from the served database."""
     engine = create_db_engine(database_url)
     try:
         with Session(engine) as session:
-            national = public.national_counters(session, fresh=True)
+            national = thank_you.national_counters(session, fresh=True)
             shown = service.public(session, today_in_thailand())
             progress = service.progress(session, shown, fresh=True)
             return national, {c.code: progress[c.id] for c in shown}

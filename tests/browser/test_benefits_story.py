@@ -19,7 +19,7 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from dcatalog.benefits.pages import qr_data_uri
+from dcatalog.benefits.pages.claiming import qr_data_uri
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import PeriodKind, academic_year, period_bounds
 from dcatalog.demo.data import (

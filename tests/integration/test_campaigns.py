@@ -24,7 +24,7 @@ from dcatalog.audit.models import AuditEvent
 from dcatalog.benefits.awards import set_public_name
 from dcatalog.benefits.models import AwardStatus
 from dcatalog.calendars.buddhist_era import today_in_thailand
-from dcatalog.campaigns import public, service
+from dcatalog.campaigns import service, thank_you
 from dcatalog.campaigns.cache import figures
 from dcatalog.campaigns.models import Campaign, GoalMeasure
 from dcatalog.campaigns.schemas import NewCampaign
@@ -425,7 +425,7 @@ def test_figures_counting_fewer_than_ten_people_are_not_shown(
     campaign = approved(session, "small", goal_measure=GoalMeasure.QUANTITY, goal=100)
     for n in range(9):
         hours(session, n, 3, TODAY - timedelta(days=1))
-    national = public.national_counters(session, fresh=True)
+    national = thank_you.national_counters(session, fresh=True)
     assert national["volunteer_hours"].citizens == 9
     assert not national["volunteer_hours"].shown
     page = thanks(client, session)
@@ -461,7 +461,7 @@ def test_national_counters_add_up_this_years_verified_deeds(session: Session, de
     hours(session, 31, 9, date(TODAY.year - 1, 12, 31))  # last year
     donate_ids = donate(session, 40, 1)  # long ago (test_awards' dates): not this year
     assert donate_ids
-    found = public.national_counters(session, fresh=True)
+    found = thank_you.national_counters(session, fresh=True)
     assert found.year == TODAY.year
     assert found["volunteer_hours"].value == 20
     assert found["volunteer_hours"].citizens == 10

@@ -26,7 +26,7 @@ from dcatalog.benefits import service as benefits
 from dcatalog.benefits.models import Award, BenefitKind, Claim
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent, disclosure, rights
-from dcatalog.citizens import record as my_record
+from dcatalog.citizens import service as my_record
 from dcatalog.citizens.models import GuardianConsent
 from dcatalog.deeds import service as deeds
 from dcatalog.demo.service import load_demo

@@ -16,7 +16,7 @@ from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens.disclosure import access_log
-from dcatalog.citizens.review import REVIEW_PURPOSE
+from dcatalog.citizens.service import REVIEW_PURPOSE
 from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer

@@ -143,7 +143,7 @@ class Award(Base):
         ),
         Index("ix_award_citizen", "citizen_key"),
         Index("ix_award_benefit_reached", "benefit_id", "reached_on"),
-        # The public thank-you page reads the newest shown ones (dcatalog.campaigns.public).
+        # The public thank-you page reads the newest shown ones (dcatalog.campaigns.thank_you).
         Index(
             "ix_award_public",
             "public_since",
@@ -168,7 +168,7 @@ class Award(Base):
     handed_over_by: Mapped[str | None] = mapped_column(String(300))
     credential_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # its signed credential
     # Shown on the public thank-you page only if the citizen chose it, under the name
-    # they chose (None: not shown, the default); see dcatalog.campaigns.public.
+    # they chose (None: not shown, the default); see dcatalog.campaigns.thank_you.
     public_name: Mapped[str | None] = mapped_column(String(200))
     public_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

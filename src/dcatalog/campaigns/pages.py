@@ -18,8 +18,8 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import agency_of
 from dcatalog.calendars.buddhist_era import be_year, today_in_thailand
-from dcatalog.campaigns import public as figures
 from dcatalog.campaigns import service
+from dcatalog.campaigns import thank_you as figures
 from dcatalog.campaigns.models import Campaign, GoalMeasure
 from dcatalog.campaigns.schemas import CampaignFields, NewCampaign
 from dcatalog.catalog.labels import unit_label

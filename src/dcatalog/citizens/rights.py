@@ -32,7 +32,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
 from dcatalog.citizens import consent as consents
-from dcatalog.citizens import record
+from dcatalog.citizens import service as citizens
 from dcatalog.citizens.disclosure import access_log
 from dcatalog.citizens.models import (
     AccessLog,
@@ -89,7 +89,7 @@ def plain(value: Any) -> Any:
 def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
     """Everything stored under the citizen's key, in plain JSON types."""
     me = session.get(Citizen, citizen.citizen_key)
-    lines = record.deeds(session, citizen)
+    lines = citizens.deeds(session, citizen)
     data: dict[str, Any] = {
         "format": "dcatalog-my-data/1",
         "exported_at": plain(utcnow()),
@@ -118,7 +118,7 @@ def export(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
                 "quantity": plain(t.quantity),
                 "credits": t.credits,
             }
-            for t in record.tallies(session, citizen)
+            for t in citizens.tallies(session, citizen)
         ],
         "consents": [
             {

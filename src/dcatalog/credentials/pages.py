@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dcatalog.access import CurrentCitizen, public
 from dcatalog.catalog.labels import subject_labels
-from dcatalog.citizens import record
+from dcatalog.citizens import service as citizens
 from dcatalog.credentials import keystore
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.certificate import qr_svg, render_pdf
@@ -51,7 +51,7 @@ def _options(session: Session, citizen: Any) -> list[tuple[str, str]]:
     """Every total the citizen can ask a transcript of: ``subject|period`` → label."""
     labels = subject_labels(session, current_language())
     options = []
-    for tally in record.tallies(session, citizen):
+    for tally in citizens.tallies(session, citizen):
         if tally.period == "lifetime" and tally.subject.startswith("virtue:"):
             continue  # all-time totals of a virtue mix units; the per-type ones say more
         label = f"{labels.get(tally.subject, tally.subject)} · {period_label(tally.period)}"

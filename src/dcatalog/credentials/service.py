@@ -3,7 +3,7 @@
 A **transcript** attests one of a citizen's totals (a kind of good deed or a
 virtue, over a period) as an Open Badges 3.0 ``OpenBadgeCredential`` signed
 with ``eddsa-rdfc-2022``. It rests on the verified deeds behind the total
-(``citizens.record.explain``, the same figures the citizen sees); revoking any
+(``citizens.service.explain``, the same figures the citizen sees); revoking any
 of them revokes it (``revoke_resting_on``, which follows ``deeds.counted``).
 
 Revocation is published as W3C Bitstring Status Lists of 131,072 entries:
@@ -34,7 +34,7 @@ from dcatalog.calendars.buddhist_era import format_date
 from dcatalog.calendars.periods import MonthDay, PeriodKind, period_from_key
 from dcatalog.catalog.models import DeedType, Virtue
 from dcatalog.catalog.schemas import UNITS
-from dcatalog.citizens import record
+from dcatalog.citizens import service as citizens
 from dcatalog.credentials import status_list
 from dcatalog.credentials.cryptosuites import EDDSA_RDFC_2022
 from dcatalog.credentials.data_integrity import create_proof
@@ -162,7 +162,7 @@ def issue_transcript(
     """Sign a transcript of one of the citizen's totals. Asking again for the same
     total, unchanged and not revoked, gives the credential already issued."""
     described = describe_subject(session, subject)
-    explanation = record.explain(session, citizen, subject, period, academic_start)
+    explanation = citizens.explain(session, citizen, subject, period, academic_start)
     if not explanation.lines:
         raise ValidationProblem(
             "There is no counted good deed in this total yet, so there is nothing to attest."

@@ -28,7 +28,8 @@ from dcatalog.calendars.periods import MonthDay
 from dcatalog.catalog.labels import subject_labels, unit_label
 from dcatalog.catalog.models import DeedType
 from dcatalog.citizens import consent as consents
-from dcatalog.citizens import record, rights
+from dcatalog.citizens import rights
+from dcatalog.citizens import service as citizens
 from dcatalog.citizens.disclosure import access_log
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Problem
@@ -178,7 +179,7 @@ def _status_labels() -> dict[str, str]:
 def _totals(session: Session, citizen: CitizenPrincipal) -> dict[str, Any]:
     """Totals by virtue and by deed type, each with its periods, newest first."""
     by_subject: dict[str, list[Any]] = defaultdict(list)
-    for tally in record.tallies(session, citizen):
+    for tally in citizens.tallies(session, citizen):
         by_subject[tally.subject].append(tally)
     for tallies in by_subject.values():
         tallies.sort(key=lambda t: (t.period != "lifetime", t.period), reverse=False)
@@ -193,7 +194,7 @@ def my_good_deeds(
 ) -> HTMLResponse:
     lang = current_language()
     today = today_in_thailand()
-    lines = record.deeds(session, citizen)
+    lines = citizens.deeds(session, citizen)
     labels = subject_labels(session, lang)
     totals = _totals(session, citizen)
     lifetime = sum(
@@ -232,7 +233,7 @@ def explain(
     subject: str,
     period: str,
 ) -> HTMLResponse:
-    found = record.explain(
+    found = citizens.explain(
         session, citizen, subject, period, settings.academic_year_start_month_day
     )
     context = {

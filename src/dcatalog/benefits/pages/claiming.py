@@ -1,4 +1,5 @@
-"""Claiming on "My good deeds" and redeeming at a partner's counter."""
+"""Claiming on "My good deeds", redeeming at a partner's counter, and a partner's
+eligibility checks of one citizen; the catalog page's "what it leads to"."""
 
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ def public_choice(
     public_name: Annotated[str, Form()] = "",
 ) -> Response:
     """Show the award on the public thank-you page under a chosen name, or not
-    (shown by dcatalog.campaigns.public)."""
+    (shown by dcatalog.campaigns.thank_you)."""
     try:
         with database.write_session() as session:
             awards.set_public_name(session, citizen, award_id, public_name if shown else None)

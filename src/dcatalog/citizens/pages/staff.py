@@ -20,7 +20,7 @@ from dcatalog.catalog.service import deed_type_names
 from dcatalog.citizens import consent as consents
 from dcatalog.citizens import rights
 from dcatalog.citizens.disclosure import read_record
-from dcatalog.citizens.review import held_pairs_for_review
+from dcatalog.citizens.service import held_pairs_for_review
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed
 from dcatalog.deeds.service import Rules

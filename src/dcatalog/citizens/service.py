@@ -1,6 +1,12 @@
-"""A citizen's own record: their deeds, their totals, and where every figure
-comes from. Only ever called with the signed-in citizen's own key: there is no
-parameter by which one citizen could name another."""
+"""A citizen's record: what the citizen reads of it, and what the programme office
+reads of it to review possible duplicates.
+
+- The citizen's own record: their deeds, their totals, and where every figure
+  comes from. Only ever called with the signed-in citizen's own key: there is no
+  parameter by which one citizen could name another.
+- The office's review of deeds that two agencies recorded for the same person on
+  the same day (see dcatalog.deeds.service.held_pairs): it reads two agencies'
+  records of a person, so every look is logged in that person's access log."""
 
 from __future__ import annotations
 
@@ -11,9 +17,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dcatalog.actors import Actor
 from dcatalog.agencies.models import Agency
 from dcatalog.calendars.periods import MonthDay, Period, period_from_key
 from dcatalog.catalog.models import DeedTypeVersion
+from dcatalog.citizens.disclosure import log_access
+from dcatalog.citizens.models import AccessOutcome
+from dcatalog.db import transactional
+from dcatalog.deeds import service as deeds_service
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import NotFound
@@ -109,3 +120,18 @@ def explain(
         and (line.deed.deed_type_code if kind == "type" else line.deed.virtue_code) == code
     ]
     return Explanation(subject, period, lines)
+
+
+# --- the office's review of possible duplicates ---------------------------------
+
+REVIEW_PURPOSE = "review of a possible duplicate recorded by two agencies"
+
+
+@transactional
+def held_pairs_for_review(session: Session, actor: Actor) -> list[deeds_service.HeldPair]:
+    """The held deeds beside the other agency's records; each person whose records
+    are shown gets a line in their access log."""
+    pairs = deeds_service.held_pairs(session, actor)
+    for citizen_key in sorted({pair.held.citizen_key for pair in pairs}):
+        log_access(session, actor, citizen_key, REVIEW_PURPOSE, "deeds", AccessOutcome.ALLOWED)
+    return pairs

@@ -1,0 +1,10 @@
+"""The programme office's figures: the dashboard (``dashboard``) and the progress
+report for the Prime Minister (``report``). One router for the app."""
+
+from fastapi import APIRouter
+
+from dcatalog.stats.pages import dashboard, report
+
+router = APIRouter(include_in_schema=False)
+for part in (dashboard, report):
+    router.include_router(part.router)
