@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -29,6 +29,9 @@ from dcatalog.identity.service import PepperMismatch, bind_pepper
 from dcatalog.instance import SecretUnavailable, instance_secret
 from dcatalog.problems import Problem
 from dcatalog.stats.cli import stats_app
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(
     name="dcatalog",
@@ -242,8 +245,6 @@ def import_deeds(
     """Import a file of deeds for an agency; exits 1 when rows were refused."""
     import json
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from dcatalog import tabular
     from dcatalog.actors import operator_for
     from dcatalog.agencies.service import get_agency
@@ -254,16 +255,10 @@ def import_deeds(
     keyer = CitizenKeyer(load_pepper(settings))
     database = Database.from_settings(settings)
     total = _count_lines(file)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
     try:
         with (
             database.write_session() as session,
-            Progress(*columns, console=err, disable=as_json) as bar,
+            _rows_bar(disable=as_json) as bar,
             # Every refused row, written as the import goes (the operator's own file).
             (
                 errors.open("w", encoding="utf-8", newline="")
@@ -306,6 +301,14 @@ def import_deeds(
             err.print(f"  … {summary.error_count - 10:,} more;{hint}", highlight=False)
     if summary.rejected:
         raise typer.Exit(1)
+
+
+def _rows_bar(*, disable: bool = False) -> Progress:
+    """Progress over the rows of a file, on stderr (stdout stays the command's answer)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    return Progress(*columns, TimeElapsedColumn(), console=err, disable=disable)
 
 
 def _count_lines(path: Path) -> int | None:
@@ -384,7 +387,6 @@ def report_eligibility(
 ) -> None:
     """Which of the listed citizens meet a benefit's rule for an academic year (with
     their consent; every look-up is in their access log)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dcatalog import tabular
     from dcatalog.accounts.permissions import Scope
@@ -399,12 +401,6 @@ def report_eligibility(
     keyer = CitizenKeyer(load_pepper(settings))
     database = Database.from_settings(settings)
     today, start = today_in_thailand(), settings.academic_year_start_month_day
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
     try:
         with database.write_session() as session:
             bind_pepper(session, keyer)
@@ -425,7 +421,7 @@ def report_eligibility(
             )
             sink = reports.sink_for(output)
             try:
-                with Progress(*columns, console=err) as bar:
+                with _rows_bar() as bar:
                     limits = tabular.Limits.of(settings)
                     task = bar.add_task(
                         f"Answering {file.name}", total=tabular.inspect(file, limits)
