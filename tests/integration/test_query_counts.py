@@ -112,6 +112,51 @@ def test_my_good_deeds_asks_the_same_queries_for_a_long_record(
     assert len(_queries(many)) <= BASELINES["/me"], _queries(many)
 
 
+def _offer(session: Session, count: int, first: int = 0) -> None:
+    """``count`` more benefits on offer, each asking for another number of hours in
+    this academic year or the last."""
+    from dcatalog.benefits import service as benefits
+    from dcatalog.benefits.models import BenefitKind
+
+    kys = get_agency(session, "kys")
+    for i in range(first, first + count):
+        condition = {"deed_type": "kys.volunteer_activity", "measure": "quantity"}
+        period = {"period": "academic_year", "offset": -(i % 2), "at_least": 5 + i}
+        rule = {"all": [{**condition, **period}]}
+        benefit = benefits.define(
+            session,
+            SYSTEM,
+            kys,
+            code=f"kys.guard_{i}",
+            kind=BenefitKind.RECOGNITION,
+            rule=rule,
+            name_th=f"ทดสอบ {i}",
+            name_en=f"Guard {i}",
+        )
+        benefits.submit(session, SYSTEM, benefit)
+        benefits.approve(session, SYSTEM, benefit)
+
+
+def test_my_good_deeds_asks_the_same_queries_for_more_benefits(
+    client: TestClient, session: Session, engine: Engine, demo: tuple[Actor, str]
+) -> None:
+    """Where she stands toward each benefit on offer is read at once for them all:
+    ten more benefits on offer ask the database nothing more."""
+    actor, _key = demo
+    citizen = nid(3)
+    _record(session, actor, citizen, 12, start=1)
+    factories.sign_in_citizen(client, session, citizen)
+    _offer(session, 2)
+    with counting(engine) as few:
+        assert client.get("/me").status_code == 200
+    _offer(session, 10, first=2)
+    with counting(engine) as many:
+        page = client.get("/me")
+    assert page.status_code == 200
+    assert "Guard 11" in page.text or "ทดสอบ 11" in page.text  # the new ones are listed
+    assert len(_queries(many)) == len(_queries(few)), _queries(many)
+
+
 def test_the_deeds_list_asks_the_same_queries_for_many_deeds(
     client: TestClient, session: Session, engine: Engine, demo: tuple[Actor, str]
 ) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -103,18 +104,37 @@ def no_room(session: Session, benefit: Benefit, citizen_key: str) -> str | None:
     """Why the citizen cannot claim ``benefit`` again (their limit, or the quota),
     or None. ``claim`` asks it under the benefit's lock; pages ask it to hide a
     button that could only fail."""
-    mine = session.scalar(
-        select(func.count(Claim.id)).where(
-            Claim.benefit_id == benefit.id, Claim.citizen_key == citizen_key
-        )
-    )
-    if (mine or 0) >= benefit.per_citizen_limit:
-        return LIMIT_REACHED
-    if benefit.quota is not None:
-        taken = session.scalar(select(func.count(Claim.id)).where(Claim.benefit_id == benefit.id))
-        if (taken or 0) >= benefit.quota:
-            return QUOTA_USED_UP
-    return None
+    return no_room_in(session, [benefit], citizen_key)[benefit.id]
+
+
+def no_room_in(
+    session: Session, benefits: Sequence[Benefit], citizen_key: str
+) -> dict[uuid.UUID, str | None]:
+    """``no_room`` for several benefits at once (her page lists them all): two
+    queries, however many there are."""
+    mine = _claims_per_benefit(session, [b.id for b in benefits], citizen_key)
+    taken = _claims_per_benefit(session, [b.id for b in benefits if b.quota is not None])
+    found: dict[uuid.UUID, str | None] = {}
+    for benefit in benefits:
+        if mine.get(benefit.id, 0) >= benefit.per_citizen_limit:
+            found[benefit.id] = LIMIT_REACHED
+        elif benefit.quota is not None and taken.get(benefit.id, 0) >= benefit.quota:
+            found[benefit.id] = QUOTA_USED_UP
+        else:
+            found[benefit.id] = None
+    return found
+
+
+def _claims_per_benefit(
+    session: Session, ids: list[uuid.UUID], citizen_key: str | None = None
+) -> dict[uuid.UUID, int]:
+    """How many claims each of these benefits has (of this citizen, if named)."""
+    if not ids:
+        return {}
+    query = select(Claim.benefit_id, func.count(Claim.id)).where(Claim.benefit_id.in_(ids))
+    if citizen_key is not None:
+        query = query.where(Claim.citizen_key == citizen_key)
+    return {row[0]: row[1] for row in session.execute(query.group_by(Claim.benefit_id))}
 
 
 def claims_of(session: Session, citizen: CitizenPrincipal) -> list[Claim]:

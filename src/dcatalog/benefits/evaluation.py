@@ -110,7 +110,12 @@ class Ahead:
 
 
 def ahead(
-    session: Session, verdict: Verdict, citizen_key: str, today: date, academic_start: MonthDay
+    session: Session,
+    verdict: Verdict,
+    citizen_key: str,
+    today: date,
+    academic_start: MonthDay,
+    tallies: TallyIndex | None = None,
 ) -> list[Ahead]:
     """For each figure of a verdict on a closed year, the same condition on the
     year open today (read the same way, from the tallies or the deeds)."""
@@ -120,7 +125,7 @@ def ahead(
     open_now = Group("all", tuple(replace(f.condition, offset=0) for f in closed))
     now = {
         f.condition: f
-        for f in evaluate(session, open_now, citizen_key, today, academic_start).figures
+        for f in evaluate(session, open_now, citizen_key, today, academic_start, tallies).figures
     }
     found = []
     for past in closed:
@@ -164,10 +169,16 @@ def _measure(deed: Deed, measure: str) -> Decimal:
 
 
 def evaluate(
-    session: Session, rule: Rule, citizen_key: str, today: date, academic_start: MonthDay
+    session: Session,
+    rule: Rule,
+    citizen_key: str,
+    today: date,
+    academic_start: MonthDay,
+    tallies: TallyIndex | None = None,
 ) -> Verdict:
-    """Does this citizen meet the rule today, and with which figures."""
-    return evaluate_many(session, rule, {citizen_key: today}, academic_start)[citizen_key]
+    """Does this citizen meet the rule today, and with which figures (``tallies``:
+    hers, read once for several rules)."""
+    return evaluate_many(session, rule, {citizen_key: today}, academic_start, tallies)[citizen_key]
 
 
 _MANY_CHUNK = 500  # citizens per tally query when evaluating many at once

@@ -401,19 +401,20 @@ def progress(
     her first (reached ones first, then the nearest), then the others."""
     offers = [(b, rules.parse(b.rule)) for b in offered(session, today)]
     subjects = {c.subject for _b, rule in offers for c in rules.conditions(rule)}
-    lifetime = read_tallies(session, subjects, [citizen_key])
+    # Her tallies of every subject any offer reads, every period: once for them all.
+    tallies = read_tallies(session, subjects, [citizen_key])
     had = {
-        subject for (_k, subject, period), t in lifetime.items() if period == "lifetime" and t.count
+        subject for (_k, subject, period), t in tallies.items() if period == "lifetime" and t.count
     }
     found = []
     for benefit, rule in offers:
-        verdict = evaluate(session, rule, citizen_key, today, academic_start)
+        verdict = evaluate(session, rule, citizen_key, today, academic_start, tallies)
         concerns = any(c.subject in had for c in rules.conditions(rule))
         found.append(
             Progress(
                 benefit,
                 verdict,
-                ahead(session, verdict, citizen_key, today, academic_start),
+                ahead(session, verdict, citizen_key, today, academic_start, tallies),
                 concerns,
             )
         )

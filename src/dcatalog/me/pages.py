@@ -104,10 +104,19 @@ def progress_lines(
             "need": _number(condition.at_least),
         }
 
-    lines = []
-    for item in _next_milestones_only(
+    shown = _next_milestones_only(
         benefits.progress(session, citizen.citizen_key, today, academic_start)
-    ):
+    )
+    claimable = {
+        id(item)
+        for item in shown
+        if item.verdict.met and item.benefit.kind is not BenefitKind.THANKS
+    }
+    rooms = benefit_claims.no_room_in(
+        session, [item.benefit for item in shown if id(item) in claimable], citizen.citizen_key
+    )
+    lines = []
+    for item in shown:
         ahead = {id(a.closed): a for a in item.ahead}
         steps = []
         for figure in item.verdict.figures:
@@ -117,19 +126,14 @@ def progress_lines(
                 continue
             steps.append(step(figure, later.now_for.key, closed=True))
             steps.append(step(later.figure, later.counts_for.key, closed=False))
-        claimable = item.verdict.met and item.benefit.kind is not BenefitKind.THANKS
-        full = (
-            benefit_claims.no_room(session, item.benefit, citizen.citizen_key)
-            if claimable
-            else None
-        )
+        full = rooms.get(item.benefit.id)
         lines.append(
             {
                 "benefit": item.benefit,
                 "met": item.verdict.met,
                 "concerns": item.concerns,
                 "steps": steps,
-                "claimable": claimable and full is None,
+                "claimable": id(item) in claimable and full is None,
                 "no_room": {
                     benefit_claims.LIMIT_REACHED: _(
                         "You have claimed it as many times as it allows."
