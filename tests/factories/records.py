@@ -76,7 +76,7 @@ def make_deed_type_version(session: Session, **options: Any) -> DeedTypeVersion:
 def make_deed(
     session: Session,
     *,
-    deed_type: DeedType | None = None,
+    deed_type: DeedType | str | None = None,
     agency: Agency | None = None,
     national_id: str | None = None,
     quantity: Decimal | int = 1,
@@ -87,8 +87,11 @@ def make_deed(
     verified: bool = True,
 ) -> Deed:
     """A deed recorded through ``deeds.record`` by ``agency`` (the deed type's owner
-    by default; a new approved deed type by default), yesterday, and verified by it
-    unless ``verified=False`` (a type with the "verifier" policy leaves it pending)."""
+    by default; a new approved deed type by default, or one given by code),
+    yesterday, and verified by it unless ``verified=False`` (a type with the
+    "verifier" policy leaves it pending)."""
+    if isinstance(deed_type, str):
+        deed_type = session.get_one(DeedType, deed_type)
     deed_type = deed_type or make_deed_type(session, agency=agency)
     actor = operator_for((agency or deed_type.owner).id)
     item = deeds.DeedInput(
