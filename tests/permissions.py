@@ -99,9 +99,10 @@ class Caller:
 
 
 def staff(session: Session, role: Role, agency: Agency | None = None) -> Caller:
-    """A new staff member of ``role`` (an agency role needs its agency)."""
+    """A new staff member of ``role`` (of ``agency``; an agency role without one
+    gets an agency of its own)."""
     account = make_account(session, role, agency, email=unique(role.value) + "@example.org")
-    where = agency.code if agency else "the programme office"
+    where = account.agency.code if account.agency else "the programme office"
     return Caller(
         f"{role.value} of {where}", f"staff:{account.email}", account.agency_id, account.email
     )
