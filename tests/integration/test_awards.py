@@ -30,14 +30,19 @@ from dcatalog.db import Database, create_db_engine
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed
 from dcatalog.demo.service import load_demo
-from dcatalog.identity import sessions as citizen_sessions
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
-from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import NotFound, ValidationProblem
 from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER
-from tests.factories import make_account, post_form, sign_in, sign_in_citizen
+from tests.factories import (
+    make_account,
+    make_milestone,
+    make_principal,
+    post_form,
+    sign_in,
+    sign_in_citizen,
+)
 
 pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
@@ -83,32 +88,6 @@ def awards_of(session: Session, n: int) -> dict[str, Award]:
     return {a.benefit.code: a for a in session.scalars(query)}
 
 
-def principal(session: Session, n: int) -> CitizenPrincipal:
-    token = citizen_sessions.start_session(
-        session, KEYER, national_id=national_id(n), born_on=date(1990, 1, 1), method="t", hours=1
-    )
-    found = citizen_sessions.principal_for(session, token)
-    assert found is not None
-    return found
-
-
-def milestone(session: Session, agency: str, code: str, rule: dict[str, object]) -> None:
-    """An approved milestone (a recognition awarded automatically) of ``agency``."""
-    benefit = benefits.define(
-        session,
-        SYSTEM,
-        get_agency(session, agency),
-        code=code,
-        kind=BenefitKind.RECOGNITION,
-        name_th=code,
-        name_en=code,
-        rule=rule,
-        awarded_automatically=True,
-    )
-    benefits.submit(session, SYSTEM, benefit)
-    benefits.approve(session, SYSTEM, benefit)
-
-
 def test_a_milestone_is_awarded_by_the_deed_that_reaches_it(session: Session) -> None:
     load_demo(session)
     ids = donate(session, 1, 6)
@@ -143,11 +122,11 @@ def test_a_batch_of_history_awards_each_milestone_on_the_day_it_was_reached(
 def test_verifying_a_pending_deed_awards_too(session: Session) -> None:
     """A milestone on a deed type that needs a verifier: awarded on verification."""
     load_demo(session)
-    milestone(
+    make_milestone(
         session,
-        "kys",
-        "kys.helper_10",
-        {
+        agency=get_agency(session, "kys"),
+        code="kys.helper_10",
+        rule={
             "deed_type": "kys.volunteer_activity",
             "measure": "quantity",
             "period": "lifetime",
@@ -304,7 +283,7 @@ def test_ceremony_lists_only_the_consenting_by_province_and_log_the_reading(
     donate(session, 12, 7, province="TH-50")
     for n, name in ((10, "คุณเอ"), (12, "คุณซี")):
         award = awards_of(session, n)["redcross.donor_7"]
-        awards.set_ceremony_name(session, principal(session, n), award.id, name)
+        awards.set_ceremony_name(session, make_principal(session, national_id(n)), award.id, name)
     staff = make_account(session, Role.VERIFIER, get_agency(session, "redcross"))
     sign_in(client, staff.email)
     page = client.get(
@@ -356,7 +335,7 @@ def test_another_partner_never_sees_the_ceremony_list(session: Session) -> None:
     load_demo(session)
     donate(session, 20, 7)
     award = awards_of(session, 20)["redcross.donor_7"]
-    awards.set_ceremony_name(session, principal(session, 20), award.id, "คุณดี")
+    awards.set_ceremony_name(session, make_principal(session, national_id(20)), award.id, "คุณดี")
     with pytest.raises(NotFound):
         awards.ceremony_list(
             session,
@@ -379,7 +358,7 @@ def test_erasure_keeps_the_count_and_forgets_the_name(session: Session) -> None:
     load_demo(session)
     donate(session, 30, 7)
     award = awards_of(session, 30)["redcross.donor_7"]
-    citizen = principal(session, 30)
+    citizen = make_principal(session, national_id(30))
     awards.set_ceremony_name(session, citizen, award.id, "คุณลืม")
     request = rights.request_erasure(session, citizen)
     rights.erase(session, SYSTEM, request.id)
@@ -396,11 +375,11 @@ def test_concurrent_verifications_award_a_milestone_once(fresh_database_url: str
     database = Database(engine)
     with database.write_session() as session:
         load_demo(session)
-        milestone(
+        make_milestone(
             session,
-            "redcross",
-            "redcross.donor_6",
-            {
+            agency=get_agency(session, "redcross"),
+            code="redcross.donor_6",
+            rule={
                 "deed_type": "redcross.blood_donation",
                 "measure": "count",
                 "period": "lifetime",

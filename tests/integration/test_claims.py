@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,59 +17,49 @@ from dcatalog.accounts.permissions import Role, Scope
 from dcatalog.actors import SYSTEM, Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits import claims
-from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import Benefit, BenefitKind, Claim
+from dcatalog.benefits.models import Benefit, Claim
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.db import Database, create_db_engine
-from dcatalog.deeds import service as deeds
 from dcatalog.demo.service import load_demo
-from dcatalog.identity import sessions as citizen_sessions
-from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, Forbidden
 from dcatalog.schema import upgrade_engine
-from tests.conftest import TEST_PEPPER
-from tests.factories import make_account, post_form, sign_in, sign_in_citizen
+from tests.factories import (
+    count_rule,
+    make_account,
+    make_benefit,
+    make_deed,
+    make_principal,
+    post_form,
+    sign_in,
+    sign_in_citizen,
+)
 
 pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
-KEYER = CitizenKeyer(TEST_PEPPER.encode())
 SECRET = b"test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 TODAY = today_in_thailand()
-RULES = deeds.Rules(today=TODAY, max_age_days=730, academic_start=(5, 16))
 
 
 def donor(session: Session, n: int) -> CitizenPrincipal:
     """A citizen with one blood donation (recorded by the hospital, so verified)."""
     national_id = with_check_digit(f"3{n:011d}")
-    hospital = Actor.api_key(
-        "hosp", get_agency(session, "korat_hospital").id, frozenset({Scope.DEEDS_WRITE})
-    )
-    (outcome,) = deeds.record(
-        session, hospital, KEYER, RULES,
-        [deeds.DeedInput(national_id, "redcross.blood_donation", Decimal(1), TODAY - timedelta(days=3), "TH-30", "", f"d{n}")],
+    make_deed(
+        session, deed_type="redcross.blood_donation", agency=get_agency(session, "korat_hospital"),
+        national_id=national_id, occurred_on=TODAY - timedelta(days=3), province="TH-30",
+        evidence="", external_id=f"d{n}",
     )  # fmt: skip
-    assert outcome.result == "created", outcome.errors
-    token = citizen_sessions.start_session(
-        session, KEYER, national_id=national_id, born_on=date(1990, 1, 1), method="test", hours=1
-    )
-    principal = citizen_sessions.principal_for(session, token)
-    assert principal is not None
-    return principal
+    return make_principal(session, national_id)
 
 
 def give_away(session: Session, quota: int | None = 3) -> Benefit:
     """The Red Cross thanks every donor with a voucher: a quota, one each."""
-    benefit = benefits.define(
-        session, SYSTEM, get_agency(session, "redcross"), code="redcross.voucher",
-        kind=BenefitKind.PRIVILEGE, name_th="บัตรกำนัล", name_en="Voucher",
-        thanks_th="ขอบคุณ", thanks_en="Thank you",
-        rule={"deed_type": "redcross.blood_donation", "measure": "count", "period": "lifetime", "at_least": 1},
-        quota=quota,
+    return make_benefit(
+        session, agency=get_agency(session, "redcross"), code="redcross.voucher",
+        name_th="บัตรกำนัล", name_en="Voucher", thanks_th="ขอบคุณ", thanks_en="Thank you",
+        rule=count_rule("redcross.blood_donation"), quota=quota,
     )  # fmt: skip
-    benefits.submit(session, SYSTEM, benefit)
-    return benefits.approve(session, SYSTEM, benefit)
 
 
 def counter(session: Session, code: str = "redcross") -> Actor:
@@ -120,14 +109,7 @@ def test_qualify_claim_show_and_redeem_once(client: TestClient, session: Session
 def test_no_claim_without_the_rule_and_never_more_than_the_limit(session: Session) -> None:
     load_demo(session)
     give_away(session)
-    nobody = citizen_sessions.principal_for(
-        session,
-        citizen_sessions.start_session(
-            session, KEYER, national_id=with_check_digit("399999999999"),
-            born_on=date(1990, 1, 1), method="test", hours=1,
-        ),
-    )  # fmt: skip
-    assert nobody is not None
+    nobody = make_principal(session, with_check_digit("399999999999"))
     with pytest.raises(Forbidden, match="rule"):
         claims.claim(
             session, nobody, SECRET, "redcross.voucher", today=TODAY, academic_start=(5, 16)

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from dcatalog.accounts import service as accounts
 from dcatalog.accounts.permissions import Role, Scope
-from dcatalog.actors import SYSTEM, Actor
+from dcatalog.actors import Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits import awards, claims
 from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import Award, BenefitKind, Claim
+from dcatalog.benefits.models import Award, Claim
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.citizens import consent, disclosure, rights
 from dcatalog.citizens import service as my_record
@@ -37,7 +37,7 @@ from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.models import Base
 from dcatalog.proposals import service as proposals
 from tests.conftest import TEST_PEPPER
-from tests.factories import make_account, post_form, sign_in_citizen
+from tests.factories import count_rule, make_account, make_benefit, post_form, sign_in_citizen
 from tests.helpers import dump_all_rows
 
 pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
@@ -65,15 +65,11 @@ def donate(session: Session, national_id: str, times: int, start: int = 0) -> No
 
 def voucher(session: Session, quota: int) -> None:
     """The Red Cross gives each donor one voucher, while its quota lasts."""
-    benefit = benefits.define(
-        session, SYSTEM, get_agency(session, "redcross"), code="redcross.voucher",
-        kind=BenefitKind.PRIVILEGE, name_th="บัตรกำนัล", name_en="Voucher",
-        thanks_th="ขอบคุณ", thanks_en="Thank you",
-        rule={"deed_type": "redcross.blood_donation", "measure": "count", "period": "lifetime", "at_least": 1},
-        quota=quota,
+    make_benefit(
+        session, agency=get_agency(session, "redcross"), code="redcross.voucher",
+        name_th="บัตรกำนัล", name_en="Voucher", thanks_th="ขอบคุณ", thanks_en="Thank you",
+        rule=count_rule("redcross.blood_donation"), quota=quota,
     )  # fmt: skip
-    benefits.submit(session, SYSTEM, benefit)
-    benefits.approve(session, SYSTEM, benefit)
 
 
 def erase(client: TestClient, session: Session) -> None:

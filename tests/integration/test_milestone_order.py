@@ -15,17 +15,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Role, Scope
-from dcatalog.actors import SYSTEM, Actor
+from dcatalog.actors import Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits import service as benefits
-from dcatalog.benefits.models import BenefitKind
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.deeds import service as deeds
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from tests.conftest import TEST_PEPPER
-from tests.factories import make_account, sign_in, sign_in_citizen
+from tests.factories import make_account, make_milestone, sign_in, sign_in_citizen
 
 pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
@@ -40,12 +39,10 @@ def ladder(session: Session) -> None:
     """Milestones of the Student Loan Fund at 16, 72 and 108 credits of volunteer
     activity (one 12-hour activity, 120 credits, reaches all three on one day)."""
     for step in LADDER:
-        benefit = benefits.define(
+        make_milestone(
             session,
-            SYSTEM,
-            get_agency(session, "kys"),
+            agency=get_agency(session, "kys"),
             code=f"kys.credits_{step}",
-            kind=BenefitKind.RECOGNITION,
             name_th=f"ขั้น {step} เครดิต",
             name_en=f"Step {step} credits",
             rule={
@@ -54,10 +51,7 @@ def ladder(session: Session) -> None:
                 "period": "lifetime",
                 "at_least": step,
             },
-            awarded_automatically=True,
         )
-        benefits.submit(session, SYSTEM, benefit)
-        benefits.approve(session, SYSTEM, benefit)
 
 
 def volunteer(session: Session, national_id: str) -> None:

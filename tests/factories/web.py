@@ -1,4 +1,5 @@
-"""Test data made through the real services (so the rules apply to it too)."""
+"""The browser's side of the test kit: national IDs of a file's own series, CSRF
+tokens, forms, signing staff and citizens in on a test client."""
 
 from __future__ import annotations
 
@@ -8,16 +9,13 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from dcatalog.access import SESSION_COOKIE
 from dcatalog.accounts import service as accounts
 from dcatalog.accounts.models import StaffAccount
-from dcatalog.accounts.permissions import AGENCY_ROLES, Role
-from dcatalog.actors import SYSTEM
-from dcatalog.agencies import service as agencies
-from dcatalog.agencies.models import Agency
 from dcatalog.identity import sessions as citizen_sessions
-from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.identity.sessions import CitizenPrincipal
+from tests.factories.common import keyer
 
 PASSWORD = "a long enough password"
 
@@ -29,29 +27,6 @@ def nid(n: int, series: str = "1") -> str:
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
-
-
-def make_agency(session: Session, code: str = "kys", kind: str = "government") -> Agency:
-    return agencies.create_agency(
-        session, SYSTEM, code=code, name_th=f"หน่วยงาน {code}", name_en=f"Agency {code}", kind=kind
-    )
-
-
-def make_account(
-    session: Session, role: Role, agency: Agency | None = None, email: str | None = None
-) -> StaffAccount:
-    if role in AGENCY_ROLES and agency is None:
-        raise ValueError("agency roles need an agency")
-    email = email or f"{role.value}.{agency.code if agency else 'office'}@example.org"
-    return accounts.create_account(
-        session,
-        SYSTEM,
-        email=email,
-        display_name=f"Khun {role.value}",
-        role=role,
-        password=PASSWORD,
-        agency=agency if role in AGENCY_ROLES else None,
-    )
 
 
 def csrf_from(client: TestClient, path: str = "/login") -> str:
@@ -68,6 +43,14 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+
+
+def sign_in_as(client: TestClient, session: Session, account: StaffAccount) -> None:
+    """Sign a staff member in on this client without the sign-in form (a session
+    started by the real service, its cookie set): for tests that sign in many
+    people and are not about signing in. ``sign_in`` goes through the form."""
+    token = accounts.start_session(session, account, hours=1)
+    client.cookies.set(SESSION_COOKIE, token)
 
 
 def post_form(client: TestClient, path: str, data: dict[str, object], page: str | None = None):  # type: ignore[no-untyped-def]
@@ -104,11 +87,9 @@ def sign_in_citizen(
 ) -> CitizenPrincipal:
     """Sign a citizen in on this client as the demo sign-in would (the OIDC flow has
     its own tests); returns who they are."""
-    from tests.conftest import TEST_PEPPER
-
     token = citizen_sessions.start_session(
         session,
-        CitizenKeyer(TEST_PEPPER.encode()),
+        keyer(),
         national_id=national_id,
         born_on=born_on,
         method="test",
