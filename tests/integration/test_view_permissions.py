@@ -230,13 +230,6 @@ def test_verifying_a_deed(app: FastAPI, session: Session, mine: Agency, other: A
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app defect: the programme office's decision on a deed held as a possible "
-    "duplicate is audited with no agency (deeds/service.py:623 verify, :638 reject pass "
-    "no agency_id), while its decisions on deed types, benefits and campaigns name the "
-    "agency concerned",
-)
 def test_the_office_counting_a_held_deed_is_audited_for_its_agency(
     app: FastAPI, session: Session, mine: Agency
 ) -> None:
@@ -305,12 +298,6 @@ def test_an_agency_admin_cannot_make_a_programme_account(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app defect: the programme office revoking an agency's key is audited with "
-    "no agency (accounts/service.py:289 passes no agency_id, so the actor's, None, is "
-    "kept), while creating it names the key's agency (accounts/service.py:232)",
-)
 def test_the_office_revoking_an_agencys_key_is_audited_for_that_agency(
     app: FastAPI, session: Session, mine: Agency, other: Agency
 ) -> None:

@@ -286,5 +286,13 @@ def revoke_api_key(session: Session, actor: Actor, prefix: str, reason: str = ""
     if key.revoked_at is None:
         before = audit.snapshot(key)
         key.revoked_at = utcnow()
-        audit.record(session, actor, "api_key.revoke", key, before=before, reason=reason)
+        audit.record(
+            session,
+            actor,
+            "api_key.revoke",
+            key,
+            before=before,
+            reason=reason,
+            agency_id=key.agency_id,
+        )
     return key

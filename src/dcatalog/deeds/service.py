@@ -624,7 +624,7 @@ def verify(
         deed.status = DeedStatus.VERIFIED
         deed.credits = credits_for(deed.quantity, _rate(session, deed))
         deed.decided_by, deed.decided_at = actor.label, now
-        audit.record(session, actor, "deed.verify", deed, before=before)
+        audit.record(session, actor, "deed.verify", deed, before=before, agency_id=deed.agency_id)
     session.flush()
     tallies.apply(session, [counted(d) for d in deeds], rules.academic_start)
     counting.notify(session, counting.CountedChange(deeds, +1, actor, rules.academic_start))
@@ -639,7 +639,9 @@ def reject(session: Session, actor: Actor, deed_id: uuid.UUID, reason: str) -> D
     before = audit.snapshot(deed)
     deed.status, deed.status_reason = DeedStatus.REJECTED, reason.strip()
     deed.decided_by, deed.decided_at = actor.label, utcnow()
-    audit.record(session, actor, "deed.reject", deed, before=before, reason=reason)
+    audit.record(
+        session, actor, "deed.reject", deed, before=before, reason=reason, agency_id=deed.agency_id
+    )
     return deed
 
 
@@ -652,7 +654,9 @@ def revoke(session: Session, actor: Actor, rules: Rules, deed_id: uuid.UUID, rea
     was_counted = counted(deed)
     deed.status, deed.status_reason = DeedStatus.REVOKED, reason.strip()
     deed.decided_by, deed.decided_at = actor.label, utcnow()
-    audit.record(session, actor, "deed.revoke", deed, before=before, reason=reason)
+    audit.record(
+        session, actor, "deed.revoke", deed, before=before, reason=reason, agency_id=deed.agency_id
+    )
     session.flush()
     tallies.apply(session, [was_counted], rules.academic_start, sign=-1)
     change = counting.CountedChange([deed], -1, actor, rules.academic_start, reason.strip())
