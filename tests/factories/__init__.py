@@ -68,6 +68,7 @@ from tests.factories.staff import (
     make_instance_meta,
     make_web_session,
     new_agency,
+    staff_browser,
 )
 from tests.factories.web import (
     PASSWORD,
@@ -170,5 +171,6 @@ __all__ = [
     "sign_in",
     "sign_in_as",
     "sign_in_citizen",
+    "staff_browser",
     "unique",
 ]

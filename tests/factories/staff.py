@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,7 @@ from dcatalog.identity.models import InstanceMeta
 from dcatalog.identity.service import PEPPER_FINGERPRINT, bind_pepper
 from dcatalog.tokens import digest
 from tests.factories.common import keyer, unique
-from tests.factories.web import PASSWORD
+from tests.factories.web import PASSWORD, sign_in
 
 
 def make_agency(session: Session, code: str = "kys", kind: str = "government") -> Agency:
@@ -113,3 +115,16 @@ def make_instance_meta(session: Session) -> InstanceMeta:
     the database: the pepper's fingerprint (the test pepper's)."""
     bind_pepper(session, keyer())
     return session.get_one(InstanceMeta, PEPPER_FINGERPRINT)
+
+
+def staff_browser(
+    app: FastAPI, session: Session, role: Role, agency: str | None = "kys"
+) -> TestClient:
+    """A browser signed in (through the form) as a staff member of the agency with
+    this code, or of the programme office (``None``), reading the English pages."""
+    client = TestClient(app, raise_server_exceptions=False)
+    found = agencies.get_agency(session, agency) if agency else None
+    email = f"{role.value}.{agency or 'office'}@example.org"
+    sign_in(client, make_account(session, role, found, email=email).email)
+    client.get("/lang/en")
+    return client

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Role
-from dcatalog.agencies.service import get_agency
 from dcatalog.audit.models import AuditEvent
 from dcatalog.benefits import claims
 from dcatalog.benefits import service as benefits
@@ -23,7 +22,7 @@ from dcatalog.benefits.models import Benefit
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.demo.service import load_demo
 from dcatalog.review import ReviewStatus
-from tests.factories import csrf_from, make_account, post_form, sign_in
+from tests.factories import csrf_from, post_form, staff_browser
 from tests.integration.test_claims import SECRET, donor
 
 pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
@@ -64,16 +63,6 @@ def form(**overrides: object) -> dict[str, object]:
     return fields
 
 
-def staff(app: FastAPI, session: Session, role: Role, agency: str | None = "kys") -> TestClient:
-    """A browser signed in as a staff member of ``agency`` (English pages)."""
-    client = TestClient(app, raise_server_exceptions=False)
-    found = get_agency(session, agency) if agency else None
-    email = f"{role.value}.{agency or 'office'}@example.org"
-    sign_in(client, make_account(session, role, found, email=email).email)
-    client.get("/lang/en")
-    return client
-
-
 @pytest.fixture
 def demo(session: Session) -> None:
     load_demo(session)
@@ -81,12 +70,12 @@ def demo(session: Session) -> None:
 
 @pytest.fixture
 def kys_admin(app: FastAPI, session: Session, demo: None) -> TestClient:
-    return staff(app, session, Role.AGENCY_ADMIN)
+    return staff_browser(app, session, Role.AGENCY_ADMIN)
 
 
 @pytest.fixture
 def office(app: FastAPI, session: Session, demo: None) -> TestClient:
-    return staff(app, session, Role.PROGRAM_ADMIN, None)
+    return staff_browser(app, session, Role.PROGRAM_ADMIN, None)
 
 
 def define(client: TestClient, **overrides: object):  # type: ignore[no-untyped-def]
@@ -286,7 +275,7 @@ def test_retiring_takes_it_off_offer(
 
 
 def test_quota_used_counts_claims(app: FastAPI, office: TestClient, session: Session) -> None:
-    redcross = staff(app, session, Role.AGENCY_ADMIN, "redcross")
+    redcross = staff_browser(app, session, Role.AGENCY_ADMIN, "redcross")
     rule = {"deed_type": "redcross.blood_donation", "measure": "count", "period": "lifetime", "at_least": 1}  # fmt: skip
     created = define(redcross, name="voucher", kind="privilege", quota="3", rule=json.dumps(rule))
     assert created.status_code == 303
@@ -316,7 +305,7 @@ def _actor(session: Session, agency: str):  # type: ignore[no-untyped-def]
 def test_one_agency_never_reaches_anothers_benefits(
     app: FastAPI, session: Session, demo: None
 ) -> None:
-    redcross = staff(app, session, Role.AGENCY_ADMIN, "redcross")
+    redcross = staff_browser(app, session, Role.AGENCY_ADMIN, "redcross")
     listing = redcross.get("/staff/benefits").text
     assert "redcross.donor_7" in listing
     assert "kys.loan_renewal" not in listing
@@ -339,12 +328,12 @@ def test_one_agency_never_reaches_anothers_benefits(
 
 
 def test_who_may_do_what(app: FastAPI, session: Session, demo: None) -> None:
-    recorder = staff(app, session, Role.RECORDER)
+    recorder = staff_browser(app, session, Role.RECORDER)
     assert recorder.get("/staff/benefits").status_code == 403
     assert define(recorder).status_code == 403
     assert recorder.get("/staff/benefits/kys.loan_renewal").status_code == 403
     assert benefit(session, "kys.volunteer_thanks") is None
-    admin = staff(app, session, Role.AGENCY_ADMIN)
+    admin = staff_browser(app, session, Role.AGENCY_ADMIN)
     assert admin.get("/admin/benefits").status_code == 403  # agencies don't approve
     retire = {"decision": "retire", "note": "x"}
     assert post_form(admin, "/admin/benefits/kys.loan_renewal/decision", retire).status_code == 403
@@ -359,7 +348,7 @@ def test_who_may_do_what(app: FastAPI, session: Session, demo: None) -> None:
     assert benefit(session, "kys.volunteer_thanks") is None
     # The staff home links to what each may do.
     assert "/staff/benefits" in admin.get("/staff").text
-    office = staff(app, session, Role.PROGRAM_ADMIN, None)
+    office = staff_browser(app, session, Role.PROGRAM_ADMIN, None)
     home = office.get("/staff").text
     assert "/admin/benefits" in home
     assert 'href="/staff/benefits"' not in home

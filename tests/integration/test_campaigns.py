@@ -35,8 +35,8 @@ from dcatalog.demo.service import load_demo
 from dcatalog.identity.national_id import with_check_digit
 from dcatalog.problems import Conflict, NotFound
 from dcatalog.review import ReviewStatus
-from tests.factories import make_account, post_form, sign_in, sign_in_citizen
-from tests.integration.test_awards import KEYER, awards_of, donate, hospital, principal
+from tests.factories import make_principal, post_form, sign_in_citizen, staff_browser
+from tests.integration.test_awards import KEYER, awards_of, donate, hospital, national_id
 from tests.integration.test_awards import national_id as donor_id
 
 pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
@@ -106,16 +106,6 @@ def form(**overrides: object) -> dict[str, object]:
     return fields
 
 
-def staff(app: FastAPI, session: Session, role: Role, agency: str | None = "kys") -> TestClient:
-    """A browser signed in as a staff member of ``agency`` (English pages)."""
-    client = TestClient(app, raise_server_exceptions=False)
-    found = get_agency(session, agency) if agency else None
-    email = f"{role.value}.{agency or 'office'}@example.org"
-    sign_in(client, make_account(session, role, found, email=email).email)
-    client.get("/lang/en")
-    return client
-
-
 @pytest.fixture
 def demo(session: Session) -> None:
     load_demo(session)
@@ -156,8 +146,8 @@ def thanks(client: TestClient, session: Session) -> str:
 def test_create_submit_approve_and_progress_is_a_hand_count(
     app: FastAPI, session: Session, demo: None
 ) -> None:
-    agency = staff(app, session, Role.AGENCY_ADMIN)
-    office = staff(app, session, Role.PROGRAM_ADMIN, None)
+    agency = staff_browser(app, session, Role.AGENCY_ADMIN)
+    office = staff_browser(app, session, Role.PROGRAM_ADMIN, None)
     created = post_form(agency, "/staff/campaigns/new", form(), page="/staff/campaigns/new")
     assert created.status_code == 303, created.text
     assert created.headers["location"] == "/staff/campaigns/kys.volunteer_drive?saved=1"
@@ -254,8 +244,8 @@ def test_progress_is_kept_a_minute_and_says_as_of_when(session: Session, demo: N
 def test_the_office_sends_back_with_a_note_and_the_agency_resubmits(
     app: FastAPI, session: Session, demo: None
 ) -> None:
-    agency = staff(app, session, Role.AGENCY_ADMIN)
-    office = staff(app, session, Role.PROGRAM_ADMIN, None)
+    agency = staff_browser(app, session, Role.AGENCY_ADMIN)
+    office = staff_browser(app, session, Role.PROGRAM_ADMIN, None)
     post_form(agency, "/staff/campaigns/new", form(), page="/staff/campaigns/new")
     post_form(agency, "/staff/campaigns/kys.volunteer_drive/submit", {})
     path = "/admin/campaigns/kys.volunteer_drive/decision"
@@ -287,7 +277,7 @@ def test_the_office_sends_back_with_a_note_and_the_agency_resubmits(
 
 
 def test_a_form_with_mistakes_says_where(app: FastAPI, session: Session, demo: None) -> None:
-    agency = staff(app, session, Role.AGENCY_ADMIN)
+    agency = staff_browser(app, session, Role.AGENCY_ADMIN)
     wrong = post_form(
         agency,
         "/staff/campaigns/new",
@@ -326,7 +316,7 @@ def test_agencies_never_reach_each_others_campaigns(
             goal=10,
         ),
     )
-    other = staff(app, session, Role.AGENCY_ADMIN, "redcross")
+    other = staff_browser(app, session, Role.AGENCY_ADMIN, "redcross")
     assert other.get("/staff/campaigns/kys.private_draft").status_code == 404
     assert "A draft of the Fund" not in other.get("/staff/campaigns").text
     assert post_form(other, "/staff/campaigns/kys.private_draft", form()).status_code == 404
@@ -341,10 +331,10 @@ def test_agencies_never_reach_each_others_campaigns(
             ),
             "kys.private_draft",
         )
-    recorder = staff(app, session, Role.RECORDER)
+    recorder = staff_browser(app, session, Role.RECORDER)
     assert recorder.get("/staff/campaigns").status_code == 403
     assert post_form(recorder, "/staff/campaigns/new", form()).status_code == 403
-    agency = staff(app, session, Role.AGENCY_ADMIN)
+    agency = staff_browser(app, session, Role.AGENCY_ADMIN)
     assert (
         post_form(
             agency, "/admin/campaigns/kys.private_draft/decision", {"decision": "approve"}
@@ -535,7 +525,7 @@ def test_another_citizen_cannot_show_my_award(
 ) -> None:
     donate(session, 51, 7)
     award = awards_of(session, 51)["redcross.donor_7"]
-    stranger = principal(session, 52)
+    stranger = make_principal(session, national_id(52), born_on=date(1990, 1, 1))
     with pytest.raises(NotFound):
         set_public_name(session, stranger, award.id, "not mine")
     sign_in_citizen(client, session, donor_id(52), born_on=date(1990, 1, 1))
@@ -552,7 +542,7 @@ def test_erasure_takes_the_recognition_off_the_page(
 ) -> None:
     donate(session, 53, 7)
     award = awards_of(session, 53)["redcross.donor_7"]
-    citizen = principal(session, 53)
+    citizen = make_principal(session, national_id(53), born_on=date(1990, 1, 1))
     set_public_name(session, citizen, award.id, "คุณลบแล้ว")
     assert "คุณลบแล้ว" in thanks(client, session)
     request = rights.request_erasure(session, citizen)

@@ -5,7 +5,7 @@ page), errors are capped in answers, and no download hands a spreadsheet a formu
 import csv
 import io
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,8 @@ from dcatalog.config import Settings
 from dcatalog.deeds.models import Deed
 from dcatalog.demo.service import load_demo
 from dcatalog.reports import service as reports
-from tests.factories import make_account, sign_in, sign_in_citizen
-from tests.integration.test_awards import FIRST, awards_of, donate, principal
+from tests.factories import make_account, make_principal, sign_in, sign_in_citizen
+from tests.integration.test_awards import FIRST, awards_of, donate, national_id
 from tests.integration.test_citizens import SOMSRI, record, story
 from tests.integration.test_import import TODAY, nid
 from tests.integration.test_import_jobs import job_id_in, recorder_client, upload
@@ -109,7 +109,10 @@ def test_a_ceremony_name_excel_would_run_comes_back_quoted(
     donate(session, 30, 7)
     award = awards_of(session, 30)["redcross.donor_7"]
     awards.set_ceremony_name(
-        session, principal(session, 30), award.id, "@SUM(1+1)*cmd|' /C calc'!A0"
+        session,
+        make_principal(session, national_id(30), born_on=date(1990, 1, 1)),
+        award.id,
+        "@SUM(1+1)*cmd|' /C calc'!A0",
     )
     sign_in(client, make_account(session, Role.VERIFIER, get_agency(session, "redcross")).email)
     listing = client.get(
