@@ -40,6 +40,17 @@ pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 Keys = dict[str, dict[str, str]]  # agency code -> Authorization header of its API key
 
 TODAY = today_in_thailand()
+
+
+@pytest.fixture(autouse=True)
+def _today_when_the_test_runs() -> None:
+    """The app counts with the Thai date of each request: a test here takes the date
+    when it starts, not when the module was collected (a run that crosses Thai
+    midnight, 17:00 UTC, otherwise records "today" as yesterday)."""
+    global TODAY
+    TODAY = today_in_thailand()
+
+
 ACADEMIC_START = (5, 16)  # the settings' default (16 May)
 BORN = date(1995, 7, 1)  # adults: no guardian's consent needed
 _CODE = re.compile(r"<code>([A-Z0-9]{5}) ([A-Z0-9]{5})</code>")
