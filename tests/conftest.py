@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
@@ -29,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dcatalog import assembly
+from dcatalog.accounts import passwords
 from dcatalog.app import create_app
 from dcatalog.config import Settings
 from dcatalog.db import Database, create_db_engine
@@ -42,6 +44,15 @@ assembly.assemble()
 
 hypothesis_settings.register_profile("dcatalog", deadline=None)
 hypothesis_settings.load_profile("dcatalog")
+
+# Staff passwords are argon2id at the library's defaults (64 MiB, 3 passes): about
+# 0.15 s a hash on a quiet core, and the suite makes hundreds of accounts (the demo's
+# eight on every load_demo with accounts). In this process they are argon2id at the
+# smallest cost; verifying reads the cost from each hash, so hashes made by the real
+# commands (dcatalog demo, admin create, the served app) still verify at full cost.
+# test_accounts loads the module as shipped and checks that it hashes at the defaults.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("not a real password, only for timing")
 
 # The test CA, a real HTTPS server and lab fetch settings (tests/tls.py), as fixtures.
 pytest_plugins = ["tests.tls"]
