@@ -15,12 +15,15 @@ reason, except when CI=true or DCATALOG_TEST_REQUIRE_POSTGRES=1: then it fails.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
@@ -29,11 +32,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dcatalog import assembly
+from dcatalog.accounts import passwords
 from dcatalog.app import create_app
 from dcatalog.config import Settings
 from dcatalog.db import Database, create_db_engine
 from dcatalog.demo.service import load_demo
 from dcatalog.schema import upgrade_engine
+from tests.helpers import run_cli
 
 # Property tests check behaviour, never speed: no per-example deadline (the 2-core
 # machines are shared, and a slow moment must not fail a correct test).
@@ -42,6 +47,15 @@ assembly.assemble()
 
 hypothesis_settings.register_profile("dcatalog", deadline=None)
 hypothesis_settings.load_profile("dcatalog")
+
+# Staff passwords are argon2id at the library's defaults (64 MiB, 3 passes): about
+# 0.15 s a hash on a quiet core, and the suite makes hundreds of accounts (the demo's
+# eight on every load_demo with accounts). In this process they are argon2id at the
+# smallest cost; verifying reads the cost from each hash, so hashes made by the real
+# commands (dcatalog demo, admin create, the served app) still verify at full cost.
+# test_accounts loads the module as shipped and checks that it hashes at the defaults.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("not a real password, only for timing")
 
 # The test CA, a real HTTPS server and lab fetch settings (tests/tls.py), as fixtures.
 pytest_plugins = ["tests.tls"]
@@ -184,6 +198,73 @@ def session(database: Database) -> Iterator[Session]:
 def fresh_database_url(backend: str, tmp_path: Path, postgres_databases: PostgresDatabases) -> str:
     """An empty database (no schema) that this test alone uses."""
     return _new_database_url(backend, tmp_path, postgres_databases)
+
+
+def demo_env(database_url: str, instance_dir: Path, *, accounts: bool = True) -> dict[str, str]:
+    """The settings a demo template is loaded with: the test pepper and secret key;
+    ``DCATALOG_DEMO=true`` (the demo's staff accounts and people) unless ``accounts``
+    is false."""
+    env = {
+        "DCATALOG_DATABASE_URL": database_url,
+        "DCATALOG_INSTANCE_DIR": str(instance_dir),
+        "DCATALOG_PEPPER": TEST_PEPPER,
+        "DCATALOG_SECRET_KEY": TEST_SECRET_KEY,
+    }
+    if accounts:
+        env["DCATALOG_DEMO"] = "true"
+    return env
+
+
+def serve_env(database_url: str, instance_dir: Path) -> dict[str, str]:
+    """The demo's settings (``demo_env``), for ``dcatalog serve`` with one worker."""
+    return {**demo_env(database_url, instance_dir), "DCATALOG_WORKERS": "1"}
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    database_url: str
+    instance_dir: Path
+
+
+@pytest.fixture(scope="session")
+def demo_template(
+    tmp_path_factory: pytest.TempPathFactory, postgres_databases: PostgresDatabases
+) -> Callable[..., DemoTemplate]:
+    """``dcatalog demo`` (the real command, settings of ``demo_env``) once per backend
+    and test process, into a database that tests then get a copy of with
+    ``copy_demo`` (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+    PostgreSQL), the instance folder beside it: for tests whose subject comes after
+    the demo is loaded (a browser story, an import, a command), the same demo
+    without loading it again each time. A test of ``dcatalog demo`` itself runs it."""
+    made: dict[tuple[str, bool], DemoTemplate] = {}
+
+    def template(backend: str, *, accounts: bool = True) -> DemoTemplate:
+        if (backend, accounts) not in made:
+            folder = tmp_path_factory.mktemp(f"demo-{backend}")
+            url = _new_database_url(backend, folder, postgres_databases)
+            loaded = run_cli("demo", env=demo_env(url, folder / "var", accounts=accounts))
+            assert loaded.returncode == 0, loaded.stderr
+            made[backend, accounts] = DemoTemplate(url, folder / "var")
+        return made[backend, accounts]
+
+    return template
+
+
+def copy_demo(template: DemoTemplate, database_url: str, instance_dir: Path) -> None:
+    """Make ``database_url`` (and ``instance_dir``) a copy of the demo template."""
+    if template.instance_dir.exists():  # keys and files the demo left there, if any
+        shutil.copytree(template.instance_dir, instance_dir)
+    source, target = make_url(template.database_url), make_url(database_url)
+    if source.get_backend_name() == "sqlite":
+        assert source.database
+        assert target.database
+        for suffix in ("", "-wal", "-shm"):
+            if Path(source.database + suffix).exists():
+                shutil.copyfile(source.database + suffix, target.database + suffix)
+        return
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target.database}" TEMPLATE "{source.database}"')
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ demo and starting a server is most of a browser test's time."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -32,7 +32,13 @@ from dcatalog.demo.data import (
 )
 from dcatalog.identity.national_id import with_check_digit
 from tests.browser.test_catalog_story import SCREENSHOTS, sign_in
-from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY, PostgresDatabases, _new_database_url
+from tests.conftest import (
+    DemoTemplate,
+    PostgresDatabases,
+    _new_database_url,
+    copy_demo,
+    serve_env,
+)
 from tests.helpers import run_cli, serving
 
 pytestmark = pytest.mark.browser
@@ -54,20 +60,14 @@ def demo(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
     postgres_databases: PostgresDatabases,
+    demo_template: Callable[[str], DemoTemplate],
 ) -> Iterator[Demo]:
-    """``dcatalog demo`` then ``dcatalog serve``, once per database for this file
-    (the tests use different citizens, so they do not disturb each other)."""
+    """A copy of the demo (made by ``dcatalog demo``), then ``dcatalog serve``, once
+    per database for this file (the tests use different citizens, so they do not
+    disturb each other)."""
     folder = tmp_path_factory.mktemp(f"benefits-{backend}")
-    env = {
-        "DCATALOG_DATABASE_URL": _new_database_url(backend, folder, postgres_databases),
-        "DCATALOG_INSTANCE_DIR": str(folder / "var"),
-        "DCATALOG_PEPPER": TEST_PEPPER,
-        "DCATALOG_SECRET_KEY": TEST_SECRET_KEY,
-        "DCATALOG_DEMO": "true",
-        "DCATALOG_WORKERS": "1",
-    }
-    loaded = run_cli("demo", env=env)
-    assert loaded.returncode == 0, loaded.stderr
+    env = serve_env(_new_database_url(backend, folder, postgres_databases), folder / "var")
+    copy_demo(demo_template(backend), env["DCATALOG_DATABASE_URL"], folder / "var")
     with serving(env, folder / "server.log") as base:
         yield Demo(base, env, backend)
 

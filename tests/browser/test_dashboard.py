@@ -9,7 +9,7 @@ desktop) are saved under /tmp/dashboard-screens for a person to look at."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,13 @@ from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import fiscal_year
 from dcatalog.demo.data import DEMO_PASSWORD
 from tests.browser.test_catalog_story import sign_in
-from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY, PostgresDatabases, _new_database_url
+from tests.conftest import (
+    DemoTemplate,
+    PostgresDatabases,
+    _new_database_url,
+    copy_demo,
+    serve_env,
+)
 from tests.helpers import run_cli, serving
 
 pytestmark = pytest.mark.browser
@@ -31,18 +37,16 @@ PEOPLE = ("ผู้ร่วมทำความดี", "Citizens taking part
 
 @pytest.fixture(scope="module")
 def national(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, postgres_databases: PostgresDatabases
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_databases: PostgresDatabases,
+    demo_template: Callable[[str], DemoTemplate],
 ) -> Iterator[str]:
+    """A copy of the demo (made by ``dcatalog demo``), the national dataset imported
+    and the statistics refreshed by the real commands, then ``dcatalog serve``."""
     folder = tmp_path_factory.mktemp(f"dashboard-{backend}")
-    env = {
-        "DCATALOG_DATABASE_URL": _new_database_url(backend, folder, postgres_databases),
-        "DCATALOG_INSTANCE_DIR": str(folder / "var"),
-        "DCATALOG_PEPPER": TEST_PEPPER,
-        "DCATALOG_SECRET_KEY": TEST_SECRET_KEY,
-        "DCATALOG_DEMO": "true",
-        "DCATALOG_WORKERS": "1",
-    }
-    assert run_cli("demo", env=env).returncode == 0
+    env = serve_env(_new_database_url(backend, folder, postgres_databases), folder / "var")
+    copy_demo(demo_template(backend), env["DCATALOG_DATABASE_URL"], folder / "var")
     generate(folder / "data", ROWS)
     for agency in MIX:
         imported = run_cli(

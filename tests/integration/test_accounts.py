@@ -1,13 +1,15 @@
 """Staff accounts, sign-in, sessions and API keys, on both databases."""
 
 import hashlib
+import importlib.util
 
 import pytest
+from argon2 import extract_parameters, profiles
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dcatalog.accounts import service
+from dcatalog.accounts import passwords, service
 from dcatalog.accounts.models import ApiKey, StaffAccount, WebSession
 from dcatalog.accounts.permissions import Role
 from dcatalog.actors import SYSTEM
@@ -24,6 +26,22 @@ def test_passwords_are_argon2_hashes_and_emails_are_lowercased(session: Session)
     assert PASSWORD not in account.password_hash
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "account.create")).one()
     assert "password_hash" not in (event.after or {})
+
+
+def test_the_shipped_hasher_uses_argon2s_recommended_cost() -> None:
+    """The test process hashes at the smallest cost (tests/conftest.py); the module
+    as shipped, loaded afresh, hashes at the library's defaults (RFC 9106's
+    low-memory choice: 64 MiB, 3 passes, 4 lanes), and its timing decoy too."""
+    spec = importlib.util.spec_from_file_location("shipped_passwords", passwords.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    shipped = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shipped)
+    hashed = shipped.hash_password(PASSWORD)
+    assert extract_parameters(hashed) == profiles.RFC_9106_LOW_MEMORY
+    assert extract_parameters(shipped._DUMMY_HASH) == profiles.RFC_9106_LOW_MEMORY
+    assert shipped.verify_password(hashed, PASSWORD)
+    assert passwords.verify_password(hashed, PASSWORD)  # the test process verifies it too
 
 
 def test_account_rules(session: Session) -> None:

@@ -16,6 +16,7 @@ from dcatalog.actors import SYSTEM
 from dcatalog.agencies.service import get_agency
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.national_id import with_check_digit
+from dcatalog.web.csrf import CSRF_COOKIE
 from tests.factories import (
     csrf_from,
     make_account,
@@ -116,14 +117,27 @@ def _callers(app: FastAPI, session: Session) -> list[tuple[str, TestClient, dict
     return callers
 
 
+def _csrf_token(client: TestClient, tokens: dict[tuple[int, str | None], str]) -> str:
+    """The CSRF token the sign-in page gives this client, as a form would send it.
+    The token is the signature of the client's CSRF cookie, so the page is read
+    again only when that cookie changed (it never does: a visitor keeps it)."""
+    key = (id(client), client.cookies.get(CSRF_COOKIE))
+    if key not in tokens:
+        token = csrf_from(client, "/login")
+        tokens[id(client), client.cookies.get(CSRF_COOKIE)] = token
+        return token
+    return tokens[key]
+
+
 def test_every_route_against_every_caller(app: FastAPI, session: Session) -> None:
     callers = _callers(app, session)
+    tokens: dict[tuple[int, str | None], str] = {}
     tried = 0
     for method, path, route in _routes(app):
         required = _scopes_of(route)
         is_api = path.startswith("/api/")
         for name, client, headers, scopes in callers:
-            data = {"csrf_token": csrf_from(client, "/login")} if method != "GET" else None
+            data = {"csrf_token": _csrf_token(client, tokens)} if method != "GET" else None
             response = client.request(
                 method, path, data=data, headers=headers, follow_redirects=False
             )

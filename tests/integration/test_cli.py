@@ -1,5 +1,6 @@
 """The CLI for real: ``python -m dcatalog`` in a subprocess, on both databases."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from dcatalog.agencies.models import Agency
 from dcatalog.catalog.models import DeedTypeVersion
 from dcatalog.db import create_db_engine
 from dcatalog.schema import head_revisions
-from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
+from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY, DemoTemplate, copy_demo
 from tests.helpers import run_cli
 
 
@@ -67,8 +68,12 @@ def test_demo_loads_once_and_refreshes_after(env: dict[str, str]) -> None:
     engine.dispose()
 
 
-def test_admin_create_and_keys(env: dict[str, str]) -> None:
-    assert run_cli("demo", env=env).returncode == 0
+def test_admin_create_and_keys(
+    env: dict[str, str], backend: str, demo_template: Callable[..., DemoTemplate]
+) -> None:
+    # The demo's agencies (a copy of ``dcatalog demo``, as it loads them without accounts).
+    template = demo_template(backend, accounts=False)
+    copy_demo(template, env["DCATALOG_DATABASE_URL"], Path(env["DCATALOG_INSTANCE_DIR"]))
     created = run_cli(
         "admin",
         "create",

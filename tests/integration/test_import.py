@@ -2,6 +2,7 @@
 
 import csv
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -14,7 +15,7 @@ from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.db import create_db_engine
 from dcatalog.deeds.models import Deed
 from tests import factories
-from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
+from tests.conftest import DemoTemplate, copy_demo, demo_env
 from tests.helpers import run_cli
 
 TODAY = today_in_thailand()
@@ -29,15 +30,16 @@ nid = partial(factories.nid, series="3")  # this file's own citizens
 
 
 @pytest.fixture
-def env(fresh_database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {
-        "DCATALOG_DATABASE_URL": fresh_database_url,
-        "DCATALOG_INSTANCE_DIR": str(tmp_path / "var"),
-        "DCATALOG_PEPPER": TEST_PEPPER,
-        "DCATALOG_SECRET_KEY": TEST_SECRET_KEY,
-    }
-    assert run_cli("demo", env=env).returncode == 0
-    return env
+def env(
+    fresh_database_url: str,
+    tmp_path: Path,
+    backend: str,
+    demo_template: Callable[..., DemoTemplate],
+) -> dict[str, str]:
+    """A copy of the demo without its accounts (``dcatalog demo`` run once, by
+    ``demo_template``) and the settings to run the commands on it."""
+    copy_demo(demo_template(backend, accounts=False), fresh_database_url, tmp_path / "var")
+    return demo_env(fresh_database_url, tmp_path / "var", accounts=False)
 
 
 def messy_rows() -> tuple[list[list[str]], dict[int, str]]:

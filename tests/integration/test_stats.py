@@ -10,6 +10,7 @@ import io
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +37,7 @@ from dcatalog.stats import periods, rollups, service, snapshot, thailand_map
 from dcatalog.stats.models import CellStatus, StatsCell, StatsRefresh, StatsRollup
 from dcatalog.stats.service import Filters
 from dcatalog.stats.suppression import THRESHOLD
-from tests.conftest import TEST_PEPPER, TEST_SECRET_KEY
+from tests.conftest import DemoTemplate, copy_demo, demo_env
 from tests.factories import csrf_from, make_account, make_agency, sign_in
 from tests.helpers import run_cli
 from tests.integration.test_deeds import RULES, deed, key_actor, nid, record
@@ -560,16 +561,15 @@ def test_the_refresh_form_as_the_page_gives_it(app: FastAPI, session: Session, d
 # --- the CLI ---------------------------------------------------------------------------------
 
 
-def test_stats_check_finds_a_tampered_rollup(fresh_database_url: str, tmp_path: Path) -> None:
-    env = {
-        "DCATALOG_DATABASE_URL": fresh_database_url,
-        "DCATALOG_INSTANCE_DIR": str(tmp_path / "var"),
-        "DCATALOG_PEPPER": TEST_PEPPER,
-        "DCATALOG_SECRET_KEY": TEST_SECRET_KEY,
-        "DCATALOG_LOG_LEVEL": "WARNING",
-        "DCATALOG_DEMO": "true",
-    }
-    assert run_cli("demo", env=env).returncode == 0  # the demo's donor and student
+def test_stats_check_finds_a_tampered_rollup(
+    fresh_database_url: str,
+    tmp_path: Path,
+    backend: str,
+    demo_template: Callable[..., DemoTemplate],
+) -> None:
+    # The demo's donor and student: a copy of what ``dcatalog demo`` loads.
+    copy_demo(demo_template(backend), fresh_database_url, tmp_path / "var")
+    env = {**demo_env(fresh_database_url, tmp_path / "var"), "DCATALOG_LOG_LEVEL": "WARNING"}
     assert run_cli("stats", "check", env=env).returncode == 0
     refreshed = run_cli("stats", "refresh", env=env)
     assert refreshed.returncode == 0, refreshed.stderr
