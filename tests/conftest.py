@@ -276,6 +276,7 @@ def settings(tmp_path: Path) -> Settings:
         log_format="json",
         log_level="INFO",
         allowed_hosts="testserver",  # TestClient's host
+        jobs_queue="immediate",  # a job runs in the request that starts it
     )
 
 

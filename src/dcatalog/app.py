@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp
 
-from dcatalog import __version__, assembly, jobs
+from dcatalog import __version__, assembly
 from dcatalog.access import public
 from dcatalog.accounts import pages as accounts_pages
 from dcatalog.agencies import pages as agencies_pages
@@ -34,6 +35,9 @@ from dcatalog.deeds import pages as deeds_pages
 from dcatalog.home import pages as home_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.instance import instance_secret
+from dcatalog.jobs import Jobs
+from dcatalog.jobs import legacy as legacy_jobs
+from dcatalog.jobs.queue import InProcess
 from dcatalog.logs import configure_logging, get_logger
 from dcatalog.me import pages as me_pages
 from dcatalog.openapi import install_openapi
@@ -68,12 +72,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for lang in LANGUAGES:
         translations(lang)  # a broken catalogue fails here, not on a visitor's page
 
+    queue = Jobs(database, settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        workers = None
         if _check_database(database, keyer):
             _recover_imports(database, settings)
             _recover_reports(database, settings)
+            if settings.jobs_in_process and not queue.huey.immediate:
+                workers = InProcess(queue)  # the embedded default: serve also runs jobs
+                workers.start()
         yield
+        if workers is not None:
+            await asyncio.to_thread(workers.stop)
         database.dispose()
 
     app = _Application(
@@ -92,7 +104,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.database = database
     app.state.keyer = keyer
     app.state.secret_key = secret_key
-    app.state.background = jobs.in_thread  # where uploads are imported, reports made
+    app.state.jobs = queue
+    app.state.background = legacy_jobs.in_thread  # where uploads are imported, reports made
     app.state.limiter = Limiter(settings)  # per app: each (test) app counts afresh
 
     install_error_handlers(app)

@@ -3,7 +3,7 @@
 Lower layers never import higher ones (docs/development.md, "Layers"), so the
 follow-ups of a counted deed are registered here, at the top, by every process
 that can count deeds: the web application, the CLI and the worker (and the test
-suite). Order matters: the rollup first, then credential revocation, then
+suite); so are the kinds of background job. Order matters: the rollup first, then credential revocation, then
 awards (whose withdrawal revokes the award's own credential). Pages of a lower
 domain that show something of a higher one (a deed type's benefits) get it
 the same way."""
@@ -19,8 +19,9 @@ from dcatalog.citizens import consent, rights
 from dcatalog.credentials import rights as credential_rights
 from dcatalog.credentials import service as credentials
 from dcatalog.deeds import counted
+from dcatalog.jobs import register as register_jobs
 from dcatalog.proposals import rights as proposal_rights
-from dcatalog.stats import rollups
+from dcatalog.stats import report_jobs, rollups
 
 
 def assemble() -> None:
@@ -34,3 +35,5 @@ def assemble() -> None:
     rights.holders["benefits"] = benefit_rights.HOLDER
     rights.holders["proposals"] = proposal_rights.HOLDER
     consent.look_up_benefits_with(benefits.offered_for_consent)
+    # The kinds of background job, which workers run by name.
+    register_jobs(report_jobs.JOB_KIND)

@@ -618,6 +618,36 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    threads: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Jobs run at once (default: jobs_threads).")
+    ] = None,
+) -> None:
+    """Run background jobs (imports, reports, periodic work) until stopped with
+    SIGTERM or Ctrl-C: any number of workers, on any hosts, share the queue.
+    A stopping worker gives its running jobs back to the queue."""
+    from dcatalog.jobs import Jobs
+    from dcatalog.jobs.queue import Heartbeat
+
+    settings = get_settings()
+    _require_current_schema(settings)
+    with Database.opened(settings) as database:
+        jobs = Jobs(database, settings)
+        if jobs.huey.immediate:
+            fail(
+                "jobs_queue = immediate runs jobs where they are asked: there is nothing to work on"
+            )
+        threads = threads or settings.jobs_threads
+        found = jobs.recover()
+        out.print(
+            f"D-Catalog worker {__version__}: {threads} thread(s) on {_safe_url(settings)}, "
+            f"{len(found.queued)} job(s) waiting"
+        )
+        with Heartbeat(jobs):
+            jobs.consumer(threads).run()  # until SIGTERM or Ctrl-C
+
+
 def _require_current_schema(settings: Settings) -> None:
     with Database.opened(settings) as database, database.engine.connect() as connection:
         if not schema.is_current(connection):

@@ -372,6 +372,57 @@ class Settings(BaseSettings):
         bracketed = [f"[{host}]" if ":" in host and "[" not in host else host for host in hosts]
         return list(dict.fromkeys(bracketed))
 
+    # --- background jobs (dcatalog.jobs; docs/operations.md, "Web and worker processes") ---
+    jobs_queue: Literal["auto", "sqlite", "postgres", "redis", "immediate"] = Field(
+        default="auto",
+        description=(
+            "Where jobs wait for a worker (huey). `auto`: beside the database (on SQLite the "
+            "file `<instance_dir>/queue.sqlite3`, on PostgreSQL tables `huey_*` in the same "
+            "database); `redis`: `jobs_redis_url`; `immediate`: run each job at once in the "
+            "process that asked (tests and debugging only)."
+        ),
+    )
+    jobs_redis_url: str = Field(
+        default="redis://127.0.0.1:6379/1",
+        description="The Redis of the job queue when `jobs_queue` is `redis`.",
+    )
+    jobs_in_process: bool = Field(
+        default=True,
+        description=(
+            "`dcatalog serve` also runs jobs, in threads of its own (the embedded default: one "
+            "command does everything). At national scale set it to false and run "
+            "`dcatalog worker` processes: web processes then do no background work."
+        ),
+    )
+    jobs_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Jobs one process runs at once (`dcatalog worker --threads` overrides it).",
+    )
+    jobs_per_agency: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Jobs of one agency running at once, over every worker: one partner's large "
+            "upload never holds every worker. The others wait their turn in the queue."
+        ),
+    )
+    jobs_running_max: int = Field(
+        default=8,
+        ge=1,
+        description="Jobs running at once over every worker and host (protects the database).",
+    )
+    jobs_stale_after_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description=(
+            "A running job whose worker gave no sign of life for this long is taken for "
+            "dead and run again (PostgreSQL; on SQLite a job's worker is known dead when "
+            "its process is gone). Workers write a sign of life every quarter of it."
+        ),
+    )
+
     # --- throttling (dcatalog.web.throttle; docs/operations.md, "Throttling") ---
     rate_limit_storage: str = Field(
         default="memory://",

@@ -278,6 +278,12 @@ def transaction(session: Session) -> Iterator[None]:
         session.info["dcatalog_depth"] = depth
 
 
+def changed_rows(result: Any) -> int:
+    """The rows an UPDATE or DELETE changed (``session.execute`` is typed as returning
+    any ``Result``; for these statements it is a ``CursorResult``)."""
+    return int(result.rowcount or 0)
+
+
 def transactional(function: F) -> F:
     """Run a service function (its first argument is the session) as one unit of work."""
 

@@ -12,6 +12,7 @@ from dcatalog.credentials.models import IssuedCredential, IssuerKey
 from dcatalog.db import Base
 from dcatalog.deeds.models import Deed, ImportJob, Tally
 from dcatalog.identity.models import Citizen, CitizenSession, InstanceMeta
+from dcatalog.jobs.models import FileChunk, Job, JobClock, StoredFile
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 from dcatalog.reports.models import ReportJob
 from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup
@@ -34,11 +35,14 @@ __all__ = [
     "DeedTypeVersion",
     "Dispute",
     "ErasureRequest",
+    "FileChunk",
     "GuardianConsent",
     "ImportJob",
     "InstanceMeta",
     "IssuedCredential",
     "IssuerKey",
+    "Job",
+    "JobClock",
     "Proposal",
     "ProposalComment",
     "ProposalSupport",
@@ -47,6 +51,7 @@ __all__ = [
     "StatsCell",
     "StatsRefresh",
     "StatsRollup",
+    "StoredFile",
     "Tally",
     "Virtue",
     "WebSession",

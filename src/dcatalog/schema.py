@@ -11,6 +11,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 
+def ours(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic compares only our tables: huey's (``huey_*``, made by migration 0020
+    with huey's own DDL) are not described by our models."""
+    return not (type_ == "table" and name is not None and name.startswith("huey_"))
+
+
 def alembic_config(url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", "dcatalog:migrations")

@@ -11,7 +11,7 @@ test_factories.py fails for a table without one.
 The modules: ``web`` (IDs, CSRF, forms, signing in on a client), ``staff``
 (agencies, accounts, keys), ``records`` (catalog, deeds, what counting writes),
 ``people`` (citizens and their decisions), ``offers`` (benefits, campaigns,
-reports, proposals, credentials).
+reports, proposals, credentials), ``jobs`` (jobs, stored files, the job clock).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from dcatalog import models
 from dcatalog.db import Base
 from tests.factories.common import database_of, keyer, new_national_id, rules, unique
+from tests.factories.jobs import make_file_chunk, make_job, make_job_clock, make_stored_file
 from tests.factories.offers import (
     count_rule,
     make_award,
@@ -101,11 +102,14 @@ FACTORIES: dict[type[Base], Factory] = {
     models.DeedTypeVersion: make_deed_type_version,
     models.Dispute: make_dispute,
     models.ErasureRequest: make_erasure_request,
+    models.FileChunk: make_file_chunk,
     models.GuardianConsent: make_guardian_consent,
     models.ImportJob: make_import_job,
     models.InstanceMeta: make_instance_meta,
     models.IssuedCredential: make_issued_credential,
     models.IssuerKey: make_issuer_key,
+    models.Job: make_job,
+    models.JobClock: make_job_clock,
     models.Proposal: make_proposal,
     models.ProposalComment: make_proposal_comment,
     models.ProposalSupport: make_proposal_support,
@@ -114,6 +118,7 @@ FACTORIES: dict[type[Base], Factory] = {
     models.StatsCell: make_stats_cell,
     models.StatsRefresh: make_stats_refresh,
     models.StatsRollup: make_stats_rollup,
+    models.StoredFile: make_stored_file,
     models.Tally: make_tally,
     models.Virtue: make_virtue,
     models.WebSession: make_web_session,
@@ -146,11 +151,14 @@ __all__ = [
     "make_deed_type_version",
     "make_dispute",
     "make_erasure_request",
+    "make_file_chunk",
     "make_guardian_consent",
     "make_import_job",
     "make_instance_meta",
     "make_issued_credential",
     "make_issuer_key",
+    "make_job",
+    "make_job_clock",
     "make_milestone",
     "make_principal",
     "make_proposal",
@@ -160,6 +168,7 @@ __all__ = [
     "make_stats_cell",
     "make_stats_refresh",
     "make_stats_rollup",
+    "make_stored_file",
     "make_tally",
     "make_virtue",
     "make_web_session",

@@ -12,7 +12,7 @@ from sqlalchemy import types as sa_types
 from dcatalog.catalog.models import Virtue
 from dcatalog.db import create_db_engine
 from dcatalog.models import Base
-from dcatalog.schema import alembic_config, current_revisions, head_revisions, upgrade_engine
+from dcatalog.schema import alembic_config, current_revisions, head_revisions, ours, upgrade_engine
 
 
 def test_migrations_match_the_models(fresh_database_url: str) -> None:
@@ -20,7 +20,8 @@ def test_migrations_match_the_models(fresh_database_url: str) -> None:
     upgrade_engine(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={"compare_type": True, "compare_server_default": True, "include_name": ours},
         )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()

@@ -153,7 +153,6 @@ def test_the_office_makes_it_from_the_dashboard_and_agencies_cannot(
     national: Database, settings: Settings
 ) -> None:
     app = create_app(settings, database=national)
-    app.state.background = lambda work: work()  # the job's thread, run at once here
     with national.session() as session:
         office = make_account(session, Role.PROGRAM_ADMIN, None)
         partner = make_account(session, Role.AGENCY_ADMIN, get_agency(session, "kys"))

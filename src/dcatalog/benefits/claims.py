@@ -32,7 +32,7 @@ from dcatalog.benefits.evaluation import evaluate
 from dcatalog.benefits.models import Benefit, BenefitKind, Claim, ClaimStatus
 from dcatalog.benefits.service import get
 from dcatalog.calendars.periods import MonthDay
-from dcatalog.db import new_id, transactional, utcnow
+from dcatalog.db import changed_rows, new_id, transactional, utcnow
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.tokens import digest
@@ -192,7 +192,7 @@ def redeem(
         .execution_options(synchronize_session=False)
     )
     session.refresh(found)
-    if done.rowcount == 1:  # type: ignore[attr-defined]
+    if changed_rows(done) == 1:
         return Redemption("redeemed", found, now)
     if found.status is ClaimStatus.REDEEMED:
         return Redemption("used", found, found.redeemed_at)

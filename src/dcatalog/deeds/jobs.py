@@ -48,10 +48,10 @@ from dcatalog.deeds import importing, service
 from dcatalog.deeds.importing import FileProblem, ImportSummary, RowError
 from dcatalog.deeds.models import ImportJob, ImportStatus
 from dcatalog.identity.citizen_key import CitizenKeyer
-from dcatalog.jobs import PROGRESS_EVERY as PROGRESS_EVERY
-from dcatalog.jobs import STALE_AFTER as STALE_AFTER
-from dcatalog.jobs import Background, JobTable, in_thread, this_runner
-from dcatalog.jobs import ProgressWriter as _ProgressWriter
+from dcatalog.jobs.legacy import PROGRESS_EVERY as PROGRESS_EVERY
+from dcatalog.jobs.legacy import STALE_AFTER as STALE_AFTER
+from dcatalog.jobs.legacy import Background, JobTable, in_thread, this_runner
+from dcatalog.jobs.legacy import ProgressWriter as _ProgressWriter
 from dcatalog.logs import get_logger, redact
 from dcatalog.problems import Forbidden, NotFound
 

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from dcatalog.db import UTCDateTime, create_db_engine
 from dcatalog.models import Base
+from dcatalog.schema import ours
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,6 +31,7 @@ def _run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=ours,  # not huey's tables
         render_as_batch=True,  # SQLite can't ALTER most things: rebuild tables in batches
         compare_type=True,
         compare_server_default=True,

@@ -41,10 +41,10 @@ from dcatalog.config import Settings
 from dcatalog.db import Database, new_id, transaction, transactional, utcnow
 from dcatalog.deeds.jobs import display_name, save_upload
 from dcatalog.identity.citizen_key import CitizenKeyer
-from dcatalog.jobs import PROGRESS_EVERY as PROGRESS_EVERY
-from dcatalog.jobs import STALE_AFTER as STALE_AFTER
-from dcatalog.jobs import Background, JobTable, in_thread, this_runner
-from dcatalog.jobs import ProgressWriter as _ProgressWriter
+from dcatalog.jobs.legacy import PROGRESS_EVERY as PROGRESS_EVERY
+from dcatalog.jobs.legacy import STALE_AFTER as STALE_AFTER
+from dcatalog.jobs.legacy import Background, JobTable, in_thread, this_runner
+from dcatalog.jobs.legacy import ProgressWriter as _ProgressWriter
 from dcatalog.logs import get_logger
 from dcatalog.problems import Forbidden, NotFound, Problem
 from dcatalog.reports import service

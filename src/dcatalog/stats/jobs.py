@@ -16,7 +16,7 @@ from sqlalchemy import select
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.db import Database, utcnow
-from dcatalog.jobs import Background
+from dcatalog.jobs.legacy import Background
 from dcatalog.logs import get_logger
 from dcatalog.problems import Forbidden
 from dcatalog.stats import snapshot

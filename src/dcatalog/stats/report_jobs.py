@@ -1,72 +1,74 @@
-"""Making progress reports in the background, for the dashboard's button.
+"""Making progress reports as jobs, for the dashboard's button.
 
 A report takes seconds (the figures are the dashboard's snapshot; typesetting
-the PDF is most of it), too long to hold a request. The page starts a job and
-polls it. A job is a small JSON file beside its results in the instance folder
-(``<instance>/progress-reports/``, private to the service's user), so every
-worker process of the machine sees the same job; files older than a day are
-removed when a new report starts. The reports hold aggregate, suppressed
-figures only — no citizen's data.
+the PDF is most of it), too long to hold a request. The page creates a job
+(kind ``stats.progress_report``) and polls it; a worker makes the PDF and the
+XLSX and keeps them in the database with the job, for a day. Any app process
+on any host shows the progress and serves the files. The reports hold
+aggregate, suppressed figures only — no citizen's data.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
 import uuid
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from dcatalog import jobs
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.config import Settings
-from dcatalog.db import Database, new_id, utcnow
-from dcatalog.jobs import Background
-from dcatalog.logs import get_logger
+from dcatalog.audit import service as audit
+from dcatalog.db import Database, transaction
+from dcatalog.jobs import files
 from dcatalog.problems import Forbidden, NotFound
 from dcatalog.stats import progress_report
 
-log = get_logger(__name__)
-
-FOLDER = "progress-reports"
-KEEP_SECONDS = 24 * 3600
-FORMATS = ("pdf", "xlsx")
+KIND = "stats.progress_report"
+FORMATS = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+STEPS = 3  # figures, pdf, xlsx
 UNEXPECTED = "An unexpected error stopped the report. Please try again."
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobState:
-    id: str
+    """What the page shows of a report job."""
+
+    id: uuid.UUID
     period: str  # the dashboard's key, e.g. q:2570-1
     lang: str
-    status: str  # running | done | failed
-    step: str  # figures | pdf | xlsx | done
+    status: str  # queued | running | done | failed
+    step: str  # queued | figures | pdf | xlsx | done
     done: int
     of: int
-    created_by: str
-    created_at: str
-    failure: str = ""
-    file_stem: str = ""
+    failure: str
+    file_stem: str
 
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.of) if self.of else 0
 
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
 
-def folder(settings: Settings) -> Path:
-    return settings.instance_dir / FOLDER
-
-
-def _write(base: Path, state: JobState) -> None:
-    """Replace the job's file whole (readers never see half of it)."""
-    base.mkdir(mode=0o700, parents=True, exist_ok=True)
-    part = base / f"{state.id}.json.part"
-    descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(asdict(state), handle, ensure_ascii=False)
-    part.replace(base / f"{state.id}.json")
+    @classmethod
+    def of_job(cls, job: jobs.Job) -> JobState:
+        step = "done" if job.status is jobs.JobStatus.DONE else (job.step or "queued")
+        return cls(
+            id=job.id,
+            period=str(job.params["period"]),
+            lang=str(job.params["lang"]),
+            status=job.status.value,
+            step=step,
+            done=job.done,
+            of=job.total or STEPS,
+            failure=job.failure,
+            file_stem=str(job.result.get("file_stem", "")),
+        )
 
 
 def _check(actor: Actor) -> None:
@@ -75,84 +77,57 @@ def _check(actor: Actor) -> None:
 
 
 def start(
-    database: Database,
-    settings: Settings,
-    actor: Actor,
-    period: str,
-    *,
-    lang: str = "th",
-    background: Background,
+    database: Database, queue: jobs.Jobs, actor: Actor, period: str, *, lang: str = "th"
 ) -> JobState:
-    """Check the request and start the report in the background."""
+    """Check the request, create the report's job (audited) and wake a worker."""
     _check(actor)
     key = progress_report.period_key(period)
-    base = folder(settings)
-    remove_expired(base)
-    state = JobState(
-        id=str(new_id()),
-        period=key,
-        lang=lang if lang in ("th", "en") else "th",
-        status="running",
-        step="figures",
-        done=0,
-        of=3,
-        created_by=actor.label,
-        created_at=utcnow().isoformat(timespec="seconds"),
-    )
-    _write(base, state)
-    log.info("progress report started", job_id=state.id, period=key, actor=actor.label)
-    background(lambda: run(database, base, state))
+    params = {"period": key, "lang": lang if lang in ("th", "en") else "th"}
+    with database.write_session() as session, transaction(session):
+        job = jobs.create(session, KIND, created_by=actor.label, params=params, total=STEPS)
+        audit.record(session, actor, "progress_report.start", job, reason=key)
+        state = JobState.of_job(job)
+    queue.wake(state.id)
     return state
 
 
-def run(database: Database, base: Path, state: JobState) -> None:
-    """Make the report's files, writing the job's progress at each step."""
+def run(context: jobs.Context) -> dict[str, Any]:
+    """The job: build the report, then keep its files with the job."""
+    period, lang = str(context.params["period"]), str(context.params["lang"])
 
     def progress(step: str, done: int, of: int) -> None:
-        state.step, state.done, state.of = step, done, of
-        _write(base, state)
+        context.progress(done, of, step)
 
-    try:
-        with database.session() as session:
-            report, pdf, xlsx = progress_report.build(session, state.period, state.lang, progress)
-        for fmt, data in (("pdf", pdf), ("xlsx", xlsx)):
-            path = base / f"{state.id}.{fmt}"
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-        state.status, state.file_stem = "done", report.file_stem
-    except Exception:
-        log.exception("progress report failed", job_id=state.id)
-        state.status, state.failure = "failed", UNEXPECTED
-    _write(base, state)
+    with context.database.session() as session:
+        report, pdf, xlsx = progress_report.build(session, period, lang, progress)
+    with context.database.write_session() as session, transaction(session):
+        stored = {
+            fmt: str(context.keep_file(session, f"{report.file_stem}.{fmt}", media, data))
+            for (fmt, media), data in zip(FORMATS.items(), (pdf, xlsx), strict=True)
+        }
+    return {"file_stem": report.file_stem, "files": stored}
 
 
-def view(settings: Settings, actor: Actor, job_id: uuid.UUID) -> JobState:
+JOB_KIND = jobs.JobKind(KIND, run, keep=timedelta(days=1), unexpected=UNEXPECTED)
+
+
+def _job(database: Database, actor: Actor, job_id: uuid.UUID) -> jobs.Job:
     _check(actor)
-    path = folder(settings) / f"{job_id}.json"
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise NotFound("No such progress report (reports are kept for a day).") from None
-    return JobState(**data)
+    with database.session() as session:
+        job = jobs.get(session, job_id, KIND)
+    if job is None:
+        raise NotFound("No such progress report (reports are kept for a day).")
+    return job
 
 
-def result(settings: Settings, actor: Actor, job_id: uuid.UUID, fmt: str) -> tuple[Path, str]:
-    """The file of a finished report and the name to download it as."""
-    state = view(settings, actor, job_id)
-    if fmt not in FORMATS or state.status != "done":
+def view(database: Database, actor: Actor, job_id: uuid.UUID) -> JobState:
+    return JobState.of_job(_job(database, actor, job_id))
+
+
+def result(database: Database, actor: Actor, job_id: uuid.UUID, fmt: str) -> files.Download:
+    """A finished report's file, to stream to its reader."""
+    job = _job(database, actor, job_id)
+    file_id = job.result.get("files", {}).get(fmt) if job.status is jobs.JobStatus.DONE else None
+    if fmt not in FORMATS or file_id is None:
         raise NotFound("This report is not ready.")
-    return folder(settings) / f"{state.id}.{fmt}", f"{state.file_stem}.{fmt}"
-
-
-def remove_expired(base: Path, now: float | None = None) -> int:
-    """Forget reports older than a day."""
-    if not base.exists():
-        return 0
-    cutoff = (now if now is not None else time.time()) - KEEP_SECONDS
-    removed = 0
-    for path in base.iterdir():
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    return files.download(database, uuid.UUID(file_id))

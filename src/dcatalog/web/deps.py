@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from dcatalog.config import Settings
 from dcatalog.db import Database
+from dcatalog.jobs import Jobs
 
 
 def _database(request: Request) -> Database:
@@ -27,6 +28,12 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
 DatabaseDep = Annotated[Database, Depends(_database)]
 SessionDep = Annotated[Session, Depends(_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+JobsDep = Annotated[Jobs, Depends(_jobs)]  # the queue: where this process wakes jobs

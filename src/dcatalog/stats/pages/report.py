@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
@@ -16,16 +16,13 @@ from dcatalog.actors import Actor
 from dcatalog.problems import ValidationProblem
 from dcatalog.stats import periods, report_jobs, service
 from dcatalog.web.csrf import csrf_protect
-from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.deps import DatabaseDep, JobsDep, SessionDep
+from dcatalog.web.downloads import streamed
 from dcatalog.web.i18n import current_language
 from dcatalog.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 READ = require(Scope.AUDIT_READ)  # the programme office and auditors; no agency holds it
-MEDIA = {
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _choices(session: Any, lang: str) -> list[tuple[str, str]]:
@@ -70,19 +67,12 @@ def report_form(
 def start_report(
     request: Request,
     database: DatabaseDep,
-    settings: SettingsDep,
+    queue: JobsDep,
     actor: Annotated[Actor, READ],
     period: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     try:
-        state = report_jobs.start(
-            database,
-            settings,
-            actor,
-            period,
-            lang=current_language(),
-            background=request.app.state.background,
-        )
+        state = report_jobs.start(database, queue, actor, period, lang=current_language())
     except ValidationProblem as problem:
         with database.session() as session:
             return _form(request, session, problem=problem, chosen=period)
@@ -91,9 +81,9 @@ def start_report(
 
 @router.get("/admin/reports/progress/{job_id}", response_class=HTMLResponse)
 def report_job(
-    request: Request, job_id: uuid.UUID, settings: SettingsDep, actor: Annotated[Actor, READ]
+    request: Request, job_id: uuid.UUID, database: DatabaseDep, actor: Annotated[Actor, READ]
 ) -> HTMLResponse:
-    state = report_jobs.view(settings, actor, job_id)
+    state = report_jobs.view(database, actor, job_id)
     context = {"job": state, "period_label": periods.label(state.period, current_language())}
     name = (
         "admin/_progress_report_job.html"
@@ -105,7 +95,6 @@ def report_job(
 
 @router.get("/admin/reports/progress/{job_id}/report.{fmt}")
 def report_file(
-    job_id: uuid.UUID, fmt: str, settings: SettingsDep, actor: Annotated[Actor, READ]
-) -> FileResponse:
-    path, name = report_jobs.result(settings, actor, job_id, fmt)
-    return FileResponse(path, media_type=MEDIA[fmt], filename=name)
+    job_id: uuid.UUID, fmt: str, database: DatabaseDep, actor: Annotated[Actor, READ]
+) -> StreamingResponse:
+    return streamed(report_jobs.result(database, actor, job_id, fmt))

@@ -1,0 +1,105 @@
+"""Files in the database: uploads waiting for their job, and what jobs make.
+
+A file is a ``stored_file`` row and its bytes in ``file_chunk`` rows of
+``CHUNK_BYTES`` (bytea on PostgreSQL, BLOB on SQLite): every app and worker
+process on any host reads the same file, and a file goes with its job when the
+job expires. Reading streams chunk by chunk, so a large file is never whole in
+memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dcatalog.db import Database
+from dcatalog.jobs.models import CHUNK_BYTES, FileChunk, StoredFile
+from dcatalog.problems import NotFound
+
+
+def store(
+    session: Session,
+    name: str,
+    media_type: str,
+    data: bytes | IO[bytes],
+    *,
+    job_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
+) -> StoredFile:
+    """Write a file in the caller's transaction."""
+    source: IO[bytes] = io.BytesIO(data) if isinstance(data, bytes) else data
+    stored = StoredFile(job_id=job_id, name=name, media_type=media_type, expires_at=expires_at)
+    session.add(stored)
+    session.flush()
+    digest, size, seq = hashlib.sha256(), 0, 0
+    while chunk := source.read(CHUNK_BYTES):
+        row = FileChunk(file_id=stored.id, seq=seq, data=chunk)
+        session.add(row)
+        session.flush()
+        session.expunge(row)  # one chunk in memory at a time
+        digest.update(chunk)
+        size += len(chunk)
+        seq += 1
+    stored.size, stored.sha256 = size, digest.hexdigest()
+    return stored
+
+
+def chunks(database: Database, file_id: uuid.UUID) -> Iterator[bytes]:
+    """The file's bytes, a chunk at a time, each read in a short session of its own
+    (a download may be slow; it holds no transaction meanwhile)."""
+    seq = 0
+    while True:
+        with database.session() as session:
+            data = session.scalar(
+                select(FileChunk.data).where(FileChunk.file_id == file_id, FileChunk.seq == seq)
+            )
+        if data is None:
+            return
+        yield bytes(data)
+        seq += 1
+
+
+def read(session: Session, file_id: uuid.UUID) -> bytes:
+    """The whole file (for small files: a report, an error list)."""
+    parts = session.scalars(
+        select(FileChunk.data).where(FileChunk.file_id == file_id).order_by(FileChunk.seq)
+    )
+    return b"".join(bytes(part) for part in parts)
+
+
+def to_temporary(database: Database, file_id: uuid.UUID, suffix: str = "") -> IO[bytes]:
+    """A temporary copy on local disk, for readers that need to seek (XLSX). The
+    caller closes it; it is deleted then."""
+    out = tempfile.NamedTemporaryFile(suffix=suffix)  # noqa: SIM115 (the caller closes it)
+    for chunk in chunks(database, file_id):
+        out.write(chunk)
+    out.flush()
+    out.seek(0)
+    return out
+
+
+@dataclass(frozen=True)
+class Download:
+    """A stored file on its way to a reader."""
+
+    name: str
+    media_type: str
+    size: int
+    chunks: Iterator[bytes]
+
+
+def download(database: Database, file_id: uuid.UUID) -> Download:
+    with database.session() as session:
+        stored = session.get(StoredFile, file_id)
+    if stored is None:
+        raise NotFound("The file is no longer kept.")
+    return Download(stored.name, stored.media_type, stored.size, chunks(database, file_id))

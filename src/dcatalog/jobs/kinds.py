@@ -1,0 +1,62 @@
+"""The kinds of job: what each does and the rules it runs under.
+
+Domains above the foundation define their kinds (``JobKind(name, run, …)``) and
+register them in ``dcatalog.assembly``, the one place that knows every domain;
+this package runs them by name and never imports a domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dcatalog.jobs.record import Context
+
+from dcatalog.web.i18n import N_
+
+INTERRUPTED = N_(
+    "The job was interrupted several times (its worker stopped while it ran). "
+    "Please start it again."
+)
+UNEXPECTED = N_("An unexpected error stopped the job. Please try again.")
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str  # "stats.progress_report": the domain, then what it makes
+    # Does the work and returns the job's result (JSON). ``JobFailed`` ends it with
+    # its message; any other error with ``unexpected``. It must be safe to run
+    # again: a job whose worker died is run again from its last checkpoint.
+    run: Callable[[Context], dict[str, Any]]
+    keep: timedelta = timedelta(days=1)  # the job and its files, after it ends
+    max_attempts: int = 3  # runs started before an interrupted job is given up
+    at_once: int | None = None  # of this kind running at once, over every worker
+    interrupted: str = INTERRUPTED  # the failure once its attempts are used up
+    unexpected: str = UNEXPECTED
+
+
+class UnknownKind(RuntimeError):
+    """A job of a kind this process has not registered: it never assembled
+    (``dcatalog.assembly.assemble``), or runs an older version of the code."""
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register(*kinds: JobKind) -> None:
+    for kind in kinds:
+        _KINDS[kind.name] = kind
+
+
+def get(name: str) -> JobKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise UnknownKind(f"no job kind {name!r} is registered in this process") from None
+
+
+def registered() -> list[str]:
+    return sorted(_KINDS)
