@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from dcatalog.accounts.permissions import ROLE_SCOPES, Role, Scope
 
@@ -49,6 +49,32 @@ class Actor:
     ) -> Actor:
         return cls(
             "staff", str(account_id), f"staff:{email}", agency_id, role, ROLE_SCOPES[role], name
+        )
+
+    def as_params(self) -> dict[str, Any]:
+        """The actor as a job's input (JSON): a worker acts as the one who asked, with
+        the permissions they had when they asked."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "label": self.label,
+            "agency_id": str(self.agency_id) if self.agency_id else None,
+            "role": self.role.value if self.role else None,
+            "scopes": sorted(scope.value for scope in self.scopes),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Actor:
+        agency = params.get("agency_id")
+        return cls(
+            params["kind"],
+            params["id"],
+            params["label"],
+            uuid.UUID(agency) if agency else None,
+            Role(params["role"]) if params.get("role") else None,
+            frozenset(Scope(scope) for scope in params["scopes"]),
+            params.get("name", ""),
         )
 
     @classmethod

@@ -47,7 +47,6 @@ from dcatalog.ops.service import check_readiness
 from dcatalog.problems import MethodNotAllowed, NotFound
 from dcatalog.proposals import pages as proposals_pages
 from dcatalog.reports import api as reports_api
-from dcatalog.reports import jobs as report_jobs
 from dcatalog.reports import pages as reports_pages
 from dcatalog.stats import pages as stats_pages
 from dcatalog.web.csrf import CsrfCookieMiddleware
@@ -79,7 +78,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         workers = None
         if _check_database(database, keyer):
             _recover_imports(database, settings)
-            _recover_reports(database, settings)
             if settings.jobs_in_process and not queue.huey.immediate:
                 workers = InProcess(queue)  # the embedded default: serve also runs jobs
                 workers.start()
@@ -212,13 +210,3 @@ def _recover_imports(database: Database, settings: Settings) -> None:
         import_jobs.recover(database, import_jobs.uploads_folder(settings))
     except (SQLAlchemyError, OSError) as exc:
         log.warning("could not check for interrupted imports", error=type(exc).__name__)
-
-
-def _recover_reports(database: Database, settings: Settings) -> None:
-    """Reports a process of this machine left running are marked failed, uploads no
-    report will read (national IDs in clear) and results past their retention are
-    deleted (see dcatalog.reports.jobs); a failure here must not stop the service."""
-    try:
-        report_jobs.recover(database, report_jobs.folder(settings))
-    except (SQLAlchemyError, OSError) as exc:
-        log.warning("could not check for interrupted reports", error=type(exc).__name__)

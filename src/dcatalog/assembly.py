@@ -21,7 +21,10 @@ from dcatalog.credentials import service as credentials
 from dcatalog.deeds import counted
 from dcatalog.jobs import register as register_jobs
 from dcatalog.proposals import rights as proposal_rights
-from dcatalog.stats import report_jobs, rollups
+from dcatalog.reports import jobs as report_jobs
+from dcatalog.stats import jobs as stats_jobs
+from dcatalog.stats import report_jobs as progress_reports
+from dcatalog.stats import rollups
 
 
 def assemble() -> None:
@@ -36,4 +39,4 @@ def assemble() -> None:
     rights.holders["proposals"] = proposal_rights.HOLDER
     consent.look_up_benefits_with(benefits.offered_for_consent)
     # The kinds of background job, which workers run by name.
-    register_jobs(report_jobs.JOB_KIND)
+    register_jobs(progress_reports.JOB_KIND, stats_jobs.JOB_KIND, report_jobs.JOB_KIND)

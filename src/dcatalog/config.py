@@ -150,6 +150,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    stats_refresh_minutes: int = Field(
+        default=15,
+        ge=0,
+        description=(
+            "How often the workers refresh the dashboard's figures by themselves (only "
+            "fiscal years whose deeds or claims changed are recomputed). 0: never (then "
+            "run `dcatalog stats refresh` yourself)."
+        ),
+    )
+
     snapshot_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -14,7 +14,6 @@ from dcatalog.deeds.models import Deed, ImportJob, Tally
 from dcatalog.identity.models import Citizen, CitizenSession, InstanceMeta
 from dcatalog.jobs.models import FileChunk, Job, JobClock, StoredFile
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
-from dcatalog.reports.models import ReportJob
 from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup
 
 __all__ = [
@@ -46,7 +45,6 @@ __all__ = [
     "Proposal",
     "ProposalComment",
     "ProposalSupport",
-    "ReportJob",
     "StaffAccount",
     "StatsCell",
     "StatsRefresh",

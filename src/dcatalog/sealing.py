@@ -37,3 +37,16 @@ def unseal(secret: bytes, purpose: str, value: str, *, bound_to: bytes = b"") ->
         return AESGCM(_key(secret, purpose)).decrypt(data[:_NONCE], data[_NONCE:], bound_to)
     except (ValueError, InvalidTag) as exc:
         raise Unreadable(purpose) from exc
+
+
+def seal_bytes(secret: bytes, purpose: str, plaintext: bytes, *, bound_to: bytes = b"") -> bytes:
+    """``seal`` for binary data kept as bytes (a file's chunk): nonce and ciphertext."""
+    nonce = os.urandom(_NONCE)
+    return nonce + AESGCM(_key(secret, purpose)).encrypt(nonce, plaintext, bound_to)
+
+
+def unseal_bytes(secret: bytes, purpose: str, data: bytes, *, bound_to: bytes = b"") -> bytes:
+    try:
+        return AESGCM(_key(secret, purpose)).decrypt(data[:_NONCE], data[_NONCE:], bound_to)
+    except (ValueError, InvalidTag) as exc:
+        raise Unreadable(purpose) from exc

@@ -2,6 +2,7 @@
 onboards an agency, the agency's admin creates staff and an API key and submits
 a deed type, the programme office approves it, and the public finds it."""
 
+import re
 from pathlib import Path
 
 import httpx2 as httpx
@@ -105,6 +106,9 @@ def test_from_onboarding_to_the_public_catalog(
     public = browser.new_context(viewport={"width": 360, "height": 780}).new_page()
     public.goto(server + "/catalog")
     public.get_by_label("ค้นหา").fill("อ่านให้น้อง")
+    # The results are swapped in 300 ms after typing (htmx), then the address says
+    # so: clicking a link of the unfiltered list meanwhile would be lost in the swap.
+    expect(public).to_have_url(re.compile(r"[?&]q="))
     result = public.get_by_role("link", name="พี่อ่านให้น้องฟัง")
     expect(result).to_be_visible()
     result.click()

@@ -113,7 +113,6 @@ FACTORIES: dict[type[Base], Factory] = {
     models.Proposal: make_proposal,
     models.ProposalComment: make_proposal_comment,
     models.ProposalSupport: make_proposal_support,
-    models.ReportJob: make_report_job,
     models.StaffAccount: make_account,
     models.StatsCell: make_stats_cell,
     models.StatsRefresh: make_stats_refresh,

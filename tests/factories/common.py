@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.calendars.periods import DEFAULT_ACADEMIC_START
+from dcatalog.config import Settings
 from dcatalog.db import Database
 from dcatalog.deeds.service import Rules
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import with_check_digit
+from dcatalog.jobs import Jobs
 
 _NUMBERS = itertools.count(1)
 # The factories' own series of national IDs (a test file keeps to its own: see nid()).
@@ -64,6 +66,11 @@ def database_of(session: Session) -> Database:
     ``database`` fixture's do: what a job writes is the test's, rolled back after."""
     connection = session.connection()
     return Database(connection.engine, connection=connection)
+
+
+def immediate_jobs(database: Database) -> Jobs:
+    """A queue that runs each job at once, in the caller (``jobs_queue=immediate``)."""
+    return Jobs(database, Settings(jobs_queue="immediate", instance_dir=scratch_folder("jobs")))
 
 
 def inline(work: Callable[[], None]) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,16 +29,15 @@ from dcatalog.credentials import service as credentials
 from dcatalog.credentials.models import IssuedCredential, IssuerKey
 from dcatalog.db import transaction
 from dcatalog.identity.sessions import CitizenPrincipal
+from dcatalog.jobs import Job
 from dcatalog.proposals import service as proposals
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
 from dcatalog.reports import jobs as report_jobs
-from dcatalog.reports.models import ReportJob
 from tests.factories.common import (
     database_of,
-    inline,
+    immediate_jobs,
     keyer,
     new_national_id,
-    scratch_folder,
     secret_key,
     unique,
 )
@@ -172,7 +170,7 @@ def make_campaign(
     return campaign
 
 
-def make_report_job(session: Session, *, people: int = 1, folder: Path | None = None) -> ReportJob:
+def make_report_job(session: Session, *, people: int = 1) -> Job:
     """An eligibility report of a new agency's benefit (one deed of its deed type in
     the academic year) over an upload of ``people`` national IDs, started with an
     ``eligibility:read`` key through ``reports.jobs.start`` and run at once."""
@@ -192,8 +190,10 @@ def make_report_job(session: Session, *, people: int = 1, folder: Path | None = 
         ]
     )
     today = today_in_thailand()
+    database = database_of(session)
     job = report_jobs.start(
-        database_of(session),
+        database,
+        immediate_jobs(database),
         keyer(),
         key_actor(make_api_key(session, agency, [Scope.ELIGIBILITY_READ])),
         io.BytesIO(upload.getvalue().encode("utf-8")),
@@ -202,10 +202,8 @@ def make_report_job(session: Session, *, people: int = 1, folder: Path | None = 
         academic_year=academic_year(today, DEFAULT_ACADEMIC_START) - 1,
         today=today,
         academic_start=DEFAULT_ACADEMIC_START,
-        base=folder or scratch_folder("reports"),
-        background=inline,
     )
-    return session.get_one(ReportJob, job.id)
+    return session.get_one(Job, job.id)
 
 
 def _someone(session: Session, actor: Actor | None) -> Actor:

@@ -27,6 +27,7 @@ from dcatalog.stats import jobs as stats_jobs
 from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup
 from tests.factories.common import (
     database_of,
+    immediate_jobs,
     inline,
     keyer,
     new_national_id,
@@ -144,9 +145,8 @@ def make_stats_rollup(session: Session, **deed: Any) -> StatsRollup:
 def make_stats_refresh(session: Session, *, everything: bool = True) -> StatsRefresh:
     """A refresh of the dashboard's snapshot, started as the dashboard's button does
     (``stats.jobs.start``) and run at once."""
-    refresh_id = stats_jobs.start(
-        database_of(session), SYSTEM, everything=everything, background=inline
-    )
+    database = database_of(session)
+    refresh_id = stats_jobs.start(database, immediate_jobs(database), SYSTEM, everything=everything)
     assert refresh_id is not None, "a refresh is running already"
     return session.get_one(StatsRefresh, refresh_id)
 

@@ -290,3 +290,24 @@ def test_a_consumer_in_another_process_object_runs_what_was_woken(
     assert [(job.status, job.attempt, job.result["echo"]) for job in done] == [
         (JobStatus.DONE, 1, str(n)) for n in range(5)
     ]
+
+
+def test_the_workers_refresh_the_dashboard_on_their_own_schedule(
+    database: Database, settings: Settings
+) -> None:
+    """No crontab: the minute's periodic work starts a dashboard refresh every
+    ``stats_refresh_minutes``, and makes up one missed while no worker ran."""
+    queue = Jobs(database, settings)
+    queue.tick()
+    with database.session() as session:
+        refreshes = list(session.scalars(select(Job).where(Job.kind == "stats.refresh")))
+    assert [(job.status, job.created_by) for job in refreshes] == [
+        (JobStatus.DONE, record.PERIODIC)
+    ]
+    assert "cells" in refreshes[0].result
+    queue.tick()  # the same minute: already done by someone
+    assert record.create_due(database, settings, utcnow() + timedelta(minutes=5)) == []
+    later = record.create_due(database, settings, utcnow() + timedelta(minutes=16))
+    assert len(later) == 1
+    off = settings.model_copy(update={"stats_refresh_minutes": 0})
+    assert record.create_due(database, off, utcnow() + timedelta(days=1)) == []

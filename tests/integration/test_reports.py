@@ -51,9 +51,11 @@ from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.models import Citizen
 from dcatalog.identity.national_id import mask
+from dcatalog.jobs import Job, Jobs, JobStatus
+from dcatalog.jobs import record as job_record
+from dcatalog.jobs.models import FileChunk, StoredFile
 from dcatalog.problems import NotFound, ValidationProblem
 from dcatalog.reports import jobs, service
-from dcatalog.reports.models import ReportJob, ReportStatus
 from tests import factories
 from tests.conftest import TEST_PEPPER, DemoTemplate, copy_demo
 from tests.factories import csrf_from, make_account, sign_in
@@ -341,14 +343,8 @@ def test_a_file_without_an_id_column_is_refused(fund: Session, tmp_path: Path) -
 # --- the job, the pages and the files ------------------------------------------------------
 
 
-def inline(work):  # type: ignore[no-untyped-def]
-    """Run the job in the request (the test's database is one connection)."""
-    work()
-
-
 @pytest.fixture
 def fund_client(app: FastAPI, fund: Session) -> TestClient:
-    app.state.background = inline
     client = TestClient(app)
     sign_in(client, make_account(fund, Role.AGENCY_ADMIN, get_agency(fund, "kys")).email)
     return client
@@ -384,14 +380,14 @@ def test_the_page_makes_a_job_with_progress_and_both_files(
     assert 'hx-trigger="every 1s"' not in answer.text  # done: the page stops polling
     assert answer.headers["HX-Trigger"] == "reports-changed"
 
-    job = fund.get(ReportJob, report_id)
+    job = fund.get(Job, report_id)
     assert job is not None
     fund.refresh(job)
-    assert job.status is ReportStatus.DONE
-    assert (job.rows_done, job.rows_total) == (13, 13)
-    assert (job.met, job.not_met, job.refused, job.invalid) == (2, 3, 5, 3)
-    assert job.language == "th"
-    assert job.academic_year == YEAR
+    assert job.status is JobStatus.DONE
+    assert (job.done, job.total) == (13, 13)
+    assert job.counts == {"met": 2, "not_met": 3, "refused": 5, "invalid": 3}
+    assert job.params["language"] == "th"
+    assert job.params["academic_year"] == YEAR
     started = fund.scalars(select(AuditEvent).where(AuditEvent.action == "report_job.start")).one()
     assert started.entity_id == str(report_id)
 
@@ -423,10 +419,16 @@ def test_the_page_makes_a_job_with_progress_and_both_files(
     assert Decimal(str(from_xlsx["KYS-short"][4])) == 30
     assert len(cells) == len(rows)
 
-    # No national ID in clear stays anywhere: the upload is gone, results are masked.
-    base = jobs.folder(settings)
-    assert list((base / "incoming").iterdir()) == []
-    stored = b"".join(p.read_bytes() for p in (base / "results").iterdir())
+    # No national ID in clear stays anywhere: the upload (stored sealed while the job
+    # ran) is gone with the job's end, the results are masked, nothing is on disk.
+    kept = fund.scalars(select(StoredFile).where(StoredFile.job_id == report_id)).all()
+    assert sorted(f.name for f in kept) == [
+        f"eligibility-kys.loan_renewal-{YEAR}.csv",
+        f"eligibility-kys.loan_renewal-{YEAR}.xlsx",
+    ]
+    assert not any(f.is_input for f in kept)
+    assert not (settings.instance_dir / "reports").exists()
+    stored = b"".join(bytes(c.data) for c in fund.scalars(select(FileChunk)))
     everything = dump_all_rows(fund) + downloaded.text + repr(cells)
     for national_id, *_rest in PEOPLE.values():
         assert national_id.encode() not in stored
@@ -467,16 +469,17 @@ def test_bad_requests_on_the_page(fund_client: TestClient, fund: Session) -> Non
     assert year.status_code == 422
     assert "ไม่เกินปีการศึกษาปัจจุบัน" in year.text
     no_column = start_on_page(fund_client, b"name\nSomsri\n")
-    job = fund.get(ReportJob, report_id_in(no_column.text))
+    job = fund.get(Job, report_id_in(no_column.text))
     assert job is not None
     fund.refresh(job)
-    assert job.status is ReportStatus.FAILED
+    assert job.status is JobStatus.FAILED
     assert "no national_id column" in job.failure
-    assert fund.scalar(select(func.count()).select_from(ReportJob)) == 1
+    assert fund.scalar(select(func.count()).select_from(Job)) == 1
+    # its upload went with its end
+    assert fund.scalar(select(func.count()).select_from(StoredFile)) == 0
 
 
 def test_the_api_starts_polls_and_fetches(app: FastAPI, fund: Session, tmp_path: Path) -> None:
-    app.state.background = inline
     client = TestClient(app)
     _key, plain = accounts.create_api_key(
         fund, SYSTEM, get_agency(fund, "kys"), "kys reports", ["eligibility:read"]
@@ -513,6 +516,19 @@ def test_the_api_starts_polls_and_fetches(app: FastAPI, fund: Session, tmp_path:
     assert forbidden.status_code == 403
 
 
+def _queued(
+    database: Database, settings: Settings, actor: Actor, rows: list[list[str]], path: Path
+) -> Any:
+    """A report's job, created and not run (no worker took it yet)."""
+    asleep = Jobs(database, settings)
+    asleep.wake = lambda job_id: None  # type: ignore[method-assign]
+    with write_csv(path, rows).open("rb") as handle:
+        return jobs.start(
+            database, asleep, KEYER, actor, handle, path.name, benefit_code="kys.loan_renewal",
+            academic_year=YEAR, today=TODAY, academic_start=START,
+        )  # fmt: skip
+
+
 def test_progress_is_written_as_the_report_goes(
     database: Database,
     fund: Session,
@@ -523,63 +539,64 @@ def test_progress_is_written_as_the_report_goes(
     actor = fund_actor(fund)
     rows = [["national_id"]] + [[nid(100 + n)] for n in range(35)]
     monkeypatch.setattr(service, "CHUNK", 10)
-    started: list[Any] = []
-    base = jobs.folder(settings)
-    with write_csv(tmp_path / "many.csv", rows).open("rb") as handle:
-        job = jobs.start(
-            database, KEYER, actor, handle, "many.csv", benefit_code="kys.loan_renewal",
-            academic_year=YEAR, today=TODAY, academic_start=START, base=base,
-            background=started.append,
-        )  # fmt: skip
-    assert job.status is ReportStatus.QUEUED
-    assert job.rows_total == 35
-    assert len(started) == 1
+    view = _queued(database, settings, actor, rows, tmp_path / "many.csv")
+    assert view.status is JobStatus.QUEUED
+    assert view.rows_total == 35
     seen: list[int] = []
     ticks = iter(range(100))
 
     def clock() -> float:
         # Called as the report finishes each chunk: look at what the job shows now.
         with database.session() as look:
-            seen.append(look.get_one(ReportJob, job.id).rows_done)
+            seen.append(look.get_one(Job, view.id, populate_existing=True).done)
         return float(next(ticks))  # a second passes between chunks
 
-    upload = next((base / "incoming").iterdir())
-    jobs.run(database, KEYER, actor, job.id, upload, base, TODAY, START, clock=clock)
+    claimed = job_record.claim(database, view.id, "here:1", job_record.Caps(9, 9))
+    assert claimed is not None
+    context = job_record.Context(database, settings, claimed, clock=clock)
+    job_record.finish(database, claimed, jobs.run(context))
     assert seen[0] == 0
     assert seen == sorted(set(seen))
     assert len(seen) == 4
-    view = jobs.view(database, actor, job.id, base)
-    assert view.status is ReportStatus.DONE
-    assert view.rows_done == 35
-    assert view.has_result
-    assert view.refused == 35  # nobody of them consents
-    assert not upload.exists()
+    done = jobs.view(database, actor, view.id)
+    assert done.status is JobStatus.DONE
+    assert done.rows_done == 35
+    assert done.has_result
+    assert done.refused == 35  # nobody of them consents
+    with database.session() as session:  # the upload went with the job's end
+        inputs = select(StoredFile).where(StoredFile.job_id == view.id, StoredFile.is_input)
+        assert session.scalars(inputs).all() == []
 
 
-def test_a_job_left_by_a_dead_process_ends_failed_and_its_upload_goes(
+def test_the_upload_is_stored_sealed_while_its_job_waits(
+    database: Database, fund: Session, settings: Settings, tmp_path: Path
+) -> None:
+    view = _queued(database, settings, fund_actor(fund), upload_rows(), tmp_path / "l.csv")
+    with database.session() as session:
+        upload = session.scalars(select(StoredFile).where(StoredFile.job_id == view.id)).one()
+        assert (upload.is_input, upload.sealed) == (True, True)
+        chunks = b"".join(bytes(c.data) for c in session.scalars(select(FileChunk)))
+        assert chunks
+        for national_id, *_rest in PEOPLE.values():
+            assert national_id.encode() not in chunks
+
+
+def test_a_job_whose_worker_died_too_often_ends_failed_and_its_upload_goes(
     database: Database, fund: Session, settings: Settings, tmp_path: Path
 ) -> None:
     actor = fund_actor(fund)
-    base = jobs.folder(settings)
-    with write_csv(tmp_path / "l.csv", upload_rows()).open("rb") as handle:
-        job = jobs.start(
-            database, KEYER, actor, handle, "l.csv", benefit_code="kys.loan_renewal",
-            academic_year=YEAR, today=TODAY, academic_start=START, base=base,
-            background=lambda work: None,  # the process "dies" before running it
-        )  # fmt: skip
-    with jobs._LIVE_LOCK:
-        jobs._LIVE.pop(job.id, None)
-    with database.write_session() as session:
-        stored = session.get_one(ReportJob, job.id)
-        stored.runner = f"{socket.gethostname()}:999999999"
-        session.commit()
-    assert jobs.recover(database, base) == 1
-    assert list((base / "incoming").iterdir()) == []
-    view = jobs.view(database, actor, job.id, base)
-    assert view.status is ReportStatus.FAILED
-    assert view.failure == jobs.INTERRUPTED
+    view = _queued(database, settings, actor, upload_rows(), tmp_path / "l.csv")
+    dead = f"{socket.gethostname()}:999999999"
+    for _ in range(3):  # three workers died while running it
+        assert job_record.claim(database, view.id, dead, job_record.Caps(9, 9)) is not None
+        job_record.recover(database, stale_after=timedelta(days=1))
+    failed = jobs.view(database, actor, view.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.failure == jobs.INTERRUPTED
+    with database.session() as session:
+        assert session.scalars(select(StoredFile).where(StoredFile.job_id == view.id)).all() == []
     with pytest.raises(NotFound):
-        jobs.result(database, actor, job.id, "csv", base)
+        jobs.result(database, actor, view.id, "csv")
 
 
 def test_the_command_writes_the_report(

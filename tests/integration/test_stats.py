@@ -495,7 +495,6 @@ def test_only_the_programme_office_and_auditors_see_the_dashboard(
 def test_the_refresh_button(app: FastAPI, session: Session, demo: None) -> None:
     _clean(session)
     insert_deeds(session, [deed_row(session, f"p{i}", 0, "TH-10", TODAY) for i in range(12)])
-    app.state.background = lambda work: work()  # run it now, not in a thread
     client = TestClient(app)
     sign_in(client, make_account(session, Role.PROGRAM_ADMIN).email)
     before = client.get("/admin/dashboard")
@@ -547,7 +546,6 @@ def test_the_refresh_form_as_the_page_gives_it(app: FastAPI, session: Session, d
     (it once rendered an empty token, so every click said the form had expired)."""
     _clean(session)
     insert_deeds(session, [deed_row(session, f"p{i}", 0, "TH-10", TODAY) for i in range(12)])
-    app.state.background = lambda work: work()  # run it now, not in a thread
     client = TestClient(app)
     sign_in(client, make_account(session, Role.PROGRAM_ADMIN).email)
     fields = form_fields(client.get("/admin/dashboard").text, "/admin/dashboard/refresh")

@@ -30,7 +30,7 @@ from dcatalog.catalog import service as catalog
 from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.citizens.models import AccessLog
 from dcatalog.deeds.models import Deed
-from dcatalog.reports.models import ReportJob
+from dcatalog.jobs import Job
 from tests.factories import (
     PASSWORD,
     count_rule,
@@ -370,7 +370,7 @@ def test_starting_an_eligibility_report(
             staff(session, Role.AGENCY_ADMIN, other).refused_with(404),
         ],
         audit=[("report_job.start", mine.id)],
-        writes={ReportJob: 1},
+        writes={Job: 1},
     )
 
 

@@ -9,7 +9,7 @@ database (``files``). How delivery becomes at-least-once: ``record``; the
 queue and the workers: ``queue``; operating them: docs/operations.md.
 
 ``legacy`` is the older mechanism (a thread per job in the web process) that
-imports and eligibility reports still use while they move onto this one.
+imports still use until they move onto this one.
 """
 
 from dcatalog.jobs import files

@@ -4,7 +4,10 @@ A file is a ``stored_file`` row and its bytes in ``file_chunk`` rows of
 ``CHUNK_BYTES`` (bytea on PostgreSQL, BLOB on SQLite): every app and worker
 process on any host reads the same file, and a file goes with its job when the
 job expires. Reading streams chunk by chunk, so a large file is never whole in
-memory.
+memory. A file that holds national IDs in clear (an upload) is stored sealed:
+each chunk under AES-GCM with a key the caller derives from the pepper, bound to
+the file and the chunk's place, so the database never holds an ID in clear and a
+chunk cannot be moved to another file or place.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dcatalog import sealing
 from dcatalog.db import Database
 from dcatalog.jobs.models import CHUNK_BYTES, FileChunk, StoredFile
 from dcatalog.problems import NotFound
@@ -34,15 +38,25 @@ def store(
     *,
     job_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
+    secret: bytes | None = None,
+    is_input: bool = False,
 ) -> StoredFile:
-    """Write a file in the caller's transaction."""
+    """Write a file in the caller's transaction; sealed with ``secret`` when given."""
     source: IO[bytes] = io.BytesIO(data) if isinstance(data, bytes) else data
-    stored = StoredFile(job_id=job_id, name=name, media_type=media_type, expires_at=expires_at)
+    stored = StoredFile(
+        job_id=job_id,
+        name=name,
+        media_type=media_type,
+        expires_at=expires_at,
+        sealed=secret is not None,
+        is_input=is_input,
+    )
     session.add(stored)
     session.flush()
     digest, size, seq = hashlib.sha256(), 0, 0
     while chunk := source.read(CHUNK_BYTES):
-        row = FileChunk(file_id=stored.id, seq=seq, data=chunk)
+        kept = chunk if secret is None else _seal(secret, stored.id, seq, chunk)
+        row = FileChunk(file_id=stored.id, seq=seq, data=kept)
         session.add(row)
         session.flush()
         session.expunge(row)  # one chunk in memory at a time
@@ -53,9 +67,27 @@ def store(
     return stored
 
 
-def chunks(database: Database, file_id: uuid.UUID) -> Iterator[bytes]:
+_PURPOSE = "stored file chunk"
+
+
+def _place(file_id: uuid.UUID, seq: int) -> bytes:
+    return file_id.bytes + seq.to_bytes(4, "big")
+
+
+def _seal(secret: bytes, file_id: uuid.UUID, seq: int, chunk: bytes) -> bytes:
+    return sealing.seal_bytes(secret, _PURPOSE, chunk, bound_to=_place(file_id, seq))
+
+
+def _opened(secret: bytes | None, file_id: uuid.UUID, seq: int, data: bytes) -> bytes:
+    if secret is None:
+        return data
+    return sealing.unseal_bytes(secret, _PURPOSE, data, bound_to=_place(file_id, seq))
+
+
+def chunks(database: Database, file_id: uuid.UUID, secret: bytes | None = None) -> Iterator[bytes]:
     """The file's bytes, a chunk at a time, each read in a short session of its own
-    (a download may be slow; it holds no transaction meanwhile)."""
+    (a download may be slow; it holds no transaction meanwhile). A sealed file needs
+    its ``secret``."""
     seq = 0
     while True:
         with database.session() as session:
@@ -64,23 +96,27 @@ def chunks(database: Database, file_id: uuid.UUID) -> Iterator[bytes]:
             )
         if data is None:
             return
-        yield bytes(data)
+        yield _opened(secret, file_id, seq, bytes(data))
         seq += 1
 
 
-def read(session: Session, file_id: uuid.UUID) -> bytes:
+def read(session: Session, file_id: uuid.UUID, secret: bytes | None = None) -> bytes:
     """The whole file (for small files: a report, an error list)."""
-    parts = session.scalars(
-        select(FileChunk.data).where(FileChunk.file_id == file_id).order_by(FileChunk.seq)
+    parts = session.execute(
+        select(FileChunk.seq, FileChunk.data)
+        .where(FileChunk.file_id == file_id)
+        .order_by(FileChunk.seq)
     )
-    return b"".join(bytes(part) for part in parts)
+    return b"".join(_opened(secret, file_id, seq, bytes(data)) for seq, data in parts)
 
 
-def to_temporary(database: Database, file_id: uuid.UUID, suffix: str = "") -> IO[bytes]:
-    """A temporary copy on local disk, for readers that need to seek (XLSX). The
-    caller closes it; it is deleted then."""
+def to_temporary(
+    database: Database, file_id: uuid.UUID, suffix: str = "", secret: bytes | None = None
+) -> IO[bytes]:
+    """A temporary copy on local disk, for readers that need a path or to seek (XLSX).
+    The caller closes it; it is deleted then."""
     out = tempfile.NamedTemporaryFile(suffix=suffix)  # noqa: SIM115 (the caller closes it)
-    for chunk in chunks(database, file_id):
+    for chunk in chunks(database, file_id, secret):
         out.write(chunk)
     out.flush()
     out.seek(0)

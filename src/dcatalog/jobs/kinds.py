@@ -36,6 +36,9 @@ class JobKind:
     at_once: int | None = None  # of this kind running at once, over every worker
     interrupted: str = INTERRUPTED  # the failure once its attempts are used up
     unexpected: str = UNEXPECTED
+    # How often the workers run it by themselves, from the settings (None: never).
+    # A run missed while no worker ran is made up at the next minute.
+    every: Callable[[Any], timedelta | None] | None = None
 
 
 class UnknownKind(RuntimeError):
@@ -58,5 +61,5 @@ def get(name: str) -> JobKind:
         raise UnknownKind(f"no job kind {name!r} is registered in this process") from None
 
 
-def registered() -> list[str]:
-    return sorted(_KINDS)
+def registered() -> list[JobKind]:
+    return [_KINDS[name] for name in sorted(_KINDS)]

@@ -17,7 +17,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dcatalog.db import Base, UTCDateTime, new_id, str_enum, utcnow
@@ -89,7 +99,13 @@ class StoredFile(Base):
     name: Mapped[str] = mapped_column(String(255))  # what a download is called
     media_type: Mapped[str] = mapped_column(String(127))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
-    sha256: Mapped[str] = mapped_column(String(64), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the bytes as given
+    # Its chunks are sealed (AES-GCM, a key derived from the pepper, bound to the file
+    # and the chunk): an upload that holds national IDs in clear is stored so.
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An input of its job, deleted when the job ends, whatever the end (an upload of
+    # national IDs must not outlive the work it was uploaded for).
+    is_input: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 

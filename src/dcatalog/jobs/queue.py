@@ -15,7 +15,8 @@ from the settings:
 Workers are ``dcatalog worker`` processes, or threads of ``dcatalog serve``
 (``jobs_in_process``, the embedded default). Each minute one of them, whichever
 claims the minute in ``job_clock``, runs the periodic work: recovery of jobs
-whose worker died, and removal of expired jobs and files.
+whose worker died, removal of expired jobs and files, and the jobs of kinds
+that run on a schedule (``JobKind.every``: the dashboard's refresh).
 
 huey serialises messages with pickle: whoever can write the ``huey_*`` tables
 (or the queue file, or the Redis) can run code in the workers. They sit behind
@@ -114,22 +115,26 @@ class Jobs:
         context = record.Context(self.database, self.settings, claimed, self.stopping.is_set)
         with self._lock:
             self._runs[claimed.job_id] = claimed
-        log_context = {"job_id": str(claimed.job_id), "kind": claimed.kind}
+        about = {"job_id": str(claimed.job_id), "kind": claimed.kind, "attempt": claimed.attempt}
         try:
-            result = kind.run(context)
-            record.finish(self.database, claimed, result)
-            log.info("job done", attempt=claimed.attempt, **log_context)
-        except record.Stopping:
-            record.give_back(self.database, claimed)
-            log.info("job given back: the worker stops", **log_context)
+            try:
+                result = kind.run(context)
+            except record.Stopping:
+                record.give_back(self.database, claimed)
+                log.info("job given back: the worker stops", **about)
+            except record.JobFailed as failed:
+                record.fail(self.database, claimed, str(failed))
+                log.info("job failed", reason=str(failed), **about)
+            except record.Superseded:
+                raise
+            except Exception:
+                log.exception("job failed unexpectedly", **about)
+                record.fail(self.database, claimed, kind.unexpected)
+            else:
+                record.finish(self.database, claimed, result)
+                log.info("job done", **about)
         except record.Superseded:
-            log.warning("job taken over by another worker", **log_context)
-        except record.JobFailed as failed:
-            record.fail(self.database, claimed, str(failed))
-            log.info("job failed", reason=str(failed), **log_context)
-        except Exception:
-            log.exception("job failed unexpectedly", **log_context)
-            record.fail(self.database, claimed, kind.unexpected)
+            log.warning("job taken over by another worker", **about)
         finally:
             with self._lock:
                 self._runs.pop(claimed.job_id, None)
@@ -161,7 +166,10 @@ class Jobs:
             return
         found = self.recover()
         removed = record.remove_expired(self.database)
-        log.info("jobs tick", slot=slot, woken=len(found.queued), expired=removed)
+        due = record.create_due(self.database, self.settings)
+        for job_id in due:
+            self.wake(job_id)
+        log.info("jobs tick", slot=slot, woken=len(found.queued), expired=removed, due=len(due))
 
     def _claim_minute(self, slot: str) -> bool:
         with self.database.write_session() as session, transaction(session):

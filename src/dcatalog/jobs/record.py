@@ -239,39 +239,32 @@ def _fenced(claimed: Claimed) -> Any:
     )
 
 
+def _drop_inputs(session: Session, job_id: uuid.UUID) -> None:
+    """A job's input files go when it ends, whatever the end."""
+    inputs = select(StoredFile.id).where(StoredFile.job_id == job_id, StoredFile.is_input)
+    session.execute(delete(FileChunk).where(FileChunk.file_id.in_(inputs)))
+    session.execute(delete(StoredFile).where(StoredFile.id.in_(inputs)))
+
+
 def finish(database: Database, claimed: Claimed, result: dict[str, Any]) -> None:
-    kind = kinds.get(claimed.kind)
-    now = utcnow()
-    with database.write_session() as session, transaction(session):
-        changed = changed_rows(
-            session.execute(
-                _fenced(claimed).values(
-                    status=JobStatus.DONE,
-                    result=result,
-                    failure="",
-                    finished_at=now,
-                    heartbeat_at=now,
-                    expires_at=now + kind.keep,
-                )
-            )
-        )
-    if not changed:
-        raise Superseded(str(claimed.job_id))
+    _end(database, claimed, JobStatus.DONE, result=result, failure="")
 
 
 def fail(database: Database, claimed: Claimed, message: str) -> None:
+    _end(database, claimed, JobStatus.FAILED, failure=redact(message))
+
+
+def _end(database: Database, claimed: Claimed, status: JobStatus, **values: Any) -> None:
+    """End the run's job (its input files go with it), or raise ``Superseded``, in
+    which case nothing changes."""
     kind = kinds.get(claimed.kind)
     now = utcnow()
+    ending = {"finished_at": now, "heartbeat_at": now, "expires_at": now + kind.keep}
     with database.write_session() as session, transaction(session):
-        session.execute(
-            _fenced(claimed).values(
-                status=JobStatus.FAILED,
-                failure=redact(message),
-                finished_at=now,
-                heartbeat_at=now,
-                expires_at=now + kind.keep,
-            )
-        )
+        ended = session.execute(_fenced(claimed).values(status=status, **ending, **values))
+        if not changed_rows(ended):
+            raise Superseded(str(claimed.job_id))  # rolls back: the other run owns it
+        _drop_inputs(session, claimed.job_id)
 
 
 def give_back(database: Database, claimed: Claimed) -> None:
@@ -349,6 +342,7 @@ def _take_back(database: Database, job_id: uuid.UUID, attempt: int, *, give_up: 
         if job is None or job.status is not JobStatus.RUNNING or job.attempt != attempt:
             return  # it moved on meanwhile
         if give_up:
+            _drop_inputs(session, job_id)
             kind = _kind_or_none(job.kind)
             job.status = JobStatus.FAILED
             job.failure = kind.interrupted if kind else kinds.INTERRUPTED
@@ -380,6 +374,27 @@ def _gone(runner: str, host: str) -> bool:
     except OSError:  # alive, owned by someone else
         return False
     return False
+
+
+PERIODIC = "system:periodic"  # who creates the periodic jobs
+
+
+def create_due(database: Database, settings: Any, now: datetime | None = None) -> list[uuid.UUID]:
+    """The periodic jobs that are due: a kind with ``every`` gets a job when none of
+    its jobs is active and the last one was created longer ago than that."""
+    now = now or utcnow()
+    created: list[uuid.UUID] = []
+    for kind in kinds.registered():
+        interval = kind.every(settings) if kind.every else None
+        if interval is None:
+            continue
+        with database.write_session() as session, transaction(session):
+            mine = select(Job.created_at).where(Job.kind == kind.name)
+            active = session.scalar(mine.where(Job.status.in_(ACTIVE)).limit(1))
+            last = session.scalar(select(func.max(Job.created_at)).where(Job.kind == kind.name))
+            if active is None and (last is None or last <= now - interval):
+                created.append(create(session, kind.name, created_by=PERIODIC).id)
+    return created
 
 
 def remove_expired(database: Database, now: datetime | None = None) -> int:

@@ -6,8 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from dcatalog import tabular
@@ -19,7 +19,8 @@ from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import FieldError
 from dcatalog.reports import jobs
 from dcatalog.tabular import FileProblem
-from dcatalog.web.deps import DatabaseDep, SettingsDep
+from dcatalog.web.deps import DatabaseDep, JobsDep, SettingsDep
+from dcatalog.web.downloads import streamed
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 READ = require(Scope.ELIGIBILITY_READ)
@@ -74,9 +75,9 @@ def _out(view: jobs.JobView) -> ReportOut:
     response_model=ReportOut,
 )
 def start(
-    request: Request,
     keyer: KeyerDep,
     database: DatabaseDep,
+    queue: JobsDep,
     settings: SettingsDep,
     actor: Annotated[Actor, READ],
     file: Annotated[
@@ -87,10 +88,10 @@ def start(
     purpose: Annotated[str, Form(max_length=200, description="Shown to the citizens")] = "",
     language: Annotated[Literal["th", "en"], Form(description="Of the result's words")] = "th",
 ) -> JSONResponse:
-    base = jobs.folder(settings)
     try:
         job = jobs.start(
             database,
+            queue,
             keyer,
             actor,
             file.file,
@@ -101,8 +102,6 @@ def start(
             language=language,
             today=today_in_thailand(),
             academic_start=settings.academic_year_start_month_day,
-            base=base,
-            background=request.app.state.background,
             limits=tabular.Limits.of(settings),
         )
     except FileProblem as problem:
@@ -111,7 +110,7 @@ def start(
             FieldError(str(problem), pointer="#/file", detail_th=problem.thai or None)
         ]
         raise refused from problem
-    body = _out(jobs.view(database, actor, job.id, base))
+    body = _out(jobs.view(database, actor, job.id))
     location = f"/api/v1/reports/{job.id}"
     return JSONResponse(
         body.model_dump(mode="json"), status_code=202, headers={"Location": location}
@@ -122,28 +121,20 @@ def start(
 def status(
     report_id: uuid.UUID,
     database: DatabaseDep,
-    settings: SettingsDep,
     actor: Annotated[Actor, READ],
 ) -> ReportOut:
-    return _out(jobs.view(database, actor, report_id, jobs.folder(settings)))
+    return _out(jobs.view(database, actor, report_id))
 
 
 @router.get(
     "/{report_id}/result",
     summary="A finished report as CSV (UTF-8 with BOM) or XLSX",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
 )
 def result(
     report_id: uuid.UUID,
     database: DatabaseDep,
-    settings: SettingsDep,
     actor: Annotated[Actor, READ],
     format: Literal["csv", "xlsx"] = "csv",
-) -> FileResponse:
-    path, name = jobs.result(database, actor, report_id, format, jobs.folder(settings))
-    return FileResponse(
-        path,
-        media_type=jobs.MEDIA_TYPES[format],
-        filename=name,
-        headers={"Cache-Control": "no-store"},
-    )
+) -> StreamingResponse:
+    return streamed(jobs.result(database, actor, report_id, format))

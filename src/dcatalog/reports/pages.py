@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dcatalog import tabular
 from dcatalog.access import require
@@ -22,7 +22,8 @@ from dcatalog.problems import ValidationProblem
 from dcatalog.reports import jobs, service
 from dcatalog.tabular import FileProblem
 from dcatalog.web.csrf import csrf_protect
-from dcatalog.web.deps import DatabaseDep, SettingsDep
+from dcatalog.web.deps import DatabaseDep, JobsDep, SettingsDep
+from dcatalog.web.downloads import streamed
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
@@ -76,7 +77,7 @@ def _form_context(
         year_options=list(range(current, current - 6, -1)),
         # The Fund's renewal asks about the year that ended: the default.
         form={"academic_year": current - 1},
-        reports=jobs.recent(database, actor, jobs.folder(settings)),
+        reports=jobs.recent(database, actor),
         **extra,
     )
 
@@ -93,6 +94,7 @@ def start_report(
     request: Request,
     keyer: KeyerDep,
     database: DatabaseDep,
+    queue: JobsDep,
     settings: SettingsDep,
     actor: Annotated[Actor, READ],
     file: Annotated[UploadFile, File()],
@@ -103,6 +105,7 @@ def start_report(
     try:
         job = jobs.start(
             database,
+            queue,
             keyer,
             actor,
             file.file,
@@ -113,8 +116,6 @@ def start_report(
             language=current_language(),
             today=today_in_thailand(),
             academic_start=settings.academic_year_start_month_day,
-            base=jobs.folder(settings),
-            background=request.app.state.background,
             limits=tabular.Limits.of(settings),
         )
     except FileProblem as problem:
@@ -130,7 +131,7 @@ def start_report(
         return render(request, "staff/_report_result.html", failed, status_code=422)
     if "hx-request" not in request.headers:  # a browser without scripts: the job's page
         return RedirectResponse(f"/staff/reports/{job.id}", status_code=303)
-    view = jobs.view(database, actor, job.id, jobs.folder(settings))
+    view = jobs.view(database, actor, job.id)
     context = _context(job=view)
     response = render(request, "staff/_report_result.html", context, status_code=202)
     response.headers["HX-Trigger"] = REPORTS_CHANGED
@@ -142,10 +143,9 @@ def report_job(
     request: Request,
     report_id: uuid.UUID,
     database: DatabaseDep,
-    settings: SettingsDep,
     actor: Annotated[Actor, READ],
 ) -> HTMLResponse:
-    view = jobs.view(database, actor, report_id, jobs.folder(settings))
+    view = jobs.view(database, actor, report_id)
     context = _context(job=view)
     if "hx-request" not in request.headers:
         return render(request, "staff/report_job.html", context)
@@ -159,14 +159,7 @@ def report_job(
 def download(
     report_id: uuid.UUID,
     database: DatabaseDep,
-    settings: SettingsDep,
     actor: Annotated[Actor, READ],
     format: str = "xlsx",
 ) -> Response:
-    path, name = jobs.result(database, actor, report_id, format, jobs.folder(settings))
-    return FileResponse(
-        path,
-        media_type=jobs.MEDIA_TYPES[format],
-        filename=name,
-        headers={"Cache-Control": "no-store"},
-    )
+    return streamed(jobs.result(database, actor, report_id, format))

@@ -82,6 +82,8 @@ def upgrade() -> None:
         sa.Column("media_type", sa.String(length=127), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("sealed", sa.Boolean(), nullable=False),
+        sa.Column("is_input", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

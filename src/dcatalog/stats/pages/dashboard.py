@@ -29,7 +29,7 @@ from dcatalog.stats.dashboard_view import (
 )
 from dcatalog.stats.service import Figure, Filters, GroupBy
 from dcatalog.web.csrf import csrf_protect
-from dcatalog.web.deps import DatabaseDep, SessionDep
+from dcatalog.web.deps import DatabaseDep, JobsDep, SessionDep
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
@@ -148,17 +148,13 @@ def freshness(
 def refresh(
     request: Request,
     database: DatabaseDep,
+    queue: JobsDep,
     actor: Annotated[Actor, READ],
     scope: Annotated[str, Form(pattern="^(changed|all)$")],
     back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     """Start a refresh of the figures in the background (changed fiscal years, or all)."""
-    started = jobs.start(
-        database,
-        actor,
-        everything=scope == "all",
-        background=request.app.state.background,
-    )
+    started = jobs.start(database, queue, actor, everything=scope == "all")
     # Back to the same filters; only our own query strings are followed. The
     # refresh's id lets the page confirm what it refreshed once it is done.
     query = back if back and "://" not in back and not back.startswith("/") else ""
