@@ -35,6 +35,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Mapped
 
 from dcatalog.db import Database, transaction, utcnow
+from dcatalog.jobs.record import runner_gone
 from dcatalog.logs import get_logger, redact
 
 log = get_logger(__name__)
@@ -175,21 +176,8 @@ class JobTable:
         return {job_id for job_id, _ in active} - set(dead), set(dead)
 
     def died(self, job_id: uuid.UUID, runner: str, host: str) -> bool:
-        name, _, pid_text = runner.rpartition(":")
-        if name != host or not pid_text.isdigit():
-            return False  # another machine's: the read-time timeout covers it
-        if self.runs_here(job_id):
-            return False
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return True  # an earlier life of this process id (a restarted container)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:  # alive, owned by someone else
-            return False
-        return False
+        # another machine's runner: the read-time timeout covers it
+        return not self.runs_here(job_id) and runner_gone(runner, host)
 
 
 class ProgressWriter:

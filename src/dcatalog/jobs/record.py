@@ -320,7 +320,7 @@ def recover(
         if job_id in live:
             continue
         stale = heartbeat is None or heartbeat < now - stale_after
-        if not (_gone(runner, host) or (stale and not database.is_sqlite)):
+        if not (runner_gone(runner, host) or (stale and not database.is_sqlite)):
             continue
         (failed if attempt >= max_attempts else requeued).append(job_id)
         _take_back(database, job_id, attempt, give_up=attempt >= max_attempts)
@@ -359,7 +359,7 @@ def _kind_or_none(name: str) -> kinds.JobKind | None:
         return None
 
 
-def _gone(runner: str, host: str) -> bool:
+def runner_gone(runner: str, host: str) -> bool:
     """The runner's process ran on this host and is no longer there."""
     name, _, pid_text = runner.rpartition(":")
     if name != host or not pid_text.isdigit():
