@@ -85,9 +85,18 @@ def wait_until_ready(
 @contextmanager
 def serving(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[str]:
     """``dcatalog serve`` in a real process until /readyz says ready; yields its base URL."""
-    port = free_port()
+    with server(env, log_path, *args) as (base, _process):
+        yield base
+
+
+@contextmanager
+def server(
+    env: Mapping[str, str], log_path: Path, *args: str, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``serving``, with the process (a test that kills it)."""
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "dcatalog", "serve", "--port", str(port), *args],
             env={**_clean_environment(), **env},
@@ -101,7 +110,7 @@ def serving(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[str]
                 alive=lambda: process.poll() is None,
                 log=log_path.read_text,
             )
-            yield base
+            yield base, process
         finally:
             process.terminate()
             process.wait(10)

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp
 
 from dcatalog import __version__, assembly
@@ -30,13 +29,11 @@ from dcatalog.credentials import api as credentials_api
 from dcatalog.credentials import pages as credentials_pages
 from dcatalog.db import Database
 from dcatalog.deeds import api as deeds_api
-from dcatalog.deeds import jobs as import_jobs
 from dcatalog.deeds import pages as deeds_pages
 from dcatalog.home import pages as home_pages
 from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
 from dcatalog.instance import instance_secret
 from dcatalog.jobs import Jobs
-from dcatalog.jobs import legacy as legacy_jobs
 from dcatalog.jobs.queue import InProcess
 from dcatalog.logs import configure_logging, get_logger
 from dcatalog.me import pages as me_pages
@@ -76,11 +73,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         workers = None
-        if _check_database(database, keyer):
-            _recover_imports(database, settings)
-            if settings.jobs_in_process and not queue.huey.immediate:
-                workers = InProcess(queue)  # the embedded default: serve also runs jobs
-                workers.start()
+        in_process = settings.jobs_in_process and not queue.huey.immediate
+        if _check_database(database, keyer) and in_process:
+            workers = InProcess(queue)  # the embedded default: serve also runs jobs
+            workers.start()
         yield
         if workers is not None:
             await asyncio.to_thread(workers.stop)
@@ -103,7 +99,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.keyer = keyer
     app.state.secret_key = secret_key
     app.state.jobs = queue
-    app.state.background = legacy_jobs.in_thread  # where uploads are imported, reports made
     app.state.limiter = Limiter(settings)  # per app: each (test) app counts afresh
 
     install_error_handlers(app)
@@ -201,12 +196,3 @@ def _check_database(database: Database, keyer: CitizenKeyer) -> bool:
     if not readiness.ready:
         log.warning("not ready", checks=readiness.checks)
     return readiness.ready
-
-
-def _recover_imports(database: Database, settings: Settings) -> None:
-    """Imports that a process of this machine left running when it died are marked
-    failed (see dcatalog.deeds.jobs); a failure here must not stop the service."""
-    try:
-        import_jobs.recover(database, import_jobs.uploads_folder(settings))
-    except (SQLAlchemyError, OSError) as exc:
-        log.warning("could not check for interrupted imports", error=type(exc).__name__)

@@ -19,6 +19,7 @@ from dcatalog.citizens import consent, rights
 from dcatalog.credentials import rights as credential_rights
 from dcatalog.credentials import service as credentials
 from dcatalog.deeds import counted
+from dcatalog.deeds import jobs as import_jobs
 from dcatalog.jobs import register as register_jobs
 from dcatalog.proposals import rights as proposal_rights
 from dcatalog.reports import jobs as report_jobs
@@ -39,4 +40,6 @@ def assemble() -> None:
     rights.holders["proposals"] = proposal_rights.HOLDER
     consent.look_up_benefits_with(benefits.offered_for_consent)
     # The kinds of background job, which workers run by name.
-    register_jobs(progress_reports.JOB_KIND, stats_jobs.JOB_KIND, report_jobs.JOB_KIND)
+    register_jobs(
+        import_jobs.JOB_KIND, progress_reports.JOB_KIND, stats_jobs.JOB_KIND, report_jobs.JOB_KIND
+    )

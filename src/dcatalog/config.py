@@ -322,6 +322,15 @@ class Settings(BaseSettings):
             "listed."
         ),
     )
+    import_wait_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=300,
+        description=(
+            "Longest `POST /api/v1/deeds/import?wait=true` waits for the import to end "
+            "before it answers 202 with the job's address (as without `wait`)."
+        ),
+    )
     import_errors_reported: int = Field(
         default=100_000,
         ge=1,

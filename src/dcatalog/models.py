@@ -10,7 +10,7 @@ from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.citizens.models import AccessLog, Consent, Dispute, ErasureRequest, GuardianConsent
 from dcatalog.credentials.models import IssuedCredential, IssuerKey
 from dcatalog.db import Base
-from dcatalog.deeds.models import Deed, ImportJob, Tally
+from dcatalog.deeds.models import Deed, Tally
 from dcatalog.identity.models import Citizen, CitizenSession, InstanceMeta
 from dcatalog.jobs.models import FileChunk, Job, JobClock, StoredFile
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
@@ -36,7 +36,6 @@ __all__ = [
     "ErasureRequest",
     "FileChunk",
     "GuardianConsent",
-    "ImportJob",
     "InstanceMeta",
     "IssuedCredential",
     "IssuerKey",

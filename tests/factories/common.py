@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -70,12 +69,14 @@ def database_of(session: Session) -> Database:
 
 def immediate_jobs(database: Database) -> Jobs:
     """A queue that runs each job at once, in the caller (``jobs_queue=immediate``)."""
-    return Jobs(database, Settings(jobs_queue="immediate", instance_dir=scratch_folder("jobs")))
+    from tests.conftest import TEST_PEPPER
 
-
-def inline(work: Callable[[], None]) -> None:
-    """A job's background that runs it at once (the test's database is one connection)."""
-    work()
+    settings = Settings(
+        jobs_queue="immediate",
+        instance_dir=scratch_folder("jobs"),
+        pepper=TEST_PEPPER,  # type: ignore[arg-type]
+    )
+    return Jobs(database, settings)
 
 
 # Where jobs keep their files when the caller gives no folder: removed at exit.

@@ -3,36 +3,29 @@ recorded (and verified) by their agency, and what counting them writes."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dcatalog import tabular
 from dcatalog.actors import SYSTEM, operator_for
 from dcatalog.agencies.models import Agency
 from dcatalog.calendars.buddhist_era import today_in_thailand
 from dcatalog.catalog import service as catalog
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.catalog.schemas import NewDeedType
-from dcatalog.deeds import importing
-from dcatalog.deeds import jobs as deed_jobs
 from dcatalog.deeds import service as deeds
-from dcatalog.deeds.models import Deed, DeedStatus, ImportJob, Tally
+from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.stats import jobs as stats_jobs
 from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup
 from tests.factories.common import (
     database_of,
     immediate_jobs,
-    inline,
     keyer,
     new_national_id,
     rules,
-    scratch_folder,
     unique,
 )
 from tests.factories.staff import new_agency
@@ -161,33 +154,3 @@ def make_stats_cell(session: Session, **deed: Any) -> StatsCell:
     ).first()
     assert found is not None
     return found
-
-
-def make_import_job(
-    session: Session,
-    *,
-    deed_type: DeedType | None = None,
-    rows: int = 1,
-    folder: Path | None = None,
-) -> ImportJob:
-    """An upload of the deed type's template with ``rows`` deeds, imported by its
-    owner through ``deeds.jobs.start`` and run at once (it ends done)."""
-    deed_type = deed_type or make_deed_type(session)
-    day = (today_in_thailand() - timedelta(days=1)).isoformat()
-    lines = importing.template_rows(deed_type.code)
-    lines += [
-        [new_national_id(), deed_type.code, "1", day, "TH-10", "certificate", unique("row-")]
-        for _ in range(rows)
-    ]
-    job = deed_jobs.start(
-        database_of(session),
-        keyer(),
-        rules(),
-        operator_for(deed_type.owner_agency_id),
-        io.BytesIO(tabular.csv_text(lines).encode("utf-8")),
-        "deeds.csv",
-        all_or_nothing=False,
-        folder=folder or scratch_folder("imports"),
-        background=inline,
-    )
-    return session.get_one(ImportJob, job.id)

@@ -26,7 +26,7 @@ from dcatalog.deeds.models import Deed, DeedStatus
 from dcatalog.demo.service import load_demo
 from tests.factories import csrf_from, make_account, sign_in, sign_in_citizen
 from tests.integration.test_import import TODAY, be, nid
-from tests.integration.test_import_jobs import HTMX, inline, job_id_in, upload
+from tests.integration.test_import_jobs import HTMX, job_id_in, upload
 
 pytestmark = pytest.mark.demo_data  # on the demo's reference data, loaded once
 
@@ -71,7 +71,6 @@ def clerk(app: FastAPI, session: Session) -> TestClient:
     """A school's recorder who may verify too (an agency admin of the demo university)."""
     load_demo(session)
     account = make_account(session, Role.AGENCY_ADMIN, get_agency(session, "demouniv"))
-    app.state.background = inline
     client = TestClient(app)
     sign_in(client, account.email)
     return client
@@ -214,7 +213,6 @@ def test_every_deed_types_template_example_is_accepted_and_never_recorded(
     app: FastAPI, session: Session
 ) -> None:
     load_demo(session)
-    app.state.background = inline
     codes = list(session.scalars(select(DeedType.code).order_by(DeedType.code)))
     assert "redcross.blood_donation" in codes
     clients: dict[object, TestClient] = {}

@@ -92,8 +92,8 @@ def test_record_then_verify_on_the_pages(app: FastAPI, session: Session) -> None
 
 
 def test_api_import(app: FastAPI, session: Session) -> None:
-    """The API imports a file within the request (the upload page runs it as a job:
-    see test_import_jobs.py)."""
+    """The API answers 202 with the import job's address; its result there accounts
+    for every row (test_import_jobs.py has the page's side and the workers')."""
     load_demo(session)
     university = get_agency(session, "demouniv")
     day = TODAY - timedelta(days=3)
@@ -103,15 +103,26 @@ def test_api_import(app: FastAPI, session: Session) -> None:
         f"{NID},kys.volunteer_activity,2,{day.isoformat()},Atlantis,,u-2\n"
     ).encode("utf-8-sig")
     _key, plain = accounts.create_api_key(session, SYSTEM, university, "import", ["deeds:write"])
-    api = TestClient(app).post(
-        "/api/v1/deeds/import",
-        headers={"Authorization": f"Bearer {plain}"},
-        files={"file": ("hours.csv", content, "text/csv")},
+    client, auth = TestClient(app), {"Authorization": f"Bearer {plain}"}
+    api = client.post(
+        "/api/v1/deeds/import", headers=auth, files={"file": ("hours.csv", content, "text/csv")}
     )
-    assert api.status_code == 200, api.text
-    body = api.json()
+    assert api.status_code == 202, api.text  # a job: follow its address
+    location = api.headers["location"]
+    assert location == f"/api/v1/deeds/imports/{api.json()['id']}"
+    job = client.get(location, headers=auth).json()  # the test queue ran it at once
+    assert (job["status"], job["file_name"], job["rows_done"]) == ("done", "hours.csv", 2)
+    body = job["result"]
     assert (body["rows"], body["imported"], body["unchanged"], body["rejected"]) == (2, 1, 0, 1)
     assert body["errors"][0]["column"] == "province"
+    assert body["errors"][0]["external_id"] == "u-2"
+    # Another agency does not see it; an unknown id is a problem document too.
+    fund = get_agency(session, "kys")
+    _other_key, other = accounts.create_api_key(session, SYSTEM, fund, "other", ["deeds:write"])
+    session.commit()
+    hidden = client.get(location, headers={"Authorization": f"Bearer {other}"})
+    assert hidden.status_code == 404
+    assert hidden.headers["content-type"].startswith("application/problem+json")
 
 
 def test_the_office_reviews_a_pair_and_the_agencies_see_only_their_own(

@@ -1,9 +1,9 @@
-"""Imports from the upload page run as jobs: progress, result, error report,
-all or nothing, only the agency's own staff see them, interrupted jobs end failed."""
+"""Imports run as jobs: progress, result, error report, all or nothing, only the
+agency's own staff see them; a run that dies midway resumes from its last batch
+and every row is still accounted for exactly once."""
 
 import csv
 import io
-import os
 import re
 import socket
 import subprocess
@@ -25,26 +25,22 @@ from dcatalog.agencies.service import get_agency
 from dcatalog.app import create_app
 from dcatalog.audit.models import AuditEvent
 from dcatalog.config import Settings
-from dcatalog.db import Database, utcnow
-from dcatalog.deeds import importing, jobs, service
-from dcatalog.deeds.models import Deed, ImportJob, ImportStatus
+from dcatalog.db import Database
+from dcatalog.deeds import importing, jobs
+from dcatalog.deeds.models import Deed
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
+from dcatalog.jobs import Job, Jobs, JobStatus
+from dcatalog.jobs.models import FileChunk, StoredFile
 from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER
-from tests.factories import csrf_from, make_account, make_agency, sign_in
+from tests.factories import csrf_from, make_account, sign_in
 from tests.integration.test_import import TODAY, be, messy_rows, nid, write_csv
 
 HEADINGS_SENT = ["เลขประจำตัวประชาชน", "ประเภทความดี", "จำนวน", "วันที่", "จังหวัด", "หลักฐาน", "รหัสอ้างอิง"]
 
-RULES = service.Rules(today=TODAY, max_age_days=730, academic_start=(5, 16))
 KEYER = CitizenKeyer(TEST_PEPPER.encode())
 HTMX = {"HX-Request": "true"}
-
-
-def inline(work):  # type: ignore[no-untyped-def]
-    """Run the import in the request (the test's database is one connection)."""
-    work()
 
 
 def messy_file(tmp_path: Path) -> bytes:
@@ -86,7 +82,6 @@ def job_id_in(text: str) -> uuid.UUID:
 def recorder_client(app: FastAPI, session: Session) -> TestClient:
     load_demo(session)
     recorder = make_account(session, Role.RECORDER, get_agency(session, "demouniv"))
-    app.state.background = inline
     client = TestClient(app)
     sign_in(client, recorder.email)
     return client
@@ -129,30 +124,34 @@ def test_an_upload_becomes_a_job_with_its_counts_and_error_report(
     assert "จังหวัด:" in refused[12][-1]
     assert "หลักตรวจสอบไม่ตรง" in refused[5][-1]  # the reason in Thai
     # The database never holds a national ID in clear: the refused rows are sealed.
-    stored = session.scalars(select(ImportJob.error_report)).one()
-    assert stored.startswith("sealed:")
+    stored = b"".join(session.scalars(select(FileChunk.data)))
+    assert stored
     for n in range(1, 10):
-        assert nid(n) not in stored
+        assert nid(n).encode() not in stored
     # The download gives the clerk back only the rows to fix (with their IDs as sent).
     assert nid(2) not in report.text  # imported
     assert nid(9) in report.text  # row 12, to fix
 
-    job = session.get(ImportJob, job_id)
+    job = session.get(Job, job_id)
     assert job is not None
     session.refresh(job)
-    assert job.status is ImportStatus.DONE
-    assert (job.rows_done, job.rows_total) == (11, 11)
-    assert (job.imported, job.unchanged, job.rejected, job.rolled_back) == (2, 1, 8, False)
-    assert job.started_by == "staff:recorder.demouniv@example.org"
+    assert (job.kind, job.status) == ("deeds.import", JobStatus.DONE)
+    assert (job.done, job.total) == (11, 11)
+    counts = job.counts
+    assert (counts["imported"], counts["unchanged"], counts["rejected"]) == (2, 1, 8)
+    assert not counts["rolled_back"]
+    assert job.created_by == "staff:recorder.demouniv@example.org"
     assert job.finished_at is not None
+    assert job.expires_at is not None
     assert session.scalar(select(func.count()).select_from(Deed)) == 2
     started = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "import_job.start")
     ).one()
     assert started.entity_id == str(job_id)
-    assert started.after is not None
-    assert started.after["file_name"] == "hours.csv"
-    assert list(jobs.uploads_folder(settings).iterdir()) == []  # the upload is gone
+    # The upload (IDs in clear, sealed) went with the end of the job; the report stays.
+    files = session.scalars(select(StoredFile).where(StoredFile.job_id == job_id)).all()
+    assert [(f.is_input, f.sealed) for f in files] == [(False, True)]
+    assert not (settings.instance_dir / "imports").exists()  # nothing on local disk
 
     listing = recorder_client.get("/staff/deeds/import").text
     assert f"/staff/deeds/imports/{job_id}" in listing
@@ -164,124 +163,120 @@ def test_all_or_nothing_rolls_back_every_row(
 ) -> None:
     answer = upload(recorder_client, messy_file(tmp_path), all_or_nothing="true")
     assert answer.status_code == 202
-    job = session.get(ImportJob, job_id_in(answer.text))
+    job = session.get(Job, job_id_in(answer.text))
     assert job is not None
     session.refresh(job)
-    assert job.status is ImportStatus.DONE
-    assert job.all_or_nothing
-    assert job.rolled_back
-    assert (job.imported, job.unchanged) == (0, 0)
+    assert job.status is JobStatus.DONE
+    assert job.params["all_or_nothing"]
+    assert job.counts["rolled_back"]
+    assert (job.counts["imported"], job.counts["unchanged"]) == (0, 0)
     assert "ไม่ได้นำเข้าข้อมูลใดเลย" in answer.text
     assert session.scalar(select(func.count()).select_from(Deed)) == 0
+    # The refused rows are still there to download and fix.
+    report = recorder_client.get(f"/staff/deeds/imports/{job.id}/errors.csv")
+    assert len(list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))) == 1 + 8
 
 
-def test_files_that_cannot_be_imported(
-    recorder_client: TestClient, session: Session, settings: Settings
-) -> None:
+def test_files_that_cannot_be_imported(recorder_client: TestClient, session: Session) -> None:
+    def jobs_made() -> int:
+        return session.scalar(select(func.count()).select_from(Job)) or 0
+
     wrong = upload(recorder_client, b"%PDF", name="hours.pdf")
     assert wrong.status_code == 422
     assert ".csv" in wrong.text
-    assert session.scalar(select(func.count()).select_from(ImportJob)) == 0
+    assert jobs_made() == 0
 
     partial = upload(recorder_client, b"national_id,deed_type\n1,2\n", name="partial.csv")
     assert partial.status_code == 202
-    job = session.get(ImportJob, job_id_in(partial.text))
+    job = session.get(Job, job_id_in(partial.text))
     assert job is not None
     session.refresh(job)
-    assert job.status is ImportStatus.FAILED
+    assert job.status is JobStatus.FAILED
     assert "missing column(s): quantity" in job.failure
     assert "นำเข้าไฟล์นี้ไม่ได้" in partial.text
-    assert list(jobs.uploads_folder(settings).iterdir()) == []
+    inputs = select(func.count()).select_from(StoredFile).where(StoredFile.is_input)
+    assert session.scalar(inputs) == 0  # a failed job's upload goes too
 
     # An XLSX archive is checked before a job is made (tabular.inspect): refused at once.
     broken = upload(recorder_client, b"not a workbook", name="hours.xlsx")
     assert broken.status_code == 422
     assert "ไฟล์นี้ไม่ใช่ไฟล์ XLSX ที่อ่านได้" in broken.text
-    assert session.scalar(select(func.count()).select_from(ImportJob)) == 1  # partial.csv's
-    assert list(jobs.uploads_folder(settings).iterdir()) == []
+    assert jobs_made() == 1  # partial.csv's
 
 
-def test_progress_is_written_as_the_import_goes(
+class Crash(BaseException):
+    """The worker dies (kill -9): nothing after this point runs, no handler sees it."""
+
+
+def test_a_run_that_dies_midway_resumes_after_its_last_batch(
     database: Database,
     session: Session,
     settings: Settings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Each batch commits its deeds, its refused rows and the job's checkpoint together:
+    the run that takes over skips what was committed and counts it from the checkpoint,
+    so the result says every row once, as if nothing had happened."""
     load_demo(session)
     actor = actor_for(make_account(session, Role.RECORDER, get_agency(session, "demouniv")))
+    session.commit()
     day = be(TODAY - timedelta(days=5))
     rows = [[nid(n), "kys.volunteer_activity", "1", day, "TH-10", "", f"p-{n}"] for n in range(35)]
-    rows[12][0] = "1234545678789"  # refused: the rows read still count as processed
+    rows[4][0] = "1234545678789"  # refused in the first batch (committed before the crash)
+    rows[25][0] = "1234545678789"  # refused in the batch the crash rolls back
     source = tmp_path / "many.csv"
     write_csv(source, rows)
     monkeypatch.setattr(importing, "BATCH", 10)
-    started: list = []
-    with source.open("rb") as handle:
-        job = jobs.start(
-            database,
-            KEYER,
-            RULES,
-            actor,
-            handle,
-            "many.csv",
-            all_or_nothing=False,
-            folder=jobs.uploads_folder(settings),
-            background=started.append,
-        )
-    assert job.status is ImportStatus.QUEUED
-    assert job.rows_total == 35
-    assert len(started) == 1
+    queue = Jobs(database, settings)  # immediate: wake() runs the job here, at once
+    batches: list[int] = []
+    real_batch_done = jobs._batch_done
 
-    stored: list[int] = []
-    ticks = iter(range(100))
+    def dies_in_the_third_batch(context, sink, batch_session, summary):  # type: ignore[no-untyped-def]
+        batches.append(summary.rows)
+        if len(batches) == 3:
+            raise Crash  # before the third batch commits
+        real_batch_done(context, sink, batch_session, summary)
 
-    def clock() -> float:
-        # Called as the import reports each batch: look at what the job shows now.
-        with database.session() as look:
-            stored.append(look.get_one(ImportJob, job.id).rows_done)
-        return float(next(ticks))  # a second passes between batches
+    monkeypatch.setattr(jobs, "_batch_done", dies_in_the_third_batch)
+    with source.open("rb") as handle, pytest.raises(Crash):
+        jobs.start(database, queue, KEYER, actor, handle, "many.csv", all_or_nothing=False)
 
-    path = jobs.uploads_folder(settings) / f"{job.id}.csv"
-    jobs.run(database, KEYER, RULES, actor, job.id, path, clock=clock)
-
-    # What each batch wrote, seen as the next one reports: it grows batch by batch.
-    assert stored[0] == 0
-    assert len(stored) >= 3
-    assert stored == sorted(set(stored))
     with database.session() as look:
-        done = look.get_one(ImportJob, job.id)
-    assert done.status is ImportStatus.DONE
-    assert (done.rows_done, done.imported, done.rejected) == (35, 34, 1)
-    assert not path.exists()
+        job = look.scalars(select(Job)).one()
+        assert (job.status, job.attempt, job.done) == (JobStatus.RUNNING, 1, 20)
+        assert job.checkpoint["rows"] == 20
+        assert look.scalar(select(func.count()).select_from(Deed)) == 19
+    with database.write_session() as write:  # its runner is gone (a process that died)
+        write.get_one(Job, job.id).runner = f"{socket.gethostname()}:{_a_dead_pid()}"
+        write.commit()
 
+    found = queue.recover()  # what every worker does at start and each minute
+    assert found.requeued == [job.id]
+    assert batches == [10, 20, 30, 30, 35]  # the second run began at row 21
 
-def test_progress_is_written_at_most_once_a_second(database: Database, session: Session) -> None:
-    agency = make_agency(session, "school", "school")
-    job = ImportJob(
-        agency_id=agency.id,
-        started_by="staff:a@example.org",
-        file_name="f.csv",
-        status=ImportStatus.RUNNING,
-        rows_total=100,
+    ended = jobs.view(database, actor, job.id, KEYER)
+    assert ended.status is JobStatus.DONE
+    assert (ended.rows_done, ended.imported, ended.unchanged, ended.rejected) == (35, 33, 0, 2)
+    with database.session() as look:
+        assert look.scalar(select(func.count()).select_from(Deed)) == 33
+        assert look.get_one(Job, job.id).attempt == 2
+    assert [e.row for e in ended.errors] == [6, 27]  # each refused row once, in order
+    report = jobs.error_report(
+        database,
+        actor,
+        job.id,
+        KEYER,
+        reason_heading="why",
+        reason_of=lambda row: str(row.row),
+        more_note=str,
     )
-    session.add(job)
-    session.commit()
-    now = [0.0]
-    writer = jobs.ProgressWriter(database, job.id, clock=lambda: now[0])
+    assert [line.split(",")[-1] for line in report.splitlines()[1:]] == ["6", "27"]
 
-    def shown() -> int:
-        session.expire_all()
-        return session.get_one(ImportJob, job.id).rows_done
 
-    writer(10)
-    assert shown() == 10
-    now[0] = 0.4
-    writer(20)
-    assert shown() == 10  # too soon: skipped
-    now[0] = 1.2
-    writer(30)
-    assert shown() == 30
+def _a_dead_pid() -> str:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)  # fmt: skip
+    return ended.stdout.strip()
 
 
 def test_only_the_agencys_own_staff_see_its_imports(
@@ -309,62 +304,11 @@ def test_only_the_agencys_own_staff_see_its_imports(
         assert answer.headers["location"].startswith("/login"), path
 
 
-def _left_running(session: Session, agency_id: uuid.UUID, runner: str, quiet_for: timedelta):  # type: ignore[no-untyped-def]
-    job = ImportJob(
-        agency_id=agency_id,
-        started_by="staff:a@example.org",
-        file_name="left.csv",
-        status=ImportStatus.RUNNING,
-        rows_total=100,
-        rows_done=40,
-        runner=runner,
-        heartbeat_at=utcnow() - quiet_for,
-    )
-    session.add(job)
-    session.commit()
-    return job
-
-
-def test_jobs_left_running_by_a_dead_process_end_failed(
-    database: Database, session: Session, settings: Settings
-) -> None:
-    agency = make_agency(session, "school", "school")
-    actor = actor_for(make_account(session, Role.RECORDER, agency))
-    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)  # fmt: skip
-    host = socket.gethostname()
-    died_here = _left_running(session, agency.id, f"{host}:{ended.stdout.strip()}", timedelta(0))
-    alive_here = _left_running(session, agency.id, f"{host}:{os.getppid()}", timedelta(0))
-    elsewhere_quiet = _left_running(session, agency.id, "other-host:12", timedelta(hours=1))
-    elsewhere_busy = _left_running(session, agency.id, "other-host:13", timedelta(seconds=5))
-    folder = jobs.uploads_folder(settings)
-    folder.mkdir(parents=True)
-    (folder / f"{died_here.id}.csv").write_text("x")
-    (folder / f"{alive_here.id}.csv").write_text("x")
-    fresh_orphan = folder / f"{uuid.uuid4()}.csv"  # an upload becoming a job right now
-    fresh_orphan.write_text("x")
-    old_orphan = folder / f"{uuid.uuid4()}.csv"
-    old_orphan.write_text("x")
-    os.utime(old_orphan, (time.time() - 7200, time.time() - 7200))
-
-    # At start-up: this machine's dead process is found at once.
-    assert jobs.recover(database, folder) == 1
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"{alive_here.id}.csv", fresh_orphan.name]
-    )
-    # When read: another machine's job is failed once it has been quiet too long.
-    assert jobs.view(database, actor, died_here.id).status is ImportStatus.FAILED
-    assert jobs.view(database, actor, alive_here.id).status is ImportStatus.RUNNING
-    assert jobs.view(database, actor, elsewhere_busy.id).status is ImportStatus.RUNNING
-    listed = {j.id: j for j in jobs.recent(database, actor)}
-    assert listed[elsewhere_quiet.id].status is ImportStatus.FAILED
-    assert listed[elsewhere_quiet.id].failure == jobs.INTERRUPTED
-    assert listed[elsewhere_busy.id].status is ImportStatus.RUNNING
-
-
 def test_a_real_background_import_shows_its_progress(
     fresh_database_url: str, settings: Settings, tmp_path: Path
 ) -> None:
-    """The import runs in a thread of the server while the page polls it."""
+    """The import runs in a worker thread of the server while the page polls it."""
+    settings.jobs_queue = "auto"  # SQLite's file, or PostgreSQL's tables
     database = Database.from_url(fresh_database_url)
     upgrade_engine(database.engine)
     with database.session() as session:

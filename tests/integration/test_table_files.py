@@ -57,7 +57,7 @@ def api_import(app: FastAPI, session: Session, content: bytes, name: str = "hour
     university = get_agency(session, "demouniv")
     _key, plain = accounts.create_api_key(session, SYSTEM, university, "import", ["deeds:write"])
     return TestClient(app).post(
-        "/api/v1/deeds/import",
+        "/api/v1/deeds/import?wait=true",
         headers={"Authorization": f"Bearer {plain}"},
         files={"file": (name, content, "application/octet-stream")},
     )
@@ -274,7 +274,7 @@ def test_a_control_character_is_its_rows_error(app: FastAPI, session: Session) -
     content = (HEADING + good_row(1) + good_row(2, evidence="a\x00b") + good_row(3)).encode()
     answer = api_import(app, session, content)
     assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body = answer.json()["result"]
     assert (body["imported"], body["rejected"]) == (2, 1)
     assert body["errors"] == [
         {"row": 3, "column": "evidence", "reason": "control character", "external_id": "u-2"}
@@ -295,7 +295,7 @@ def test_an_answer_lists_the_first_errors_and_counts_them_all(
     load_demo(session)
     answer = api_import(app, session, bad_rows(12_000))  # two errors a row, over three batches
     assert answer.status_code == 200
-    body = answer.json()
+    body = answer.json()["result"]
     assert (body["rows"], body["rejected"]) == (12_000, 12_000)
     assert len(body["errors"]) == 1000
     assert (body["errors_total"], body["errors_not_listed"]) == (24_000, 23_000)

@@ -43,7 +43,6 @@ from tests.factories import (
     new_agency,
     new_national_id,
 )
-from tests.factories.common import inline
 from tests.permissions import Action, check_permission, key, staff
 
 YESTERDAY = today_in_thailand() - timedelta(days=1)
@@ -51,7 +50,6 @@ YESTERDAY = today_in_thailand() - timedelta(days=1)
 
 @pytest.fixture
 def app(app: FastAPI) -> FastAPI:
-    app.state.background = inline  # jobs run in the request
     return app
 
 

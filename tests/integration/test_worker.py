@@ -28,7 +28,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 @contextmanager
 def working(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "dcatalog", "worker", "--threads", "2"],
             env={**_clean_environment(), **env},

@@ -14,8 +14,10 @@ from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.deeds import service
-from dcatalog.deeds.importing import FileProblem, import_upload_file
+from dcatalog.config import Settings
+from dcatalog.db import Database
+from dcatalog.deeds import jobs, service
+from dcatalog.deeds.importing import FileProblem
 from dcatalog.deeds.models import DeedStatus
 from dcatalog.deeds.schemas import (
     BatchOut,
@@ -24,14 +26,16 @@ from dcatalog.deeds.schemas import (
     DeedOut,
     DeedPage,
     ImportError_,
+    ImportJobOut,
     ImportOut,
     ItemResult,
     ReasonIn,
     VerifyIn,
 )
+from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import Conflict, ValidationProblem
-from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.deps import DatabaseDep, JobsDep, SessionDep, SettingsDep
 from dcatalog.web.errors import field_errors
 
 router = APIRouter(prefix="/api/v1/deeds", tags=["deeds"])
@@ -122,40 +126,103 @@ def record(
 
 @router.post(
     "/import",
-    summary="Import a CSV or XLSX file of deeds; every row accounted for",
+    status_code=202,
+    summary="Import a CSV or XLSX file of deeds (a background job); every row accounted for",
+    response_model=ImportJobOut,
     responses={
-        413: {"description": "The file has too many rows or unpacks to too much; nothing imported"},
-        422: {"description": "The file cannot be read (e.g. a cell too long); nothing imported"},
+        200: {
+            "description": "With `wait=true`: the import ended within the wait",
+            "model": ImportJobOut,
+        },
+        202: {"description": "The import is queued or running: follow `Location`"},
+        413: {"description": "The file is too big or has too many rows; nothing imported"},
+        422: {"description": "The file cannot be read; nothing imported"},
     },
 )
 def import_deeds(
-    request: Request,
     keyer: KeyerDep,
     database: DatabaseDep,
+    queue: JobsDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
     file: Annotated[UploadFile, File(description="A .csv (UTF-8) or .xlsx file")],
     all_or_nothing: Annotated[bool, Form()] = False,
-) -> ImportOut:
+    wait: Annotated[
+        bool,
+        Query(
+            description=(
+                "Answer when the import ends (200), if it ends within "
+                "DCATALOG_IMPORT_WAIT_SECONDS; otherwise 202 as without it."
+            )
+        ),
+    ] = False,
+) -> JSONResponse:
     try:
-        summary = import_upload_file(
+        job = jobs.start(
             database,
+            queue,
             keyer,
-            service.Rules.from_settings(settings),
             actor,
-            file,
-            all_or_nothing,
+            file.file,
+            file.filename or "",
+            all_or_nothing=all_or_nothing,
             limits=tabular.Limits.of(settings),
-            listed=settings.import_errors_listed,
         )
     except FileProblem as problem:
         raise problem.problem("The file cannot be imported") from problem
-    return ImportOut(
-        **summary.as_dict(),
-        errors=[
-            ImportError_(row=e.row, column=e.column, reason=e.reason, external_id=e.external_id)
-            for e in summary.errors
-        ],
+    if wait:
+        job = jobs.wait(database, actor, job.id, settings.import_wait_seconds)
+    body = _import_out(database, actor, keyer, settings, job.id)
+    ended = wait and body.status in ("done", "failed")
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status.HTTP_200_OK if ended else status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/api/v1/deeds/imports/{job.id}"},
+    )
+
+
+@router.get("/imports/{job_id}", summary="An import's progress, then its result")
+def import_status(
+    job_id: uuid.UUID,
+    keyer: KeyerDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
+) -> ImportJobOut:
+    return _import_out(database, actor, keyer, settings, job_id)
+
+
+def _import_out(
+    database: Database, actor: Actor, keyer: CitizenKeyer, settings: Settings, job_id: uuid.UUID
+) -> ImportJobOut:
+    view = jobs.view(database, actor, job_id, keyer, listed=settings.import_errors_listed)
+    result = None
+    if view.status.value == "done":
+        result = ImportOut(
+            rows=view.rows_done,
+            imported=view.imported,
+            unchanged=view.unchanged,
+            rejected=view.rejected,
+            all_or_nothing=view.all_or_nothing,
+            rolled_back=view.rolled_back,
+            errors=[
+                ImportError_(row=e.row, column=e.column, reason=e.reason, external_id=e.external_id)
+                for e in view.errors
+            ],
+            errors_total=view.errors_total,
+            errors_not_listed=view.errors_total - len(view.errors),
+        )
+    return ImportJobOut(
+        id=view.id,
+        status=view.status.value,
+        file_name=view.file_name,
+        all_or_nothing=view.all_or_nothing,
+        rows_done=view.rows_done,
+        rows_total=view.rows_total,
+        created_at=view.started_at,
+        finished_at=view.finished_at,
+        failure=view.failure or None,
+        result=result,
     )
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -187,15 +185,21 @@ class RefusedRows:
     The text holds national IDs as uploaded: the job stores it sealed (see
     ``jobs.seal``), never in clear."""
 
-    def __init__(self, out: IO[str], *, limit: int) -> None:
+    def __init__(
+        self, out: IO[str], *, limit: int, written: int = 0, more: int = 0, started: bool = False
+    ) -> None:
+        # ``written``, ``more`` and ``started``: where a resumed import's report stands.
         self._out, self._limit = out, limit
-        self.written = self.more = 0
+        self.written, self.more, self._started = written, more, started
+        self._closed = False
 
     def _line(self, value: Any) -> None:
         self._out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     def start(self, heading: list[str]) -> None:
-        self._line({"heading": heading})
+        if not self._started:
+            self._line({"heading": heading})
+            self._started = True
 
     def add(self, errors: list[RowError]) -> None:
         """Errors in row order (a row's errors together)."""
@@ -223,7 +227,9 @@ class RefusedRows:
             index = end
 
     def close(self, summary: ImportSummary | None = None) -> None:
-        self._line({"more": self.more, "examples": summary.examples if summary else 0})
+        if not self._closed:  # once, whoever closes it first
+            self._line({"more": self.more, "examples": summary.examples if summary else 0})
+            self._closed = True
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -361,17 +367,29 @@ def import_file(
     limits: tabular.Limits | None = None,
     listed: int = ERRORS_LISTED,
     report: ErrorReport | RefusedRows | None = None,
+    resume: ImportSummary | None = None,
+    checkpoint: Callable[[Session, ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import a file for the actor's agency. Without ``all_or_nothing`` each batch of
-    rows is committed as it goes (by ``service.record``) (re-running the file is safe: recorded rows come
-    back unchanged); with it, nothing is written unless every row is accepted.
+    rows is one transaction, committed as it goes (re-running the file is safe:
+    recorded rows come back unchanged); with it, nothing is written unless every row
+    is accepted.
 
     The whole file is checked against ``limits`` first (``FileProblem``), so a file
     refused for its size or a bad cell imports nothing. Errors are kept in row
-    order, the first ``listed`` in the summary and every one in ``report``."""
+    order, the first ``listed`` in the summary and every one in ``report``.
+
+    A job resumes: ``resume`` holds the counts of the rows before (they are skipped),
+    and ``checkpoint`` is called in each batch's transaction, after its rows (with
+    ``all_or_nothing``: once, in the one transaction, just before it commits), to
+    write where the import stands together with the work it covers."""
     limits = limits or tabular.Limits()
     tabular.check(path, limits)
     summary = ImportSummary(all_or_nothing=all_or_nothing, listed=listed)
+    skip = 0
+    if resume is not None:
+        summary = replace(resume, errors=[], listed=listed, all_or_nothing=all_or_nothing)
+        skip = resume.rows
     rows = tabular.read(path, limits)
     heading = next(rows, None)
     if heading is None:
@@ -394,9 +412,13 @@ def import_file(
         batch: Batch = []
         refused: list[RowError] = []
         read = 0
+        skipped = 0
         for row in rows:
             if row.blank or only_a_reason(row.cells):
                 continue  # blank lines are not rows
+            if skipped < skip:
+                skipped += 1  # imported by an earlier run of the job
+                continue
             summary.rows += 1
             read += 1
             parsed = _to_input(row.cells, columns, row.number, row.control)
@@ -415,62 +437,73 @@ def import_file(
 
     def run() -> None:
         for batch, refused in batches():
-            if len(citizens) > _MEMO_LIMIT:
-                citizens.clear()
-            real = [entry for entry in batch if not is_example(entry[2].external_id)]
-            examples = [entry for entry in batch if is_example(entry[2].external_id)]
-            outcomes = (
-                service.record(
-                    session, actor, keyer, rules, [item for *_, item in real], citizens=citizens
-                )
-                if real
-                else []
-            )
-            checked = (
-                service.record(
-                    session,
-                    actor,
-                    keyer,
-                    rules,
-                    [item for *_, item in examples],
-                    citizens=citizens,
-                    write=False,
-                )
-                if examples
-                else []
-            )
-            for (number, cells, item), outcome, example in [
-                *((entry, outcome, False) for entry, outcome in zip(real, outcomes, strict=True)),
-                *((entry, outcome, True) for entry, outcome in zip(examples, checked, strict=True)),
-            ]:
-                if outcome.result == "created" and example:
-                    summary.examples += 1
-                elif outcome.result == "created":
-                    summary.imported += 1
-                elif outcome.result == "unchanged":
-                    summary.unchanged += 1
-                else:
-                    summary.rejected += 1
-                    refused.extend(
-                        RowError(
-                            number,
-                            (e.pointer or "#/").removeprefix("#/") or "row",
-                            e.detail,
-                            item.external_id,
-                            e.code or "",
-                            e.params,
-                            cells,
-                        )
-                        for e in outcome.errors
-                    )
-            refused.sort(key=lambda e: (e.row, e.column))
-            summary.add_errors(refused)
-            if report is not None:
-                report.add(refused)
-            if progress:
-                progress(summary.rows)
+            if all_or_nothing:
+                one_batch(batch, refused)
+            else:
+                with transaction(session):
+                    one_batch(batch, refused)
+                    if checkpoint is not None:
+                        checkpoint(session, summary)
         if all_or_nothing and summary.rejected:
             raise _RollBack
+        if all_or_nothing and checkpoint is not None:
+            checkpoint(session, summary)
+
+    def one_batch(batch: Batch, refused: list[RowError]) -> None:
+        if len(citizens) > _MEMO_LIMIT:
+            citizens.clear()
+        real = [entry for entry in batch if not is_example(entry[2].external_id)]
+        examples = [entry for entry in batch if is_example(entry[2].external_id)]
+        outcomes = (
+            service.record(
+                session, actor, keyer, rules, [item for *_, item in real], citizens=citizens
+            )
+            if real
+            else []
+        )
+        checked = (
+            service.record(
+                session,
+                actor,
+                keyer,
+                rules,
+                [item for *_, item in examples],
+                citizens=citizens,
+                write=False,
+            )
+            if examples
+            else []
+        )
+        for (number, cells, item), outcome, example in [
+            *((entry, outcome, False) for entry, outcome in zip(real, outcomes, strict=True)),
+            *((entry, outcome, True) for entry, outcome in zip(examples, checked, strict=True)),
+        ]:
+            if outcome.result == "created" and example:
+                summary.examples += 1
+            elif outcome.result == "created":
+                summary.imported += 1
+            elif outcome.result == "unchanged":
+                summary.unchanged += 1
+            else:
+                summary.rejected += 1
+                refused.extend(
+                    RowError(
+                        number,
+                        (e.pointer or "#/").removeprefix("#/") or "row",
+                        e.detail,
+                        item.external_id,
+                        e.code or "",
+                        e.params,
+                        cells,
+                    )
+                    for e in outcome.errors
+                )
+        refused.sort(key=lambda e: (e.row, e.column))
+        summary.add_errors(refused)
+        if report is not None:
+            report.add(refused)
+        if progress:
+            progress(summary.rows)
 
     if all_or_nothing:
         try:
@@ -545,36 +578,3 @@ def template_xlsx(deed_type: str, **options: Any) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def import_upload_file(
-    database: Any,
-    keyer: CitizenKeyer,
-    rules: service.Rules,
-    actor: Actor,
-    upload: Any,
-    all_or_nothing: bool = False,
-    *,
-    limits: tabular.Limits | None = None,
-    listed: int = ERRORS_LISTED,
-) -> ImportSummary:
-    """Import an uploaded file (the API): kept in a private temporary file meanwhile."""
-    name = Path(upload.filename or "upload.csv").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in tabular.SUFFIXES:
-        raise tabular.WRONG_KIND
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        with path.open("wb") as handle:
-            shutil.copyfileobj(upload.file, handle)
-        with database.write_session() as session:
-            return import_file(
-                session,
-                actor,
-                keyer,
-                rules,
-                path,
-                all_or_nothing=all_or_nothing,
-                limits=limits,
-                listed=listed,
-            )

@@ -1,30 +1,31 @@
-"""Importing a file of deeds in the background, for the upload page.
+"""Importing a file of deeds as a job (kind ``deeds.import``), for the upload page
+and the API.
 
-The page saves the upload in a private file, creates an ``ImportJob`` and
-answers at once; a thread of the same process runs ``importing.import_file``
-and writes the job's progress in its own short transactions (at most about
-once a second), then the counts and the error report. The clerk's page polls
-the job, and the agency's recent imports stay listed on the upload page. A job
-belongs to its agency: other agencies' staff never see it (404).
+The file's quick checks (``tabular.inspect``) run while the request waits: a
+refused file makes no job. Then one transaction creates the job (audited) and
+stores the upload with it in the database, and a worker is woken; the answer
+comes at once (the API may wait a little for a small file). Any app process on
+any host shows the job's progress and serves its error report. A job belongs to
+its agency: other agencies' staff never see it (404).
 
-A process that dies leaves its jobs queued or running. They are marked failed,
-with a message that says to import the same file again:
+Every row is accounted for exactly once, even when the worker dies. Each batch of
+rows is one transaction that records the deeds, appends the batch's refused rows
+to the job's error report and writes the job's checkpoint (rows read, counts,
+where the report ends); a run that starts again after a dead worker resumes after
+the last batch committed, with its counts. An all-or-nothing import is one
+transaction (nothing to resume: it starts over), which writes its counts as it
+commits.
 
-- when a process of the service starts on the same machine and the process
-  that ran the job is gone, and
-- when anyone reads them after ``STALE_AFTER`` without a sign of life (the
-  progress writes are the sign of life), which covers another machine.
-
-The progress, the signs of life and the jobs of a dead process are the same for
-every background job: see ``dcatalog.jobs``.
+Privacy: the upload and the refused rows hold national IDs as the clerk typed
+them. Both are stored sealed (keys derived from the pepper, bound to the file and
+the chunk); the upload is the job's *input* and goes when the job ends, the
+report stays with the job for ``RETENTION``.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -38,32 +39,25 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dcatalog import sealing, tabular
+from dcatalog import jobs, tabular
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.audit import service as audit
-from dcatalog.config import Settings
-from dcatalog.db import Database, new_id, transaction, transactional, utcnow
+from dcatalog.db import Database, transaction, utcnow
 from dcatalog.deeds import importing, service
 from dcatalog.deeds.importing import FileProblem, ImportSummary, RowError
-from dcatalog.deeds.models import ImportJob, ImportStatus
-from dcatalog.identity.citizen_key import CitizenKeyer
-from dcatalog.jobs.legacy import PROGRESS_EVERY as PROGRESS_EVERY
-from dcatalog.jobs.legacy import STALE_AFTER as STALE_AFTER
-from dcatalog.jobs.legacy import Background, JobTable, in_thread, this_runner
-from dcatalog.jobs.legacy import ProgressWriter as _ProgressWriter
-from dcatalog.logs import get_logger, redact
+from dcatalog.identity.citizen_key import CitizenKeyer, load_pepper
+from dcatalog.jobs import JobStatus, files
+from dcatalog.logs import redact
 from dcatalog.problems import Forbidden, NotFound
 
-log = get_logger(__name__)
-
+KIND = "deeds.import"
+RETENTION = timedelta(days=30)  # the job and its error report, after it ended
 RECENT = 10  # imports listed on the upload page
 SHOWN_ERRORS = 200  # refused rows' errors shown on the page; the download has more
-REPORTED = Settings.model_fields["import_errors_reported"].default
 SUFFIXES = tabular.SUFFIXES
-_REPORT_IN_MEMORY = 4 * 1024 * 1024  # an error report past this waits on disk
-_ORPHAN_AFTER = timedelta(hours=1)  # an upload file without a job (its upload broke off)
-_ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+UPLOAD_SEAL = b"deed import upload v1"  # the key that seals uploads
+REPORT_SEAL = b"import refused rows v1"  # ... and the refused rows
 
 # Failure messages of our own (the pages translate them); a file's problem is
 # stored as the import states it.
@@ -76,78 +70,69 @@ UNEXPECTED = (
     "already come back as sent before, never twice."
 )
 
-IMPORTS = JobTable(
-    model=ImportJob,
-    active=_ACTIVE,
-    failed=ImportStatus.FAILED,
-    interrupted=INTERRUPTED,
-    kind="imports",
-)
-# Jobs running in this process and the rows they reported last: this process
-# shows progress it could not write (see ``run``).
-_LIVE = IMPORTS.live
-_LIVE_LOCK = IMPORTS.lock
-
-
-def uploads_folder(settings: Settings) -> Path:
-    """Where uploads wait for their import: private to the service's user."""
-    return settings.instance_dir / "imports"
-
 
 # --- starting ----------------------------------------------------------------------------
 
 
 def start(
     database: Database,
+    queue: jobs.Jobs,
     keyer: CitizenKeyer,
-    rules: service.Rules,
     actor: Actor,
     upload: IO[bytes],
     file_name: str,
     *,
     all_or_nothing: bool,
-    folder: Path,
-    background: Background = in_thread,
     limits: tabular.Limits | None = None,
-    reported: int = REPORTED,
-) -> ImportJob:
-    """Save the upload, create its job (audited) and start importing it in the background.
-    The quick checks of ``tabular.inspect`` come first: a file they refuse makes no job."""
+) -> JobView:
+    """Check the file, create its job with the upload (audited) and wake a worker."""
     if not actor.can(Scope.DEEDS_WRITE) or actor.agency_id is None:
         raise Forbidden("Importing deeds needs the permission deeds:write of an agency.")
     name = display_name(file_name)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise tabular.WRONG_KIND
-    limits = limits or tabular.Limits()
-    job_id = new_id()
-    path = save_upload(upload, folder, job_id, suffix)
-    try:
-        total = tabular.inspect(path, limits)
-        with database.write_session() as session:
-            job = _create(
+    with tempfile.NamedTemporaryFile(suffix=suffix) as spool:
+        shutil.copyfileobj(upload, spool)
+        spool.flush()
+        total = tabular.inspect(Path(spool.name), limits or tabular.Limits())
+        spool.seek(0)
+        with database.write_session() as session, transaction(session):
+            job = jobs.create(
                 session,
-                actor,
-                job_id=job_id,
-                file_name=name,
-                all_or_nothing=all_or_nothing,
+                KIND,
+                created_by=actor.label,
+                agency_id=actor.agency_id,
+                params={
+                    "actor": actor.as_params(),
+                    "file_name": name,
+                    "all_or_nothing": all_or_nothing,
+                },
                 total=total,
             )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    IMPORTS.started(job_id)
-    try:
-        background(
-            lambda: run(
-                database, keyer, rules, actor, job_id, path, limits=limits, reported=reported
+            files.store(
+                session,
+                name,
+                "application/octet-stream",
+                spool,
+                job_id=job.id,
+                secret=keyer.derived_key(UPLOAD_SEAL),
+                is_input=True,
             )
-        )
-    except BaseException:
-        IMPORTS.finish_failed(database, job_id, UNEXPECTED)
-        _forget(job_id, path)
-        raise
-    return job
+            # The refused rows, appended a batch at a time by the run.
+            report = files.store(
+                session,
+                f"refused-rows-{job.id}.jsonl",
+                "application/x-ndjson",
+                b"",
+                job_id=job.id,
+                secret=keyer.derived_key(REPORT_SEAL),
+            )
+            job.params = {**job.params, "report": str(report.id)}
+            audit.record(session, actor, "import_job.start", job)
+            view = JobView.of(job)
+    queue.wake(view.id)
+    return view
 
 
 def display_name(file_name: str) -> str:
@@ -156,152 +141,177 @@ def display_name(file_name: str) -> str:
     return name or "upload.csv"
 
 
-def save_upload(upload: IO[bytes], folder: Path, job_id: uuid.UUID, suffix: str) -> Path:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / f"{job_id}{suffix}"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        shutil.copyfileobj(upload, handle)
-    return path
-
-
-@transactional
-def _create(
-    session: Session,
-    actor: Actor,
-    *,
-    job_id: uuid.UUID,
-    file_name: str,
-    all_or_nothing: bool,
-    total: int | None,
-) -> ImportJob:
-    assert actor.agency_id is not None
-    now = utcnow()
-    job = ImportJob(
-        id=job_id,
-        agency_id=actor.agency_id,
-        started_by=actor.label,
-        file_name=file_name,
-        status=ImportStatus.QUEUED,
-        all_or_nothing=all_or_nothing,
-        rows_done=0,
-        rows_total=total,
-        started_at=now,
-        heartbeat_at=now,
-        runner=this_runner(),
-    )
-    session.add(job)
-    audit.record(session, actor, "import_job.start", job)
-    return job
-
-
 # --- running -----------------------------------------------------------------------------
 
 
-class ProgressWriter(_ProgressWriter):
-    """The import's ``progress`` callback: remembers the rows done in this process and
-    writes them (with a sign of life) to the job in a short transaction of its own,
-    at most once every ``every`` seconds."""
+@dataclass
+class _Checkpoint:
+    """Where an import stands after its last committed batch."""
 
-    table = IMPORTS
+    rows: int = 0  # data rows read (blank lines are not rows)
+    imported: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: int = 0  # errors of refused rows (a row may have several)
+    examples: int = 0
+    kept: int = 0  # refused rows written to the report
+    more: int = 0  # ... and not written (past the cap)
+    chunks: int = 0  # the report's chunks so far
+    finished: bool = False  # every row read; the counts are final
+    rolled_back: bool = False
 
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> _Checkpoint:
+        return cls(**{k: v for k, v in stored.items() if k in cls.__dataclass_fields__})
 
-def run(
-    database: Database,
-    keyer: CitizenKeyer,
-    rules: service.Rules,
-    actor: Actor,
-    job_id: uuid.UUID,
-    path: Path,
-    *,
-    clock: Callable[[], float] = time.monotonic,
-    limits: tabular.Limits | None = None,
-    reported: int = REPORTED,
-) -> None:
-    """Import the job's file (in the background): whatever happens ends in the job,
-    and the file is removed. The error report is written as the import goes, into a
-    temporary file (spilling to disk past a few megabytes), at most ``reported`` errors."""
-    file_name = path.name
-    try:
-        with database.write_session() as session, transaction(session):
-            job = session.get_one(ImportJob, job_id)
-            job.status, job.heartbeat_at = ImportStatus.RUNNING, utcnow()
-            file_name, all_or_nothing = job.file_name, job.all_or_nothing
-        # On SQLite an all-or-nothing import holds the database's one write lock until
-        # it ends, so its progress cannot be written meanwhile (the write would wait
-        # for this very thread): this process shows it from memory instead.
-        progress = ProgressWriter(
-            database, job_id, store=not (database.is_sqlite and all_or_nothing), clock=clock
+    def summary(self, all_or_nothing: bool) -> ImportSummary:
+        return ImportSummary(
+            rows=self.rows,
+            imported=self.imported,
+            unchanged=self.unchanged,
+            rejected=self.rejected,
+            error_count=self.errors,
+            examples=self.examples,
+            all_or_nothing=all_or_nothing,
+            rolled_back=self.rolled_back,
         )
-        with (
-            tempfile.SpooledTemporaryFile(
-                _REPORT_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
-            ) as out,
-            database.write_session() as session,
-        ):
-            refused = importing.RefusedRows(out, limit=reported)
-            summary = importing.import_file(
-                session,
-                actor,
-                keyer,
-                rules,
-                path,
-                all_or_nothing=all_or_nothing,
-                progress=progress,
-                limits=limits,
-                listed=SHOWN_ERRORS,
-                report=refused,
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors": self.errors,
+            "examples": self.examples,
+            "kept": self.kept,
+            "more": self.more,
+            "rolled_back": self.rolled_back,
+        }
+
+
+class _ReportSink:
+    """The refused rows of the batches since the last checkpoint, on their way into
+    the job's stored report."""
+
+    def __init__(self, context: jobs.Context, file_id: uuid.UUID, secret: bytes, at: _Checkpoint):
+        self.context, self.file_id, self.secret, self.at = context, file_id, secret, at
+        self.out = io.StringIO()
+        self.rows = importing.RefusedRows(
+            self.out,
+            limit=context.settings.import_errors_reported,
+            written=at.kept,
+            more=at.more,
+            started=at.rows > 0 or at.chunks > 0,
+        )
+
+    def flush(self, session: Session, summary: ImportSummary, *, finished: bool = False) -> None:
+        """Append what was written since the last flush, and the checkpoint, in the
+        caller's transaction (the batch's: they commit with its deeds)."""
+        written = self.out.getvalue().encode("utf-8")
+        self.out.seek(0)
+        self.out.truncate()
+        self.at.chunks = files.append(session, self.file_id, self.at.chunks, written, self.secret)
+        at = self.at
+        at.rows, at.imported, at.unchanged = summary.rows, summary.imported, summary.unchanged
+        at.rejected, at.errors, at.examples = (
+            summary.rejected,
+            summary.error_count,
+            summary.examples,
+        )
+        at.kept, at.more = self.rows.written, self.rows.more
+        at.finished, at.rolled_back = finished, summary.rolled_back
+        self.context.save(
+            session,
+            checkpoint=at.__dict__,
+            counts=at.counts(),
+            done=summary.rows,
+            heartbeat_at=utcnow(),
+        )
+
+
+def run(context: jobs.Context) -> dict[str, Any]:
+    """The job: import the stored upload from its checkpoint on."""
+    params, settings = context.params, context.settings
+    actor = Actor.from_params(params["actor"])
+    keyer = CitizenKeyer(load_pepper(settings))
+    all_or_nothing = bool(params["all_or_nothing"])
+    at = _Checkpoint.of(context.checkpoint)
+    if at.finished:  # the last run ended just before the job did
+        return {"summary": at.counts()}
+    with context.database.session() as session:
+        upload = session.scalar(
+            select(jobs.StoredFile.id).where(
+                jobs.StoredFile.job_id == context.job_id, jobs.StoredFile.is_input
             )
-            out.seek(0)
-            kept = summary.error_count or summary.examples
-            report = seal(keyer, job_id, out.read()) if kept else ""
-        _finish_done(database, job_id, summary, report)
-    except FileProblem as problem:
-        IMPORTS.finish_failed(database, job_id, str(problem).replace(path.name, file_name))
-    except Exception:
-        log.exception("import failed", job_id=str(job_id))
-        IMPORTS.finish_failed(database, job_id, UNEXPECTED)
-    finally:
-        _forget(job_id, path)
+        )
+    if upload is None:
+        raise jobs.JobFailed(UNEXPECTED)
+    if all_or_nothing:
+        at = _Checkpoint()  # a past run that did not finish committed nothing
+    sink = _ReportSink(context, uuid.UUID(params["report"]), keyer.derived_key(REPORT_SEAL), at)
+    # On SQLite an all-or-nothing import holds the database's one write lock until it
+    # ends: its progress is shown from this process's memory meanwhile.
+    context.store_progress = not (context.database.is_sqlite and all_or_nothing)
+    suffix = Path(params["file_name"]).suffix
+    secret = keyer.derived_key(UPLOAD_SEAL)
+    with files.to_temporary(context.database, upload, suffix, secret) as source:
+        try:
+            summary = _import(context, sink, actor, keyer, Path(source.name), all_or_nothing, at)
+        except FileProblem as problem:
+            shown = str(problem).replace(Path(source.name).name, params["file_name"])
+            raise jobs.JobFailed(shown) from problem
+    return {"summary": summary}
 
 
-def _forget(job_id: uuid.UUID, path: Path) -> None:
-    path.unlink(missing_ok=True)
-    IMPORTS.ended(job_id)
+def _import(
+    context: jobs.Context,
+    sink: _ReportSink,
+    actor: Actor,
+    keyer: CitizenKeyer,
+    path: Path,
+    all_or_nothing: bool,
+    at: _Checkpoint,
+) -> dict[str, Any]:
+    settings = context.settings
+    with context.database.write_session() as session:
+        summary = importing.import_file(
+            session,
+            actor,
+            keyer,
+            service.Rules.from_settings(settings),
+            path,
+            all_or_nothing=all_or_nothing,
+            progress=context.progress if all_or_nothing else None,
+            limits=tabular.Limits.of(settings),
+            listed=0,
+            report=sink.rows,
+            resume=at.summary(all_or_nothing),
+            # In each batch's transaction (or the all-or-nothing one, as it commits).
+            checkpoint=lambda batch, so_far: _batch_done(context, sink, batch, so_far),
+        )
+        if not at.finished:  # import_file closed the report
+            with transaction(session):
+                sink.flush(session, summary, finished=True)
+    return at.counts()
 
 
-def _finish_done(
-    database: Database, job_id: uuid.UUID, summary: ImportSummary, report: str
+def _batch_done(
+    context: jobs.Context, sink: _ReportSink, session: Session, summary: ImportSummary
 ) -> None:
-    with database.write_session() as session, transaction(session):
-        job = session.get_one(ImportJob, job_id)
-        job.status = ImportStatus.DONE
-        job.finished_at = job.heartbeat_at = utcnow()
-        job.rows_done = job.rows_total = summary.rows
-        job.imported, job.unchanged = summary.imported, summary.unchanged
-        job.rejected, job.rolled_back = summary.rejected, summary.rolled_back
-        job.error_report = report
-        job.failure = ""
+    if context.stopping():
+        raise jobs.Stopping()  # the batch rolls back; the next worker does it again
+    if summary.all_or_nothing:  # the import commits with this: its counts are final
+        sink.rows.close(summary)
+        sink.flush(session, summary, finished=True)
+    else:
+        sink.flush(session, summary)
 
 
-# --- the refused rows, sealed -------------------------------------------------------------
-
-_SEALED = "sealed:v2:"
-_SEAL_PURPOSE = b"import refused rows v1"
+JOB_KIND = jobs.JobKind(KIND, run, keep=RETENTION, interrupted=INTERRUPTED, unexpected=UNEXPECTED)
 
 
-def seal(keyer: CitizenKeyer, job_id: uuid.UUID, text: str) -> str:
-    """The refused rows hold national IDs as the clerk uploaded them (to be fixed and
-    sent again): stored sealed (a key derived from the pepper, bound to the job), so
-    the database never holds an ID in clear."""
-    secret = keyer.derived_key(_SEAL_PURPOSE)
-    return _SEALED + sealing.seal(secret, "import", text.encode("utf-8"), bound_to=job_id.bytes)
-
-
-def unseal(keyer: CitizenKeyer, job_id: uuid.UUID, stored: str) -> str:
-    secret = keyer.derived_key(_SEAL_PURPOSE)
-    value = stored.removeprefix(_SEALED)
-    return sealing.unseal(secret, "import", value, bound_to=job_id.bytes).decode("utf-8")
+# --- the refused rows, read back ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -358,17 +368,23 @@ def _read_refused(text: str, limit: int | None = None) -> Refused:
     return Refused(heading, rows, kept, more, examples)
 
 
+def _refused(database: Database, job: jobs.Job, keyer: CitizenKeyer, limit: int | None) -> Refused:
+    with database.session() as session:
+        text = files.read(session, uuid.UUID(job.params["report"]), keyer.derived_key(REPORT_SEAL))
+    return _read_refused(text.decode("utf-8"), limit)
+
+
 # --- reading -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class JobView:
-    """What the pages show of a job: its row, with the progress this process knows."""
+    """What the pages and the API show of an import job."""
 
     id: uuid.UUID
     file_name: str
     started_by: str
-    status: ImportStatus
+    status: JobStatus
     all_or_nothing: bool
     rows_done: int
     rows_total: int | None
@@ -384,15 +400,16 @@ class JobView:
     examples: int = 0  # example rows checked and accepted (never recorded)
     kept: int | None = None  # refused rows the download holds (None: not read)
     more: int = 0  # refused rows past the cap, not in the download
+    errors_total: int = 0
 
     @property
     def active(self) -> bool:
-        return self.status in _ACTIVE
+        return self.status in jobs.ACTIVE
 
     @property
     def percent(self) -> int | None:
         if not self.rows_total:
-            return 100 if self.status is ImportStatus.DONE else None
+            return 100 if self.status is JobStatus.DONE else None
         return min(100, self.rows_done * 100 // self.rows_total)
 
     @property
@@ -401,96 +418,97 @@ class JobView:
         return self.imported > 0 and self.rejected > 0 and not self.rolled_back
 
     @classmethod
-    def of(
-        cls, job: ImportJob, *, with_errors: bool = False, keyer: CitizenKeyer | None = None
-    ) -> JobView:
-        rows = IMPORTS.rows_done(job)
-        extra: dict[str, Any] = {}
-        if with_errors and job.error_report.startswith(_SEALED) and keyer is not None:
-            refused = _read_refused(unseal(keyer, job.id, job.error_report), SHOWN_ERRORS)
-            errors = [e for row in refused.rows for e in row.errors][:SHOWN_ERRORS]
-            extra = {
-                "errors": tuple(errors),
-                "examples": refused.examples,
-                "kept": refused.kept,
-                "more": refused.more,
-            }
-        elif with_errors:  # a report of an older version: CSV, redacted
-            extra = {"errors": _parse_report(job.error_report, SHOWN_ERRORS)}
+    def of(cls, job: jobs.Job, **extra: Any) -> JobView:
+        done = job.status is JobStatus.DONE
+        counts = job.counts if done else {}
+        rows = jobs.done_shown(job)
         return cls(
             id=job.id,
-            file_name=job.file_name,
-            started_by=job.started_by.split(":", 1)[-1],
+            file_name=job.params["file_name"],
+            started_by=job.created_by.split(":", 1)[-1],
             status=job.status,
-            all_or_nothing=job.all_or_nothing,
+            all_or_nothing=bool(job.params["all_or_nothing"]),
             rows_done=rows,
-            rows_total=max(job.rows_total, rows) if job.rows_total is not None else None,
-            started_at=job.started_at,
+            rows_total=max(job.total, rows) if job.total is not None else None,
+            started_at=job.created_at,
             finished_at=job.finished_at,
-            imported=job.imported,
-            unchanged=job.unchanged,
-            rejected=job.rejected,
-            rolled_back=job.rolled_back,
+            imported=int(counts.get("imported", 0)),
+            unchanged=int(counts.get("unchanged", 0)),
+            rejected=int(counts.get("rejected", 0)),
+            rolled_back=bool(counts.get("rolled_back", False)),
             failure=job.failure,
-            has_report=bool(job.error_report),
+            has_report=done and bool(counts.get("errors") or counts.get("examples")),
+            errors_total=int(counts.get("errors", 0)),
             **extra,
         )
 
 
-def _parse_report(text: str, limit: int) -> tuple[RowError, ...]:
-    rows = csv.DictReader(io.StringIO(text))
-    found: list[RowError] = []
-    for line in rows:
-        if len(found) >= limit or not line["row"].isdigit():  # the last line: "… and N more"
-            break
-        found.append(
-            RowError(int(line["row"]), line["column"], line["reason"], line["external_id"])
-        )
-    return tuple(found)
+def _check(actor: Actor) -> None:
+    if not actor.can(Scope.DEEDS_WRITE) or actor.agency_id is None:
+        raise Forbidden("Imports are seen with the permission deeds:write of an agency.")
 
 
-def _own(session: Session, actor: Actor, job_id: uuid.UUID) -> ImportJob:
-    if not actor.can(Scope.DEEDS_WRITE):
-        raise Forbidden("Imports are seen with the permission deeds:write.")
-    job = session.get(ImportJob, job_id)
+def _own(database: Database, actor: Actor, job_id: uuid.UUID) -> jobs.Job:
+    _check(actor)
+    with database.session() as session:
+        job = jobs.get(session, job_id, KIND)
     if job is None or not actor.acts_for(job.agency_id):
         raise NotFound("Your agency has no such import.")
     return job
 
 
 def view(
-    database: Database, actor: Actor, job_id: uuid.UUID, keyer: CitizenKeyer | None = None
+    database: Database,
+    actor: Actor,
+    job_id: uuid.UUID,
+    keyer: CitizenKeyer | None = None,
+    *,
+    listed: int = SHOWN_ERRORS,
 ) -> JobView:
     """One of the agency's imports, with its progress or result (404 for others); with
-    ``keyer``, its first refused rows too."""
-    with database.session() as session:
-        job = _own(session, actor, job_id)
-    if IMPORTS.expire_stale(database, [job]):
-        with database.session() as session:
-            job = _own(session, actor, job_id)
-    return JobView.of(job, with_errors=job.status is ImportStatus.DONE, keyer=keyer)
+    ``keyer``, the errors of its first ``listed`` refused rows too."""
+    job = _own(database, actor, job_id)
+    view = JobView.of(job)
+    if keyer is None or not view.has_report:
+        return view
+    refused = _refused(database, job, keyer, listed)
+    errors = [e for row in refused.rows for e in row.errors][:listed]
+    return JobView.of(
+        job, errors=tuple(errors), examples=refused.examples, kept=refused.kept, more=refused.more
+    )
+
+
+def wait(
+    database: Database,
+    actor: Actor,
+    job_id: uuid.UUID,
+    seconds: float,
+    *,
+    poll: float = 0.2,
+    clock: Callable[[], float] = time.monotonic,
+) -> JobView:
+    """The job once it ended, or as it stands after ``seconds``."""
+    until = clock() + seconds
+    while (job := view(database, actor, job_id)).active and clock() < until:
+        time.sleep(poll)
+    return job
 
 
 def recent(database: Database, actor: Actor, limit: int = RECENT) -> list[JobView]:
     """The agency's latest imports, newest first."""
-    if not actor.can(Scope.DEEDS_WRITE) or actor.agency_id is None:
-        raise Forbidden("Imports are seen with the permission deeds:write.")
+    _check(actor)
     query = (
-        select(ImportJob)
-        .where(ImportJob.agency_id == actor.agency_id)
-        .order_by(ImportJob.id.desc())
+        select(jobs.Job)
+        .where(jobs.Job.kind == KIND, jobs.Job.agency_id == actor.agency_id)
+        .order_by(jobs.Job.id.desc())
         .limit(limit)
     )
     with database.session() as session:
-        jobs = list(session.scalars(query))
-    if IMPORTS.expire_stale(database, jobs):
-        with database.session() as session:
-            jobs = list(session.scalars(query))
-    return [JobView.of(job) for job in jobs]
+        return [JobView.of(job) for job in session.scalars(query)]
 
 
 def error_report(
-    session: Session,
+    database: Database,
     actor: Actor,
     job_id: uuid.UUID,
     keyer: CitizenKeyer,
@@ -504,10 +522,10 @@ def error_report(
     headings, plus a column with its reasons (``reason_of``, in the page's language),
     so that the clerk fixes the cells and uploads the file as it is. Formula text
     comes back quoted (``tabular.CsvWriter``); the import reads it back unquoted."""
-    job = _own(session, actor, job_id)
-    if not job.error_report.startswith(_SEALED):  # an older version's report
-        return tabular.BOM + (job.error_report or ",".join(importing.REPORT_HEADING) + "\r\n")
-    refused = _read_refused(unseal(keyer, job.id, job.error_report))
+    job = _own(database, actor, job_id)
+    if job.status is not JobStatus.DONE:
+        raise NotFound("This import has no error report (not finished, or it failed).")
+    refused = _refused(database, job, keyer, None)
     width = len(refused.heading)
     out = io.StringIO()
     writer = tabular.CsvWriter(out)
@@ -518,38 +536,3 @@ def error_report(
     if refused.more:
         writer.writerow([*([""] * width), more_note(refused.more)])
     return out.getvalue()
-
-
-# --- start-up ----------------------------------------------------------------------------
-
-
-def recover(database: Database, folder: Path) -> int:
-    """At start-up: mark failed the jobs that a process of this machine left queued or
-    running when it died, and remove upload files that no import will read. Returns
-    the number of jobs marked failed."""
-    keep, dead = IMPORTS.recover(database)
-    _remove_leftovers(database, folder, keep)
-    return len(dead)
-
-
-def _remove_leftovers(database: Database, folder: Path, keep: set[uuid.UUID]) -> None:
-    if not folder.is_dir():
-        return
-    files: dict[uuid.UUID, Path] = {}
-    for path in folder.iterdir():
-        try:
-            job_id = uuid.UUID(path.stem)
-        except ValueError:
-            continue
-        if job_id not in keep and not IMPORTS.runs_here(job_id):
-            files[job_id] = path
-    if not files:
-        return
-    with database.session() as session:
-        finished = set(session.scalars(select(ImportJob.id).where(ImportJob.id.in_(list(files)))))
-    # A file without a job may be an upload that another process is just turning
-    # into a job: it is removed only when it is old.
-    orphan_before = time.time() - _ORPHAN_AFTER.total_seconds()
-    for job_id, path in files.items():
-        if job_id in finished or path.stat().st_mtime < orphan_before:
-            path.unlink(missing_ok=True)

@@ -6,7 +6,6 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -79,39 +78,3 @@ class Tally(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     quantity: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
     credits: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class ImportStatus(StrEnum):
-    QUEUED = "queued"  # the file is saved; the import has not begun
-    RUNNING = "running"
-    DONE = "done"  # every row accounted for: see the counts and the error report
-    FAILED = "failed"  # the file could not be read, or the import was interrupted
-
-
-class ImportJob(Base):
-    """A file of deeds imported in the background from the upload page, kept so the
-    clerk can watch its progress and come back to its result. The error report is
-    the refused rows as CSV (row, column, reason, external_id), never a national ID."""
-
-    __tablename__ = "import_job"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
-    started_by: Mapped[str] = mapped_column(String(300))  # the actor's label
-    file_name: Mapped[str] = mapped_column(String(255))
-    status: Mapped[ImportStatus] = mapped_column(str_enum(ImportStatus))
-    all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
-    rows_done: Mapped[int] = mapped_column(Integer, default=0)
-    rows_total: Mapped[int | None] = mapped_column(Integer)  # counted before starting
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The process running the import ("host:pid") and its last sign of life: how a
-    # job left running by a process that died is found and marked failed.
-    runner: Mapped[str] = mapped_column(String(300), default="")
-    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    imported: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[int] = mapped_column(Integer, default=0)
-    rolled_back: Mapped[bool] = mapped_column(Boolean, default=False)
-    error_report: Mapped[str] = mapped_column(Text, default="")
-    failure: Mapped[str] = mapped_column(Text, default="")

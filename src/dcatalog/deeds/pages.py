@@ -33,7 +33,7 @@ from dcatalog.geo.provinces import province_options
 from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import FieldError, Problem, ValidationProblem
 from dcatalog.web.csrf import csrf_protect
-from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
+from dcatalog.web.deps import DatabaseDep, JobsDep, SessionDep, SettingsDep
 from dcatalog.web.i18n import current_language
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.templating import render
@@ -221,25 +221,22 @@ def import_upload(
     request: Request,
     keyer: KeyerDep,
     database: DatabaseDep,
+    queue: JobsDep,
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
     file: Annotated[UploadFile, File()],
     all_or_nothing: Annotated[bool, Form()] = False,
 ) -> Response:
-    keyer = keyer
     try:
         job = jobs.start(
             database,
+            queue,
             keyer,
-            Rules.from_settings(settings),
             actor,
             file.file,
             file.filename or "",
             all_or_nothing=all_or_nothing,
-            folder=jobs.uploads_folder(settings),
-            background=request.app.state.background,
             limits=tabular.Limits.of(settings),
-            reported=settings.import_errors_reported,
         )
     except FileProblem as problem:
         refused = file_problem(problem)
@@ -277,11 +274,11 @@ def import_errors(
     request: Request,
     keyer: KeyerDep,
     job_id: uuid.UUID,
-    session: SessionDep,
+    database: DatabaseDep,
     actor: Annotated[Actor, WRITE],
 ) -> Response:
     report = jobs.error_report(
-        session,
+        database,
         actor,
         job_id,
         keyer,

@@ -110,3 +110,18 @@ class ImportOut(BaseModel):
     errors_not_listed: int = Field(
         description="Errors beyond those listed (…and this many more): fix and send again."
     )
+
+
+class ImportJobOut(BaseModel):
+    """An import as a job: its progress, then its result."""
+
+    id: uuid.UUID
+    status: Literal["queued", "running", "done", "failed"]
+    file_name: str
+    all_or_nothing: bool
+    rows_done: int
+    rows_total: int | None = Field(description="Rows under the heading, when the file says.")
+    created_at: datetime
+    finished_at: datetime | None
+    failure: str | None = Field(description="Why it failed (nothing was lost: send it again).")
+    result: ImportOut | None = Field(description="When done: every row accounted for.")

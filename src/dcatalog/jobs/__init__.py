@@ -7,27 +7,27 @@ in its transaction (``create``, audited there) and, once committed, wakes it
 is all that pages and the API read. Files that jobs take or make live in the
 database (``files``). How delivery becomes at-least-once: ``record``; the
 queue and the workers: ``queue``; operating them: docs/operations.md.
-
-``legacy`` is the older mechanism (a thread per job in the web process) that
-imports still use until they move onto this one.
 """
 
 from dcatalog.jobs import files
 from dcatalog.jobs.kinds import JobKind, UnknownKind, register
-from dcatalog.jobs.models import Job, JobStatus, StoredFile
+from dcatalog.jobs.models import ACTIVE, Job, JobStatus, StoredFile
 from dcatalog.jobs.queue import Jobs
-from dcatalog.jobs.record import Context, JobFailed, create, get
+from dcatalog.jobs.record import Context, JobFailed, Stopping, create, done_shown, get
 
 __all__ = [
+    "ACTIVE",
     "Context",
     "Job",
     "JobFailed",
     "JobKind",
     "JobStatus",
     "Jobs",
+    "Stopping",
     "StoredFile",
     "UnknownKind",
     "create",
+    "done_shown",
     "files",
     "get",
     "register",

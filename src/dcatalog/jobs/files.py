@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dcatalog import sealing
@@ -65,6 +65,28 @@ def store(
         seq += 1
     stored.size, stored.sha256 = size, digest.hexdigest()
     return stored
+
+
+def append(
+    session: Session, file_id: uuid.UUID, seq: int, data: bytes, secret: bytes | None = None
+) -> int:
+    """Add ``data`` at the end of a file written piece by piece (a job's refused rows,
+    a batch at a time), in the caller's transaction, from chunk ``seq`` on: the
+    caller keeps where the file ends, in the same transaction. Returns the next
+    chunk's number. Such a file has no ``sha256``."""
+    for offset in range(0, len(data), CHUNK_BYTES):
+        chunk = data[offset : offset + CHUNK_BYTES]
+        kept = chunk if secret is None else _seal(secret, file_id, seq, chunk)
+        session.add(FileChunk(file_id=file_id, seq=seq, data=kept))
+        seq += 1
+    if data:
+        session.execute(
+            update(StoredFile)
+            .where(StoredFile.id == file_id)
+            .values(size=StoredFile.size + len(data), sha256="")
+        )
+    session.flush()
+    return seq
 
 
 _PURPOSE = "stored file chunk"

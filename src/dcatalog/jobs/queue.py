@@ -138,6 +138,7 @@ class Jobs:
         finally:
             with self._lock:
                 self._runs.pop(claimed.job_id, None)
+            record.forget_shown(claimed.job_id)
 
     def running_here(self) -> list[record.Claimed]:
         with self._lock:

@@ -184,6 +184,9 @@ class Context:
     claimed: Claimed
     stopping: Callable[[], bool] = lambda: False
     clock: Callable[[], float] = time.monotonic
+    # False while the run holds SQLite's one write lock in a long transaction: its
+    # progress is then kept in this process's memory (``done_shown``), not written.
+    store_progress: bool = True
     _last: float | None = field(default=None, repr=False)
 
     @property
@@ -205,6 +208,9 @@ class Context:
         ``Stopping`` when the process is shutting down."""
         if self.stopping():
             raise Stopping()
+        if not self.store_progress:
+            _SHOWN[self.job_id] = done
+            return
         now = self.clock()
         if step is None and self._last is not None and now - self._last < PROGRESS_EVERY:
             return
@@ -229,6 +235,19 @@ class Context:
     ) -> uuid.UUID:
         """Store a file of the job in the database (it goes when the job expires)."""
         return files.store(session, name, media_type, data, job_id=self.job_id).id
+
+
+# Progress of runs of this process that cannot write it (``Context.store_progress``).
+_SHOWN: dict[uuid.UUID, int] = {}
+
+
+def done_shown(job: Job) -> int:
+    """The job's units done, as written or as its run in this process knows them."""
+    return max(job.done, _SHOWN.get(job.id, 0))
+
+
+def forget_shown(job_id: uuid.UUID) -> None:
+    _SHOWN.pop(job_id, None)
 
 
 def _fenced(claimed: Claimed) -> Any:
