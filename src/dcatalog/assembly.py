@@ -18,6 +18,7 @@ from dcatalog.catalog import pages as catalog_pages
 from dcatalog.citizens import consent, rights
 from dcatalog.credentials import rights as credential_rights
 from dcatalog.credentials import service as credentials
+from dcatalog.credentials import status_lists
 from dcatalog.deeds import counted
 from dcatalog.deeds import jobs as import_jobs
 from dcatalog.jobs import register as register_jobs
@@ -41,5 +42,9 @@ def assemble() -> None:
     consent.look_up_benefits_with(benefits.offered_for_consent)
     # The kinds of background job, which workers run by name.
     register_jobs(
-        import_jobs.JOB_KIND, progress_reports.JOB_KIND, stats_jobs.JOB_KIND, report_jobs.JOB_KIND
+        import_jobs.JOB_KIND,
+        progress_reports.JOB_KIND,
+        stats_jobs.JOB_KIND,
+        report_jobs.JOB_KIND,
+        status_lists.JOB_KIND,
     )

@@ -391,6 +391,26 @@ class Settings(BaseSettings):
         bracketed = [f"[{host}]" if ":" in host and "[" not in host else host for host in hosts]
         return list(dict.fromkeys(bracketed))
 
+    # --- published status lists (docs/credentials.md) ---
+    status_list_valid_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description=(
+            "How long a signed status list is valid (its `validUntil`): a verifier holding "
+            "an older copy fetches a new one. A list is signed again when a bit changes, "
+            "the key changes or less than half of this is left."
+        ),
+    )
+    status_list_republish_minutes: int = Field(
+        default=60,
+        ge=1,
+        description=(
+            "How often the workers sign again every status list that needs it (needs "
+            "`DCATALOG_PUBLIC_URL`; without it, a reader's request signs)."
+        ),
+    )
+
     # --- background jobs (dcatalog.jobs; docs/operations.md, "Web and worker processes") ---
     jobs_queue: Literal["auto", "sqlite", "postgres", "redis", "immediate"] = Field(
         default="auto",

@@ -8,7 +8,7 @@ from dcatalog.benefits.models import Award, Benefit, Claim
 from dcatalog.campaigns.models import Campaign
 from dcatalog.catalog.models import DeedType, DeedTypeVersion, Virtue
 from dcatalog.citizens.models import AccessLog, Consent, Dispute, ErasureRequest, GuardianConsent
-from dcatalog.credentials.models import IssuedCredential, IssuerKey
+from dcatalog.credentials.models import IssuedCredential, IssuerKey, PublishedStatusList
 from dcatalog.db import Base
 from dcatalog.deeds.models import Deed, Tally
 from dcatalog.identity.models import Citizen, CitizenSession, InstanceMeta
@@ -44,6 +44,7 @@ __all__ = [
     "Proposal",
     "ProposalComment",
     "ProposalSupport",
+    "PublishedStatusList",
     "StaffAccount",
     "StatsCell",
     "StatsRefresh",

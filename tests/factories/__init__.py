@@ -36,6 +36,7 @@ from tests.factories.offers import (
     make_proposal,
     make_proposal_comment,
     make_proposal_support,
+    make_published_status_list,
     make_report_job,
 )
 from tests.factories.people import (
@@ -106,6 +107,7 @@ FACTORIES: dict[type[Base], Factory] = {
     models.InstanceMeta: make_instance_meta,
     models.IssuedCredential: make_issued_credential,
     models.IssuerKey: make_issuer_key,
+    models.PublishedStatusList: make_published_status_list,
     models.Job: make_job,
     models.JobClock: make_job_clock,
     models.Proposal: make_proposal,
@@ -160,6 +162,7 @@ __all__ = [
     "make_proposal",
     "make_proposal_comment",
     "make_proposal_support",
+    "make_published_status_list",
     "make_report_job",
     "make_stats_cell",
     "make_stats_refresh",

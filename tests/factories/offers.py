@@ -24,9 +24,9 @@ from dcatalog.campaigns import service as campaigns
 from dcatalog.campaigns.models import Campaign, GoalMeasure
 from dcatalog.campaigns.schemas import NewCampaign
 from dcatalog.catalog.models import DeedType
-from dcatalog.credentials import keystore
+from dcatalog.credentials import keystore, status_lists
 from dcatalog.credentials import service as credentials
-from dcatalog.credentials.models import IssuedCredential, IssuerKey
+from dcatalog.credentials.models import IssuedCredential, IssuerKey, PublishedStatusList
 from dcatalog.db import transaction
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.jobs import Job
@@ -258,6 +258,12 @@ def make_issuer_key(session: Session) -> IssuerKey:
     the first credential would."""
     with transaction(session):
         return keystore.publish(session, ISSUER.public_key())
+
+
+def make_published_status_list(session: Session) -> PublishedStatusList:
+    """Status list 1 as the test issuer publishes it (``status_lists.document``)."""
+    status_lists.document(session, ISSUER, 1, valid_for=timedelta(hours=24))
+    return session.get_one(PublishedStatusList, (ISSUER.base_url, 1))
 
 
 def make_issued_credential(session: Session, national_id: str | None = None) -> IssuedCredential:

@@ -1,4 +1,4 @@
-"""Issued credentials and the issuer's published keys.
+"""Issued credentials, the issuer's published keys and its signed status lists.
 
 The issuer's *private* keys are never here: they live in the instance's key
 store (see ``keystore``). The database keeps the public keys, every one ever
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,3 +68,20 @@ class IssuedCredential(Base):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class PublishedStatusList(Base):
+    """A status list credential as signed and published at one address: every app
+    host serves this same document until a bit changes, the key changes or it
+    nears its ``validUntil``; then whoever comes first (a reader, or the workers'
+    periodic republishing) signs the next one (``credentials.status_lists``)."""
+
+    __tablename__ = "published_status_list"
+
+    base_url: Mapped[str] = mapped_column(String(300), primary_key=True)  # the issuer's address
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bits_sha256: Mapped[str] = mapped_column(String(64))  # of the bitstring it publishes
+    key_id: Mapped[str] = mapped_column(String(300))  # the verification method that signed it
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)

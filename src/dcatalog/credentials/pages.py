@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dcatalog.access import CurrentCitizen, public
 from dcatalog.catalog.labels import subject_labels
 from dcatalog.citizens import service as citizens
-from dcatalog.credentials import keystore
+from dcatalog.credentials import keystore, status_lists
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.certificate import qr_svg, render_pdf
 from dcatalog.credentials.issuer import check_stored_or_submitted, issuer_for
@@ -384,9 +384,12 @@ def issuer_keys(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/credentials/status/{number}", dependencies=[public])
-def status_list(request: Request, number: int, session: SessionDep) -> Response:
-    """A signed W3C Bitstring Status List credential (revocation)."""
-    document = credentials.status_list_document(session, issuer_for(request), number)
+def status_list(
+    request: Request, number: int, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """A signed W3C Bitstring Status List credential (revocation), as published."""
+    valid_for = status_lists.valid_for(settings)
+    document = status_lists.document(session, issuer_for(request), number, valid_for=valid_for)
     return Response(
         json.dumps(document, ensure_ascii=False),
         media_type="application/vc+ld+json; charset=utf-8",

@@ -14,12 +14,9 @@ served.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -500,58 +497,3 @@ def status_bits(session: Session, number: int) -> bytes:
         )
     )
     return status_list.with_bits(status_list.empty_bitstring(MIN_ENTRIES), revoked)
-
-
-class _SignedLists:
-    """Signed status list credentials, by (address, list, bits, key): re-signed
-    only when a bit changed, so a busy list costs one signature per change."""
-
-    def __init__(self, size: int = 32) -> None:
-        self._items: OrderedDict[tuple[str, int, str, str], dict[str, Any]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, int, str, str]) -> dict[str, Any] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[str, int, str, str], document: dict[str, Any]) -> None:
-        with self._lock:
-            self._items[key] = document
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_SIGNED_LISTS = _SignedLists()
-
-
-def status_list_document(session: Session, issuer: Issuer, number: int) -> dict[str, Any]:
-    """The signed ``BitstringStatusListCredential`` number ``number``."""
-    if number not in list_numbers(session):
-        raise NotFound(f"There is no status list {number}.")
-    bits = status_bits(session, number)
-    signing_key = issuer.signing_key()
-    cache_key = (
-        issuer.base_url,
-        number,
-        hashlib.sha256(bits).hexdigest(),
-        signing_key.verification_method,
-    )
-    cached = _SIGNED_LISTS.get(cache_key)
-    if cached is not None:
-        return cached
-    publish(session, issuer.public_key())
-    session.commit()
-    now = utcnow()
-    unsigned = status_list.status_list_credential(
-        list_credential_url=status_list_url(issuer, number),
-        issuer=issuer.did,
-        bitstring=bits,
-        valid_from=now,
-    )
-    signed = create_proof(unsigned, signing_key, SUITE, created=now)
-    _SIGNED_LISTS.put(cache_key, signed)
-    return signed

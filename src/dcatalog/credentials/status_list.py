@@ -158,15 +158,20 @@ def status_list_credential(
     issuer: str | Mapping[str, Any],
     bitstring: bytes,
     valid_from: datetime,
+    valid_until: datetime | None = None,
     purpose: StatusPurpose = "revocation",
 ) -> dict[str, Any]:
-    """The unsigned ``BitstringStatusListCredential`` that publishes ``bitstring``."""
+    """The unsigned ``BitstringStatusListCredential`` that publishes ``bitstring``;
+    with ``valid_until``, a verifier holding it after then must fetch a new one."""
+    dates = {"validFrom": format_date_time(valid_from)}
+    if valid_until is not None:
+        dates["validUntil"] = format_date_time(valid_until)
     return {
         "@context": [CREDENTIALS_V2],
         "id": list_credential_url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer if isinstance(issuer, str) else dict(issuer),
-        "validFrom": format_date_time(valid_from),
+        **dates,
         "credentialSubject": {
             "id": f"{list_credential_url}#list",
             "type": "BitstringStatusList",
