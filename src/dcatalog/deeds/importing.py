@@ -285,6 +285,19 @@ def parse_quantity(text: str) -> Decimal:
     return value
 
 
+def check_heading(path: Path, limits: tabular.Limits) -> None:
+    """The file's first row names the columns an import needs (``FileProblem``):
+    checked before a job is made, so such a file is refused at once."""
+    rows = tabular.read(path, limits)
+    try:
+        heading = next(rows, None)
+    finally:
+        rows.close()  # type: ignore[attr-defined]
+    if heading is None:
+        raise FileProblem("the file is empty", thai="ไฟล์ว่างเปล่า")
+    _columns(heading.cells)
+
+
 def _columns(heading: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, title in enumerate(heading):

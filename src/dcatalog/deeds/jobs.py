@@ -1,8 +1,8 @@
 """Importing a file of deeds as a job (kind ``deeds.import``), for the upload page
 and the API.
 
-The file's quick checks (``tabular.inspect``) run while the request waits: a
-refused file makes no job. Then one transaction creates the job (audited) and
+The file's quick checks (``tabular.inspect``, and its first row naming the
+columns) run while the request waits: a refused file makes no job. Then one transaction creates the job (audited) and
 stores the upload with it in the database, and a worker is woken; the answer
 comes at once (the API may wait a little for a small file). Any app process on
 any host shows the job's progress and serves its error report. A job belongs to
@@ -95,7 +95,9 @@ def start(
     with tempfile.NamedTemporaryFile(suffix=suffix) as spool:
         shutil.copyfileobj(upload, spool)
         spool.flush()
-        total = tabular.inspect(Path(spool.name), limits or tabular.Limits())
+        limits = limits or tabular.Limits()
+        total = tabular.inspect(Path(spool.name), limits)
+        importing.check_heading(Path(spool.name), limits)
         spool.seek(0)
         with database.write_session() as session, transaction(session):
             job = jobs.create(
