@@ -31,6 +31,7 @@ from dcatalog.deeds.models import Deed
 from dcatalog.demo.service import load_demo
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.jobs import Job, Jobs, JobStatus
+from dcatalog.jobs import files as stored_files
 from dcatalog.jobs.models import FileChunk, StoredFile
 from dcatalog.schema import upgrade_engine
 from tests.conftest import TEST_PEPPER
@@ -338,3 +339,25 @@ def test_a_real_background_import_shows_its_progress(
             assert session.scalar(select(func.count()).select_from(Deed)) == 300
     finally:
         database.dispose()
+
+
+def test_the_rows_to_fix_read_back_the_same_across_chunk_boundaries(
+    recorder_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report is stored in chunks; a line (and a Thai character's bytes) may be
+    split between two. With 7-byte chunks every line is: the page still lists the
+    same reasons and the download the same rows."""
+    whole = upload(recorder_client, messy_file(tmp_path))
+    monkeypatch.setattr(stored_files, "CHUNK_BYTES", 7)
+    split = upload(recorder_client, messy_file(tmp_path), name="again.csv")
+    pages = [
+        recorder_client.get(f"/staff/deeds/imports/{job_id_in(a.text)}") for a in (whole, split)
+    ]
+    reasons = [re.findall(r'data-label="เหตุผล">([^<]*)<', page.text) for page in pages]
+    assert reasons[0]
+    assert reasons[0] == reasons[1]
+    downloads = [
+        recorder_client.get(f"/staff/deeds/imports/{job_id_in(a.text)}/errors.csv").text
+        for a in (whole, split)
+    ]
+    assert downloads[0] == downloads[1]

@@ -370,10 +370,31 @@ def _read_refused(text: str, limit: int | None = None) -> Refused:
     return Refused(heading, rows, kept, more, examples)
 
 
-def _refused(database: Database, job: jobs.Job, keyer: CitizenKeyer, limit: int | None) -> Refused:
+def _refused(database: Database, job: jobs.Job, keyer: CitizenKeyer) -> Refused:
+    """The whole report (for its download)."""
     with database.session() as session:
         text = files.read(session, uuid.UUID(job.params["report"]), keyer.derived_key(REPORT_SEAL))
-    return _read_refused(text.decode("utf-8"), limit)
+    return _read_refused(text.decode("utf-8"))
+
+
+def _first_refused(
+    database: Database, job: jobs.Job, keyer: CitizenKeyer, limit: int
+) -> list[RefusedRow]:
+    """The report's first ``limit`` rows, reading only the chunks they are in (a page
+    shows 200 of what may be 100,000)."""
+    report = uuid.UUID(job.params["report"])
+    lines: list[str] = []
+    rows = 0
+    pending = b""
+    for chunk in files.chunks(database, report, keyer.derived_key(REPORT_SEAL)):
+        *complete, pending = (pending + chunk).split(b"\n")
+        for line in complete:
+            text = line.decode("utf-8")
+            lines.append(text)
+            rows += text.startswith('{"row"')
+        if rows >= limit:
+            break
+    return _read_refused("\n".join(lines), limit).rows
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -473,10 +494,15 @@ def view(
     view = JobView.of(job)
     if keyer is None or not view.has_report:
         return view
-    refused = _refused(database, job, keyer, listed)
-    errors = [e for row in refused.rows for e in row.errors][:listed]
+    first = _first_refused(database, job, keyer, listed)
+    errors = [e for row in first for e in row.errors][:listed]
+    counts = job.counts
     return JobView.of(
-        job, errors=tuple(errors), examples=refused.examples, kept=refused.kept, more=refused.more
+        job,
+        errors=tuple(errors),
+        examples=int(counts.get("examples", 0)),
+        kept=int(counts.get("kept", 0)),
+        more=int(counts.get("more", 0)),
     )
 
 
@@ -527,7 +553,7 @@ def error_report(
     job = _own(database, actor, job_id)
     if job.status is not JobStatus.DONE:
         raise NotFound("This import has no error report (not finished, or it failed).")
-    refused = _refused(database, job, keyer, None)
+    refused = _refused(database, job, keyer)
     width = len(refused.heading)
     out = io.StringIO()
     writer = tabular.CsvWriter(out)
