@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -306,8 +306,14 @@ def test_the_workers_refresh_the_dashboard_on_their_own_schedule(
     ]
     assert "cells" in refreshes[0].result
     queue.tick()  # the same minute: already done by someone
-    assert record.create_due(database, settings, utcnow() + timedelta(minutes=5)) == []
-    later = record.create_due(database, settings, utcnow() + timedelta(minutes=16))
-    assert len(later) == 1
+
+    def due(at: datetime, using: Settings = settings) -> list[str]:
+        created = record.create_due(database, using, at)
+        with database.session() as session:
+            return sorted(session.get_one(Job, job_id).kind for job_id in created)
+
+    assert due(utcnow() + timedelta(minutes=5)) == []
+    assert due(utcnow() + timedelta(minutes=16)) == ["stats.refresh"]
     off = settings.model_copy(update={"stats_refresh_minutes": 0})
-    assert record.create_due(database, off, utcnow() + timedelta(days=1)) == []
+    # A day later only the other periodic kind is due (status lists, hourly).
+    assert due(utcnow() + timedelta(days=1), off) == ["credentials.status_lists"]
