@@ -401,7 +401,7 @@ def _first_refused(
 
 
 @dataclass(frozen=True)
-class JobView:
+class JobView(jobs.ShownProgress):
     """What the pages and the API show of an import job."""
 
     id: uuid.UUID
@@ -424,16 +424,6 @@ class JobView:
     kept: int | None = None  # refused rows the download holds (None: not read)
     more: int = 0  # refused rows past the cap, not in the download
     errors_total: int = 0
-
-    @property
-    def active(self) -> bool:
-        return self.status in jobs.ACTIVE
-
-    @property
-    def percent(self) -> int | None:
-        if not self.rows_total:
-            return 100 if self.status is JobStatus.DONE else None
-        return min(100, self.rows_done * 100 // self.rows_total)
 
     @property
     def partly(self) -> bool:
@@ -473,9 +463,8 @@ def _check(actor: Actor) -> None:
 
 def _own(database: Database, actor: Actor, job_id: uuid.UUID) -> jobs.Job:
     _check(actor)
-    with database.session() as session:
-        job = jobs.get(session, job_id, KIND)
-    if job is None or not actor.acts_for(job.agency_id):
+    job = jobs.views.find(database, job_id, KIND, actor.acts_for)
+    if job is None:
         raise NotFound("Your agency has no such import.")
     return job
 
@@ -525,14 +514,7 @@ def wait(
 def recent(database: Database, actor: Actor, limit: int = RECENT) -> list[JobView]:
     """The agency's latest imports, newest first."""
     _check(actor)
-    query = (
-        select(jobs.Job)
-        .where(jobs.Job.kind == KIND, jobs.Job.agency_id == actor.agency_id)
-        .order_by(jobs.Job.id.desc())
-        .limit(limit)
-    )
-    with database.session() as session:
-        return [JobView.of(job) for job in session.scalars(query)]
+    return [JobView.of(job) for job in jobs.views.latest(database, KIND, actor.agency_id, limit)]
 
 
 def error_report(

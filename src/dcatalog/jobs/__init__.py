@@ -9,11 +9,12 @@ database (``files``). How delivery becomes at-least-once: ``record``; the
 queue and the workers: ``queue``; operating them: docs/operations.md.
 """
 
-from dcatalog.jobs import files
+from dcatalog.jobs import files, views
 from dcatalog.jobs.kinds import JobKind, UnknownKind, register
 from dcatalog.jobs.models import ACTIVE, Job, JobStatus, StoredFile
 from dcatalog.jobs.queue import Jobs
 from dcatalog.jobs.record import Context, JobFailed, Stopping, create, done_shown, get
+from dcatalog.jobs.views import ShownProgress
 
 __all__ = [
     "ACTIVE",
@@ -23,6 +24,7 @@ __all__ = [
     "JobKind",
     "JobStatus",
     "Jobs",
+    "ShownProgress",
     "Stopping",
     "StoredFile",
     "UnknownKind",
@@ -31,4 +33,5 @@ __all__ = [
     "files",
     "get",
     "register",
+    "views",
 ]

@@ -221,7 +221,7 @@ JOB_KIND = jobs.JobKind(KIND, run, keep=RETENTION, interrupted=INTERRUPTED, unex
 
 
 @dataclass(frozen=True)
-class JobView:
+class JobView(jobs.ShownProgress):
     """What the pages and the API show of a report job."""
 
     id: uuid.UUID
@@ -241,16 +241,6 @@ class JobView:
     invalid: int
     failure: str
     has_result: bool
-
-    @property
-    def active(self) -> bool:
-        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-
-    @property
-    def percent(self) -> int | None:
-        if not self.rows_total:
-            return 100 if self.status is JobStatus.DONE else None
-        return min(100, self.rows_done * 100 // self.rows_total)
 
     @classmethod
     def of(cls, job: jobs.Job) -> JobView:
@@ -283,9 +273,8 @@ def _check(actor: Actor) -> None:
 
 def _own(database: Database, actor: Actor, job_id: uuid.UUID) -> jobs.Job:
     _check(actor)
-    with database.session() as session:
-        job = jobs.get(session, job_id, KIND)
-    if job is None or not actor.acts_for(job.agency_id):
+    job = jobs.views.find(database, job_id, KIND, actor.acts_for)
+    if job is None:
         raise NotFound("Your agency has no such report.")
     return job
 
@@ -298,14 +287,7 @@ def view(database: Database, actor: Actor, job_id: uuid.UUID) -> JobView:
 def recent(database: Database, actor: Actor, limit: int = RECENT) -> list[JobView]:
     """The agency's latest reports, newest first."""
     _check(actor)
-    query = (
-        select(jobs.Job)
-        .where(jobs.Job.kind == KIND, jobs.Job.agency_id == actor.agency_id)
-        .order_by(jobs.Job.id.desc())
-        .limit(limit)
-    )
-    with database.session() as session:
-        return [JobView.of(job) for job in session.scalars(query)]
+    return [JobView.of(job) for job in jobs.views.latest(database, KIND, actor.agency_id, limit)]
 
 
 def result(database: Database, actor: Actor, job_id: uuid.UUID, fmt: str) -> files.Download:
