@@ -391,6 +391,17 @@ class Settings(BaseSettings):
         bracketed = [f"[{host}]" if ":" in host and "[" not in host else host for host in hosts]
         return list(dict.fromkeys(bracketed))
 
+    job_results_keep_days: int = Field(
+        default=30,
+        ge=1,
+        le=366,
+        description=(
+            "Days an agency's finished import (its rows to fix, the IDs in them sealed) and "
+            "eligibility report (its CSV and XLSX) are kept, then deleted with their job. "
+            "Uploads go as soon as their job ends."
+        ),
+    )
+
     # --- published status lists (docs/credentials.md) ---
     status_list_valid_hours: int = Field(
         default=24,

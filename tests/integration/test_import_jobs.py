@@ -361,3 +361,15 @@ def test_the_rows_to_fix_read_back_the_same_across_chunk_boundaries(
         for a in (whole, split)
     ]
     assert downloads[0] == downloads[1]
+
+
+def test_a_finished_import_is_kept_as_long_as_the_setting_says(
+    recorder_client: TestClient, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    settings.job_results_keep_days = 3
+    job_id = job_id_in(upload(recorder_client, messy_file(tmp_path)).text)
+    job = session.get_one(Job, job_id)
+    session.refresh(job)
+    assert job.expires_at is not None
+    assert job.finished_at is not None
+    assert job.expires_at - job.finished_at == timedelta(days=3)

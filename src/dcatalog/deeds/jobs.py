@@ -19,7 +19,7 @@ commits.
 Privacy: the upload and the refused rows hold national IDs as the clerk typed
 them. Both are stored sealed (keys derived from the pepper, bound to the file and
 the chunk); the upload is the job's *input* and goes when the job ends, the
-report stays with the job for ``RETENTION``.
+report stays with the job for ``DCATALOG_JOB_RESULTS_KEEP_DAYS`` (30).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,7 +52,6 @@ from dcatalog.logs import redact
 from dcatalog.problems import Forbidden, NotFound
 
 KIND = "deeds.import"
-RETENTION = timedelta(days=30)  # the job and its error report, after it ended
 RECENT = 10  # imports listed on the upload page
 SHOWN_ERRORS = 200  # refused rows' errors shown on the page; the download has more
 SUFFIXES = tabular.SUFFIXES
@@ -310,7 +309,13 @@ def _batch_done(
         sink.flush(session, summary)
 
 
-JOB_KIND = jobs.JobKind(KIND, run, keep=RETENTION, interrupted=INTERRUPTED, unexpected=UNEXPECTED)
+JOB_KIND = jobs.JobKind(
+    KIND,
+    run,
+    keep=jobs.agency_results,
+    interrupted=INTERRUPTED,
+    unexpected=UNEXPECTED,
+)
 
 
 # --- the refused rows, read back ----------------------------------------------------------

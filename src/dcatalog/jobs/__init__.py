@@ -10,7 +10,7 @@ queue and the workers: ``queue``; operating them: docs/operations.md.
 """
 
 from dcatalog.jobs import files, views
-from dcatalog.jobs.kinds import JobKind, UnknownKind, register
+from dcatalog.jobs.kinds import JobKind, UnknownKind, agency_results, register
 from dcatalog.jobs.models import ACTIVE, Job, JobStatus, StoredFile
 from dcatalog.jobs.queue import Jobs
 from dcatalog.jobs.record import Context, JobFailed, Stopping, create, done_shown, get
@@ -28,6 +28,7 @@ __all__ = [
     "Stopping",
     "StoredFile",
     "UnknownKind",
+    "agency_results",
     "create",
     "done_shown",
     "files",

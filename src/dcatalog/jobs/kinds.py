@@ -31,7 +31,8 @@ class JobKind:
     # its message; any other error with ``unexpected``. It must be safe to run
     # again: a job whose worker died is run again from its last checkpoint.
     run: Callable[[Context], dict[str, Any]]
-    keep: timedelta = timedelta(days=1)  # the job and its files, after it ends
+    # The job and its files, after it ends: a duration, or one from the settings.
+    keep: timedelta | Callable[[Any], timedelta] = timedelta(days=1)
     max_attempts: int = 3  # runs started before an interrupted job is given up
     at_once: int | None = None  # of this kind running at once, over every worker
     interrupted: str = INTERRUPTED  # the failure once its attempts are used up
@@ -39,6 +40,17 @@ class JobKind:
     # How often the workers run it by themselves, from the settings (None: never).
     # A run missed while no worker ran is made up at the next minute.
     every: Callable[[Any], timedelta | None] | None = None
+
+    def kept(self, settings: Any = None) -> timedelta:
+        """How long the job is kept after it ends, under ``settings`` (the process's
+        own when not given)."""
+        if not callable(self.keep):
+            return self.keep
+        if settings is None:
+            from dcatalog.config import get_settings
+
+            settings = get_settings()
+        return self.keep(settings)
 
 
 class UnknownKind(RuntimeError):
@@ -63,3 +75,8 @@ def get(name: str) -> JobKind:
 
 def registered() -> list[JobKind]:
     return [_KINDS[name] for name in sorted(_KINDS)]
+
+
+def agency_results(settings: Any) -> timedelta:
+    """How long an agency's finished job is kept: its results, to come back to."""
+    return timedelta(days=settings.job_results_keep_days)

@@ -123,15 +123,15 @@ class Jobs:
                 record.give_back(self.database, claimed)
                 log.info("job given back: the worker stops", **about)
             except record.JobFailed as failed:
-                record.fail(self.database, claimed, str(failed))
+                record.fail(self.database, claimed, str(failed), self.settings)
                 log.info("job failed", reason=str(failed), **about)
             except record.Superseded:
                 raise
             except Exception:
                 log.exception("job failed unexpectedly", **about)
-                record.fail(self.database, claimed, kind.unexpected)
+                record.fail(self.database, claimed, kind.unexpected, self.settings)
             else:
-                record.finish(self.database, claimed, result)
+                record.finish(self.database, claimed, result, self.settings)
                 log.info("job done", **about)
         except record.Superseded:
             log.warning("job taken over by another worker", **about)
@@ -149,7 +149,9 @@ class Jobs:
     def recover(self) -> record.Recovered:
         """Queue again the jobs of dead workers, and wake every queued job."""
         live = {claimed.job_id for claimed in self.running_here()}
-        found = record.recover(self.database, stale_after=self.stale_after, live=live)
+        found = record.recover(
+            self.database, stale_after=self.stale_after, live=live, settings=self.settings
+        )
         for job_id in found.queued:
             self.wake(job_id)
         return found

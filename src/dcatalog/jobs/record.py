@@ -265,20 +265,24 @@ def _drop_inputs(session: Session, job_id: uuid.UUID) -> None:
     session.execute(delete(StoredFile).where(StoredFile.id.in_(inputs)))
 
 
-def finish(database: Database, claimed: Claimed, result: dict[str, Any]) -> None:
-    _end(database, claimed, JobStatus.DONE, result=result, failure="")
+def finish(
+    database: Database, claimed: Claimed, result: dict[str, Any], settings: Any = None
+) -> None:
+    _end(database, claimed, JobStatus.DONE, settings, result=result, failure="")
 
 
-def fail(database: Database, claimed: Claimed, message: str) -> None:
-    _end(database, claimed, JobStatus.FAILED, failure=redact(message))
+def fail(database: Database, claimed: Claimed, message: str, settings: Any = None) -> None:
+    _end(database, claimed, JobStatus.FAILED, settings, failure=redact(message))
 
 
-def _end(database: Database, claimed: Claimed, status: JobStatus, **values: Any) -> None:
+def _end(
+    database: Database, claimed: Claimed, status: JobStatus, settings: Any, **values: Any
+) -> None:
     """End the run's job (its input files go with it), or raise ``Superseded``, in
     which case nothing changes."""
     kind = kinds.get(claimed.kind)
     now = utcnow()
-    ending = {"finished_at": now, "heartbeat_at": now, "expires_at": now + kind.keep}
+    ending = {"finished_at": now, "heartbeat_at": now, "expires_at": now + kind.kept(settings)}
     with database.write_session() as session, transaction(session):
         ended = session.execute(_fenced(claimed).values(status=status, **ending, **values))
         if not changed_rows(ended):
@@ -319,6 +323,7 @@ def recover(
     stale_after: timedelta,
     live: set[uuid.UUID] = frozenset(),  # type: ignore[assignment]
     now: datetime | None = None,
+    settings: Any = None,
 ) -> Recovered:
     """Queue again (or fail) the running jobs whose runner is dead: on this host, its
     process is gone; on any host (PostgreSQL), it gave no sign of life for
@@ -342,7 +347,7 @@ def recover(
         if not (runner_gone(runner, host) or (stale and not database.is_sqlite)):
             continue
         (failed if attempt >= max_attempts else requeued).append(job_id)
-        _take_back(database, job_id, attempt, give_up=attempt >= max_attempts)
+        _take_back(database, job_id, attempt, give_up=attempt >= max_attempts, settings=settings)
     with database.session() as session:
         queued = list(session.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED)))
     if requeued or failed:
@@ -354,7 +359,9 @@ def recover(
     return Recovered(requeued, failed, queued)
 
 
-def _take_back(database: Database, job_id: uuid.UUID, attempt: int, *, give_up: bool) -> None:
+def _take_back(
+    database: Database, job_id: uuid.UUID, attempt: int, *, give_up: bool, settings: Any
+) -> None:
     now = utcnow()
     with database.write_session() as session, transaction(session):
         job = session.get(Job, job_id, populate_existing=True)
@@ -366,7 +373,7 @@ def _take_back(database: Database, job_id: uuid.UUID, attempt: int, *, give_up: 
             job.status = JobStatus.FAILED
             job.failure = kind.interrupted if kind else kinds.INTERRUPTED
             job.finished_at = now
-            job.expires_at = now + (kind.keep if kind else timedelta(days=1))
+            job.expires_at = now + (kind.kept(settings) if kind else timedelta(days=1))
         else:
             job.status, job.runner = JobStatus.QUEUED, ""
 

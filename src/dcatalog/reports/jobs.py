@@ -12,7 +12,8 @@ its agency: others never see it (404).
 Privacy: the upload holds national IDs in clear, so it is stored sealed (a key
 derived from the pepper, bound to the file) and as the job's *input*: it is
 deleted when the job ends, whatever the end. The results hold masked IDs only
-and are deleted with the job, ``RETENTION`` after it ended.
+and are deleted with the job, ``DCATALOG_JOB_RESULTS_KEEP_DAYS`` (30) after it
+ended.
 
 A worker that dies leaves its job running; the queue's recovery runs it again
 from the start (its results are written whole at the end; the access log may
@@ -25,7 +26,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,7 +46,6 @@ from dcatalog.reports import service
 from dcatalog.tabular import FileProblem
 
 KIND = "reports.eligibility"
-RETENTION = timedelta(days=30)  # the job and its results, after it ended
 RECENT = 10  # reports listed on the page
 SUFFIXES = tabular.SUFFIXES
 FORMATS = {
@@ -214,7 +214,13 @@ def run(context: jobs.Context) -> dict[str, Any]:
     return {"files": kept}
 
 
-JOB_KIND = jobs.JobKind(KIND, run, keep=RETENTION, interrupted=INTERRUPTED, unexpected=UNEXPECTED)
+JOB_KIND = jobs.JobKind(
+    KIND,
+    run,
+    keep=jobs.agency_results,
+    interrupted=INTERRUPTED,
+    unexpected=UNEXPECTED,
+)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -241,6 +247,7 @@ class JobView(jobs.ShownProgress):
     invalid: int
     failure: str
     has_result: bool
+    kept_days: int  # how long it is kept after it ended
 
     @classmethod
     def of(cls, job: jobs.Job) -> JobView:
@@ -263,6 +270,9 @@ class JobView(jobs.ShownProgress):
             invalid=int(counts.get("invalid", 0)),
             failure=job.failure,
             has_result=job.status is JobStatus.DONE and bool(job.result.get("files")),
+            kept_days=(job.expires_at - job.finished_at).days
+            if job.expires_at and job.finished_at
+            else 0,
         )
 
 
@@ -297,7 +307,5 @@ def result(database: Database, actor: Actor, job_id: uuid.UUID, fmt: str) -> fil
     job = _own(database, actor, job_id)
     file_id = job.result.get("files", {}).get(fmt) if job.status is JobStatus.DONE else None
     if file_id is None:
-        raise NotFound(
-            "This report has no result (not finished, failed, or deleted after 30 days)."
-        )
+        raise NotFound("This report has no result (not finished, failed, or deleted since).")
     return files.download(database, uuid.UUID(file_id))
