@@ -116,6 +116,8 @@ def test_api_import(app: FastAPI, session: Session) -> None:
     assert (body["rows"], body["imported"], body["unchanged"], body["rejected"]) == (2, 1, 0, 1)
     assert body["errors"][0]["column"] == "province"
     assert body["errors"][0]["external_id"] == "u-2"
+    listed = client.get("/api/v1/deeds/imports", headers=auth).json()
+    assert [(j["id"], j["result"]["imported"]) for j in listed] == [(api.json()["id"], 1)]
     # Another agency does not see it; an unknown id is a problem document too.
     fund = get_agency(session, "kys")
     _other_key, other = accounts.create_api_key(session, SYSTEM, fund, "other", ["deeds:write"])

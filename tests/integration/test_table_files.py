@@ -326,3 +326,28 @@ def test_uploaded_text_is_read_as_it_is(cells: list[str], tmp_path: Path) -> Non
     path.write_text(",".join(cells) + "\n", encoding="utf-8")
     (row,) = tabular.read(path, tabular.Limits())
     assert row.cells == cells
+
+
+def test_a_file_is_held_to_the_same_limits_as_the_api(app: FastAPI, session: Session) -> None:
+    """Found from outside: a file once recorded evidence of 20,000 characters and
+    rounded 0.001 to a deed of 0.00, which `POST /api/v1/deeds` refuses. The
+    service checks them now, for both."""
+    load_demo(session)
+    content = (
+        HEADING
+        + good_row(1, evidence="ก" * 2001, ref="long-evidence")
+        + f"{nid(2)},kys.volunteer_activity,0.001,{DAY},TH-10,,tiny\n"
+        + f"{nid(3)},kys.volunteer_activity,1.005,{DAY},TH-10,,three-places\n"
+        + f"{nid(4)},kys.volunteer_activity,1.5,{DAY},TH-10,,fine\n"
+    ).encode()
+    answer = api_import(app, session, content)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()["result"]
+    assert (body["imported"], body["rejected"]) == (1, 3)
+    refused = {(e["external_id"], e["column"]): e["reason"] for e in body["errors"]}
+    assert refused == {
+        ("long-evidence", "evidence"): "must have at most 2,000 characters",
+        ("tiny", "quantity"): "no more than 2 decimal places",
+        ("three-places", "quantity"): "no more than 2 decimal places",
+    }
+    assert deeds_in(session) == 1

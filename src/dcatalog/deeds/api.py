@@ -181,6 +181,20 @@ def import_deeds(
     )
 
 
+@router.get("/imports", summary="Your agency's latest imports, newest first")
+def list_imports(
+    keyer: KeyerDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, WRITE],
+) -> list[ImportJobOut]:
+    """The latest ten, each with its progress and counts; GET one for its errors."""
+    return [
+        _import_out(database, actor, keyer, settings, job.id, with_errors=False)
+        for job in jobs.recent(database, actor)
+    ]
+
+
 @router.get("/imports/{job_id}", summary="An import's progress, then its result")
 def import_status(
     job_id: uuid.UUID,
@@ -193,9 +207,21 @@ def import_status(
 
 
 def _import_out(
-    database: Database, actor: Actor, keyer: CitizenKeyer, settings: Settings, job_id: uuid.UUID
+    database: Database,
+    actor: Actor,
+    keyer: CitizenKeyer,
+    settings: Settings,
+    job_id: uuid.UUID,
+    *,
+    with_errors: bool = True,
 ) -> ImportJobOut:
-    view = jobs.view(database, actor, job_id, keyer, listed=settings.import_errors_listed)
+    view = jobs.view(
+        database,
+        actor,
+        job_id,
+        keyer if with_errors else None,
+        listed=settings.import_errors_listed,
+    )
     result = None
     if view.status.value == "done":
         result = ImportOut(

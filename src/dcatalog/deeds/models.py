@@ -21,6 +21,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dcatalog.db import Base, UTCDateTime, new_id, str_enum, utcnow
 
+# What one deed may hold: the API's schema, the file import and the service check
+# the same limits (the service is where they are enforced for both).
+QUANTITY_DIGITS = 12  # in all, of which
+QUANTITY_DECIMALS = 2
+EVIDENCE_MAX_CHARS = 2000
+EXTERNAL_ID_MAX_CHARS = 100
+
 
 class DeedStatus(StrEnum):
     PENDING = "pending"  # waiting for a verifier (policy, or a possible duplicate)

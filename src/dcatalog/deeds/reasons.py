@@ -34,6 +34,9 @@ MESSAGES: dict[str, str] = {
     "type_not_allowed": N_("your agency may not record %(value)s"),
     "province_unknown": N_("'%(value)s' is not a province (use ISO 3166-2:TH, e.g. TH-10)"),
     "quantity_not_positive": N_("must be more than 0"),
+    "quantity_decimals": N_("no more than %(places)s decimal places"),
+    "quantity_too_large": N_("is too large for one record"),
+    "evidence_length": N_("must have at most %(max)s characters"),
     "quantity_over_record": N_("more than %(max)s in one record"),
     "quantity_over_day": N_("over the limit of %(max)s per day for this person"),
     "quantity_over_day_known": N_(

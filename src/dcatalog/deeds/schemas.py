@@ -10,7 +10,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dcatalog.amounts import Amount
-from dcatalog.deeds.models import DeedStatus
+from dcatalog.deeds.models import (
+    EVIDENCE_MAX_CHARS,
+    EXTERNAL_ID_MAX_CHARS,
+    QUANTITY_DECIMALS,
+    QUANTITY_DIGITS,
+    DeedStatus,
+)
 
 
 class DeedIn(BaseModel):
@@ -22,16 +28,19 @@ class DeedIn(BaseModel):
     deed_type: str = Field(description="Catalog code, e.g. kys.volunteer_activity.", max_length=64)
     quantity: Decimal = Field(
         description="In the deed type's unit (hours, times, days …).",
-        max_digits=12,
-        decimal_places=2,
+        max_digits=QUANTITY_DIGITS,
+        decimal_places=QUANTITY_DECIMALS,
     )
     occurred_on: date
     province: str = Field(
         description="ISO 3166-2:TH code (TH-10) or the province's name.", max_length=60
     )
-    evidence: str = Field(default="", max_length=2000, description="Text, URL or document number.")
+    evidence: str = Field(
+        default="", max_length=EVIDENCE_MAX_CHARS, description="Text, URL or document number."
+    )
     external_id: str = Field(
-        description="Your own id of this record: sending it again is safe.", max_length=100
+        description="Your own id of this record: sending it again is safe.",
+        max_length=EXTERNAL_ID_MAX_CHARS,
     )
 
 

@@ -34,7 +34,14 @@ from dcatalog.config import Settings
 from dcatalog.db import bulk_insert, new_id, transactional, utcnow
 from dcatalog.deeds import counted as counting
 from dcatalog.deeds import reasons, tallies
-from dcatalog.deeds.models import Deed, DeedStatus
+from dcatalog.deeds.models import (
+    EVIDENCE_MAX_CHARS,
+    EXTERNAL_ID_MAX_CHARS,
+    QUANTITY_DECIMALS,
+    QUANTITY_DIGITS,
+    Deed,
+    DeedStatus,
+)
 from dcatalog.geo.provinces import province_code
 from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.national_id import InvalidNationalId, normalise
@@ -260,6 +267,10 @@ class _Batch:
             errors.append(_error("province", "province_unknown", value=item.province))
         if item.quantity <= 0:
             errors.append(_error("quantity", "quantity_not_positive"))
+        elif -item.quantity.as_tuple().exponent > QUANTITY_DECIMALS:  # type: ignore[operator]
+            errors.append(_error("quantity", "quantity_decimals", places=QUANTITY_DECIMALS))
+        elif item.quantity >= 10 ** (QUANTITY_DIGITS - QUANTITY_DECIMALS):
+            errors.append(_error("quantity", "quantity_too_large"))
         elif kind and kind.max_per_record and item.quantity > kind.max_per_record:
             errors.append(
                 _error("quantity", "quantity_over_record", max=kind.max_per_record.normalize())
@@ -269,8 +280,10 @@ class _Batch:
         elif item.occurred_on < self.rules.today - timedelta(days=self.rules.max_age_days):
             errors.append(_error("occurred_on", "date_too_old", days=self.rules.max_age_days))
         external_id = item.external_id.strip()
-        if not external_id or len(external_id) > 100:
+        if not external_id or len(external_id) > EXTERNAL_ID_MAX_CHARS:
             errors.append(_error("external_id", "external_id_length"))
+        if len(item.evidence.strip()) > EVIDENCE_MAX_CHARS:
+            errors.append(_error("evidence", "evidence_length", max=f"{EVIDENCE_MAX_CHARS:,}"))
         if errors or kind is None or province is None:
             return None, errors
         values.update(
