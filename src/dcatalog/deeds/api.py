@@ -14,8 +14,6 @@ from dcatalog import tabular
 from dcatalog.access import require
 from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
-from dcatalog.config import Settings
-from dcatalog.db import Database
 from dcatalog.deeds import jobs, service
 from dcatalog.deeds.importing import FileProblem
 from dcatalog.deeds.models import DeedStatus
@@ -32,7 +30,6 @@ from dcatalog.deeds.schemas import (
     ReasonIn,
     VerifyIn,
 )
-from dcatalog.identity.citizen_key import CitizenKeyer
 from dcatalog.identity.deps import KeyerDep
 from dcatalog.problems import Conflict, ValidationProblem
 from dcatalog.web.deps import DatabaseDep, JobsDep, SessionDep, SettingsDep
@@ -172,7 +169,8 @@ def import_deeds(
         raise problem.problem("The file cannot be imported") from problem
     if wait:
         job = jobs.wait(database, actor, job.id, settings.import_wait_seconds)
-    body = _import_out(database, actor, keyer, settings, job.id)
+    listed = settings.import_errors_listed
+    body = _import_out(jobs.view(database, actor, job.id, keyer, listed=listed))
     ended = wait and body.status in ("done", "failed")
     return JSONResponse(
         body.model_dump(mode="json"),
@@ -182,17 +180,9 @@ def import_deeds(
 
 
 @router.get("/imports", summary="Your agency's latest imports, newest first")
-def list_imports(
-    keyer: KeyerDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
-    actor: Annotated[Actor, WRITE],
-) -> list[ImportJobOut]:
+def list_imports(database: DatabaseDep, actor: Annotated[Actor, WRITE]) -> list[ImportJobOut]:
     """The latest ten, each with its progress and counts; GET one for its errors."""
-    return [
-        _import_out(database, actor, keyer, settings, job.id, with_errors=False)
-        for job in jobs.recent(database, actor)
-    ]
+    return [_import_out(view) for view in jobs.recent(database, actor)]
 
 
 @router.get("/imports/{job_id}", summary="An import's progress, then its result")
@@ -203,25 +193,12 @@ def import_status(
     settings: SettingsDep,
     actor: Annotated[Actor, WRITE],
 ) -> ImportJobOut:
-    return _import_out(database, actor, keyer, settings, job_id)
+    listed = settings.import_errors_listed
+    return _import_out(jobs.view(database, actor, job_id, keyer, listed=listed))
 
 
-def _import_out(
-    database: Database,
-    actor: Actor,
-    keyer: CitizenKeyer,
-    settings: Settings,
-    job_id: uuid.UUID,
-    *,
-    with_errors: bool = True,
-) -> ImportJobOut:
-    view = jobs.view(
-        database,
-        actor,
-        job_id,
-        keyer if with_errors else None,
-        listed=settings.import_errors_listed,
-    )
+def _import_out(view: jobs.JobView) -> ImportJobOut:
+    """The job as the API shows it; its errors are those ``view`` was read with."""
     result = None
     if view.status.value == "done":
         result = ImportOut(

@@ -76,16 +76,6 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def percent(self) -> int | None:
-        if not self.total:
-            return 100 if self.status is JobStatus.DONE else None
-        return min(100, self.done * 100 // self.total)
-
 
 class StoredFile(Base):
     """A file kept in the database (its bytes in ``file_chunk``), with its expiry."""
