@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
 import httpx2 as httpx
@@ -16,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from dcatalog.models import Base
+from tests import forked_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,18 +35,47 @@ def _clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DCATALOG_")}
 
 
+# Commands whose own process is what a test looks at (the server, the worker, their
+# signals and metrics folders): always a new interpreter.
+_NEW_PROCESS = frozenset({"serve", "worker"})
+
+
 def run_cli(
-    *args: str, env: Mapping[str, str], timeout: float = 120
+    *args: str, env: Mapping[str, str], timeout: float = 120, new_process: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m dcatalog`` for real, as a user would, with only our settings."""
-    return subprocess.run(
-        [sys.executable, "-m", "dcatalog", *args],
-        env={**_clean_environment(), "COLUMNS": "200", **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """Run a ``dcatalog`` command for real, as a user would, with only our settings:
+    a process of its own with its own exit code and output. It is forked from a
+    process that imported the package once (``tests.forked_cli``), unless
+    ``new_process`` or the command is a server: then ``python -m dcatalog``."""
+    environment = {**_clean_environment(), "COLUMNS": "200", **env}
+    command = [sys.executable, "-m", "dcatalog", *args]
+    if new_process or (args and args[0] in _NEW_PROCESS):
+        return subprocess.run(
+            command, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    with tempfile.TemporaryDirectory(prefix="dcatalog-cli-") as folder:
+        out, err = Path(folder, "stdout"), Path(folder, "stderr")
+        child = _fork_server().Process(
+            target=forked_cli.run, args=(list(args), environment, os.getcwd(), str(out), str(err))
+        )
+        child.start()
+        child.join(timeout)
+        if child.exitcode is None:
+            child.kill()
+            child.join()
+            raise subprocess.TimeoutExpired(command, timeout, _read(out), _read(err))
+        return subprocess.CompletedProcess(command, child.exitcode, _read(out), _read(err))
+
+
+def _read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
+
+
+@cache
+def _fork_server() -> ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.forked_cli", "dcatalog.cli"])
+    return context
 
 
 def dump_all_rows(source: Engine | Session) -> str:

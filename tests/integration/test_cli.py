@@ -34,7 +34,7 @@ def test_help_lists_every_command() -> None:
 
 
 def test_version() -> None:
-    result = run_cli("version", env={})
+    result = run_cli("version", env={}, new_process=True)  # the entry point itself
     assert result.returncode == 0
     assert result.stdout.strip() == "dcatalog 0.1.0"
 

@@ -16,12 +16,11 @@ from datetime import date, datetime
 from typing import Any
 
 import segno
-from weasyprint import Attachment
 
 from dcatalog.calendars.buddhist_era import BANGKOK, format_date
 from dcatalog.credentials.offline import ATTACHMENT_NAME
 from dcatalog.credentials.verification import attestation_of
-from dcatalog.web.pdf import html_to_pdf
+from dcatalog.web.pdf import EmbeddedFile, html_to_pdf
 from dcatalog.web.templating import templates
 
 
@@ -49,8 +48,8 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
         )
 
     credential_json = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-    attachment = Attachment(
-        string=credential_json,
+    attachment = EmbeddedFile(
+        content=credential_json,
         name=ATTACHMENT_NAME,
         description="Signed Open Badges 3.0 credential (W3C Verifiable Credential)",
         relationship="Source",

@@ -21,8 +21,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from dcatalog import tabular
@@ -113,6 +111,9 @@ def _value(text: str) -> Any:
 
 def to_xlsx(report: Report) -> bytes:
     """One sheet per table, the same figures as the PDF (hidden ones as "<10" or "x")."""
+    from openpyxl import Workbook  # here, not at start: only the XLSX needs it
+    from openpyxl.styles import Font
+
     set_language(report.lang)
     workbook = Workbook()
     about = workbook.active
