@@ -10,7 +10,7 @@ _hasher = PasswordHasher()
 # Verified against when an email is unknown, so a wrong email takes as long as a
 # wrong password and response times do not reveal who has an account. Written out,
 # not hashed at import (a tenth of a second for every process); it carries the
-# hasher's parameters, so it costs what a real one does (tests/unit/test_passwords.py
+# hasher's parameters, so it costs what a real one does (tests/integration/test_accounts.py
 # checks they are still the library's defaults).
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$EoN4pUDx+WGDv/Bh/mHGjw$gUhQfSb/h5qEonTtCj9LRQo2JenWEhzZFbduzo8ZCuE"
 
