@@ -7,9 +7,10 @@ fork server imports ``dcatalog.cli`` once per test worker; each command is then 
 fork of it with its own environment (only the settings the test gives), working
 folder, stdin, stdout, stderr and exit code, as ``python -m dcatalog`` has. Only
 the import is shared, and importing reads no setting (settings are read when a
-command runs). The commands whose process itself is under test (``serve``, the
-entry point, a bad interpreter setting) still start Python afresh: see
-``tests.helpers.run_cli``.
+command runs). A server with one worker is forked the same way
+(``tests.helpers.server``). What starts Python afresh: ``serve --workers N`` (its
+metrics library reads the multiprocess folder when imported), ``worker``, and a
+test of the entry point itself (``run_cli(..., new_process=True)``).
 
 This module imports only the standard library: the fork server loads it before
 the package, and a child must not inherit the test suite's imports.
@@ -21,18 +22,25 @@ import os
 import sys
 
 
-def run(args: list[str], env: dict[str, str], cwd: str, out: str, err: str) -> None:
-    """The body of a forked command (the child's exit code is the command's)."""
+def run(
+    args: list[str], env: dict[str, str], cwd: str, out: str, err: str, append: bool = False
+) -> None:
+    """The body of a forked command (the child's exit code is the command's); its
+    stdout and stderr go to the files ``out`` and ``err`` (may be one file)."""
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
     stdin = os.open(os.devnull, os.O_RDONLY)
     os.dup2(stdin, 0)
     os.close(stdin)
-    for fd, path in ((1, out), (2, err)):
-        file = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(file, fd)
+    mode = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    file = os.open(out, mode, 0o600)
+    os.dup2(file, 1)
+    if err != out:
         os.close(file)
+        file = os.open(err, mode, 0o600)
+    os.dup2(file, 2)
+    os.close(file)
     sys.argv = ["dcatalog", *args]
     import atexit
     import logging

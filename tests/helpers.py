@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from functools import cache
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
+from typing import Protocol
 
 import httpx2 as httpx
 from sqlalchemy import Engine, select
@@ -126,28 +128,75 @@ def serving(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[str]
 @contextmanager
 def server(
     env: Mapping[str, str], log_path: Path, *args: str, port: int | None = None
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+) -> Iterator[tuple[str, ServerProcess]]:
     """``serving``, with the process (a test that kills it)."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dcatalog", "serve", "--port", str(port), *args],
-            env={**_clean_environment(), **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_ready(
-                lambda: _ready(base),
-                what=f"dcatalog serve on port {port}",
-                alive=lambda: process.poll() is None,
-                log=log_path.read_text,
+    command = ["serve", "--port", str(port), *args]
+    environment = {**_clean_environment(), **env}
+    if any(arg.startswith("--workers") for arg in args):  # see tests.forked_cli
+        with log_path.open("a") as log:
+            process: ServerProcess = subprocess.Popen(
+                [sys.executable, "-m", "dcatalog", *command],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-            yield base, process
-        finally:
-            process.terminate()
-            process.wait(10)
+    else:
+        process = Forked(command, environment, log_path)
+    try:
+        wait_until_ready(
+            lambda: _ready(base),
+            what=f"dcatalog serve on port {port}",
+            alive=lambda: process.poll() is None,
+            log=log_path.read_text,
+        )
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+class ServerProcess(Protocol):
+    """What a test does with a server's process: a ``Popen`` or a ``Forked``."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def send_signal(self, sig: int) -> None: ...
+    def terminate(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+class Forked:
+    """A ``dcatalog`` command forked from the fork server (``tests.forked_cli``),
+    running on beside the test, its stdout and stderr appended to ``log_path``;
+    used as a ``subprocess.Popen`` is."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str], log_path: Path) -> None:
+        log = str(log_path)
+        self._child = _fork_server().Process(
+            target=forked_cli.run, args=(args, dict(env), os.getcwd(), log, log, True)
+        )
+        self._child.start()
+        assert self._child.pid is not None
+        self.pid: int = self._child.pid
+
+    def poll(self) -> int | None:
+        return self._child.exitcode
+
+    def send_signal(self, sig: int) -> None:
+        if self._child.exitcode is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._child.join(timeout)
+        if self._child.exitcode is None:
+            raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+        return self._child.exitcode
 
 
 def _ready(base: str) -> bool:
