@@ -119,7 +119,7 @@ def test_the_report_says_what_the_dashboard_says(national: Database) -> None:
     book = load_workbook(io.BytesIO(xlsx))
     months = book.worksheets[1]
     header = [c.value for c in months[1]]
-    last = [c.value for c in months[months.max_row]]
+    last = next(line for line in months.iter_rows(values_only=True) if line[0] == "รวม")
     assert last[header.index(report.context["tables"]["month"]["columns"][0].title)] == (
         dashboard.total.deeds
     )
@@ -142,11 +142,39 @@ def test_the_report_says_what_the_dashboard_says(national: Database) -> None:
         # (a deed type's row has no quantity in the other units: an empty cell)
         deeds_figures = [
             v
-            for k, v in zip(keys, values[1:], strict=True)
+            for k, v in zip(keys, values[1:-1], strict=True)  # (the last: the note)
             if "claim" not in k and not (name == "deed_type" and k.startswith("unit:") and not v)
         ]
         assert deeds_figures
-        assert all(v in ("<10", "x") for v in deeds_figures), (name, row.label, values)
+        # Never a number, and never text in a numeric column: the cell is empty and
+        # the row's note says why ("<10" or "x", explained under the table).
+        assert all(v is None for v in deeds_figures), (name, row.label, values)
+        assert values[-1] in ("<10", "x"), (name, row.label, values)
+
+
+def test_the_xlsx_is_what_a_civil_servant_expects(national: Database) -> None:
+    with national.session() as session:
+        report, _pdf, xlsx = progress_report.build(session, f"fy:{YEAR}", "th")
+    book = load_workbook(io.BytesIO(xlsx))
+    about = book.worksheets[0]
+    about_text = " ".join(str(c.value) for line in about.iter_rows() for c in line if c.value)
+    assert about.title == "เกี่ยวกับรายงาน"
+    assert f"{YEAR}" in about_text  # the period and the dates in the Buddhist Era
+    assert str(today_in_thailand().year + 543) in about_text
+    assert "T" not in str(about["B3"].value)  # not an ISO UTC timestamp
+    for name, sheet in zip(progress_report.TABLES, book.worksheets[1:], strict=True):
+        table = report.context["tables"][name]
+        assert sheet.freeze_panes == "B2", name  # the heading row and the labels stay
+        widths = [sheet.column_dimensions[c.column_letter].width for c in sheet[1]]
+        assert all(w and w >= 8 for w in widths), (name, widths)  # every column fits
+        for line in sheet.iter_rows(min_row=2, max_row=len(table["rows"]) + 2):
+            for cell in line[1 : len(table["columns"]) + 1]:
+                assert not isinstance(cell.value, str), (name, cell.coordinate, cell.value)
+                if cell.value is not None:
+                    assert cell.number_format in ("#,##0", "#,##0.00"), cell.number_format
+        assert sheet._charts, f"{name}: a native chart of its main column"
+        notes = " ".join(str(c.value) for c in sheet["A"] if c.value)
+        assert "<10" in notes or not any(r.hidden for r in table["rows"])  # the footnote
 
 
 def test_the_office_makes_it_from_the_dashboard_and_agencies_cannot(

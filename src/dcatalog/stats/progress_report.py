@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from dcatalog.db import utcnow
 from dcatalog.problems import FieldError, ValidationProblem
 from dcatalog.stats import periods, service
 from dcatalog.stats.dashboard_view import dashboard_context
+from dcatalog.stats.suppression import HIDDEN_LABEL, SMALL_LABEL
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.i18n import set_language
 from dcatalog.web.pdf import html_to_pdf
@@ -98,38 +100,60 @@ def to_pdf(report: Report) -> bytes:
     )
 
 
-def _value(text: str) -> Any:
-    """A figure as Excel should hold it: a number when it is one ("1,234" → 1234),
-    else the text as shown ("<10", "x", "12 ชั่วโมง")."""
-    plain = text.replace(",", "")
+def _value(text: str) -> int | float | None:
+    """A figure as Excel should hold it: a number ("1,234" → 1234, "12.5" → 12.5),
+    or None for an empty or hidden cell ("", "<10", "x")."""
     try:
-        number = Decimal(plain)
+        number = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        return text
+        return None
     return int(number) if number == number.to_integral_value() else float(number)
 
 
+def _width(value: Any) -> int:
+    """Characters a value takes on screen (Thai vowel and tone marks above or below
+    a letter take none)."""
+    text = f"{value:,}" if isinstance(value, int | float) else str(value or "")
+    return sum(1 for ch in text if unicodedata.category(ch) not in ("Mn", "Me"))
+
+
+# Hidden cells are left empty, shaded, and their row's note says why.
+_HIDDEN_FILL = "EEEEEE"
+_MAX_WIDTH = 48
+
+
 def to_xlsx(report: Report) -> bytes:
-    """One sheet per table, the same figures as the PDF (hidden ones as "<10" or "x")."""
+    """An "about" sheet, then one sheet per table with the PDF's figures: numbers as
+    numbers in Thai number formats, dates in the Buddhist Era, the heading row and
+    the labels frozen, widths that fit, a native bar chart of the first column, and
+    a hidden figure as an empty shaded cell whose row's note reads "<10" or "x"
+    (explained under the table), never text in a numeric column."""
     from openpyxl import Workbook  # here, not at start: only the XLSX needs it
-    from openpyxl.styles import Font
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     set_language(report.lang)
     workbook = Workbook()
     about = workbook.active
     assert about is not None
-    about.title = _("Report")
+    about.title = _("About this report")[:31]
     bold = Font(bold=True)
+    hidden_fill = PatternFill("solid", fgColor=_HIDDEN_FILL)
     as_of = report.context["data"].freshness.as_of
+    legend = _(
+        "Cells counting fewer than 10 people show <10; x hides a cell that would reveal one."
+    )
     for row in (
         [_("Progress report of the good deeds programme")],
         [_("Period"), report.context["period_label"]],
-        [_("Figures as of"), as_of.isoformat(timespec="seconds") if as_of else ""],
-        [_("Made on"), report.generated_at.isoformat(timespec="seconds")],
-        [_("Cells counting fewer than 10 people show <10; x hides a cell that would reveal one.")],
+        [_("Figures as of"), format_datetime(as_of, report.lang, "long") if as_of else ""],
+        [_("Made on"), format_datetime(report.generated_at, report.lang, "long")],
+        [legend],
     ):
         about.append(tabular.xlsx_row(about, row))
-    about["A1"].font = bold
+    about["A1"].font = Font(bold=True, size=14)
+    about.column_dimensions["A"].width = 24
+    about.column_dimensions["B"].width = 40
     titles = {
         "month": _("By month"),
         "virtue": _("By virtue"),
@@ -139,21 +163,56 @@ def to_xlsx(report: Report) -> bytes:
     }
     for name in TABLES:
         table = report.context["tables"][name]
+        columns = table["columns"]
         sheet = workbook.create_sheet(titles[name][:31])
-        sheet.append(tabular.xlsx_row(sheet, [titles[name], *(c.title for c in table["columns"])]))
+        heading = [titles[name], *(c.title for c in columns), _("Note")]
+        sheet.append(tabular.xlsx_row(sheet, heading))
         for cell in sheet[1]:
             cell.font = bold
-        for row in table["rows"]:
-            values = [row.label, *(_value(row.cells[c.key]) for c in table["columns"])]
-            sheet.append(tabular.xlsx_row(sheet, values))
-        total = [_("Total"), *(_value(table["total"][c.key]) for c in table["columns"])]
-        sheet.append(tabular.xlsx_row(sheet, total))
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        widths = [min(_width(h), 20) for h in heading]
+        rows = [*((row.label, row.cells) for row in table["rows"]), (_("Total"), table["total"])]
+        for label, cells in rows:
+            shown = [cells[c.key] for c in columns]
+            values = [_value(text) for text in shown]
+            marks = sorted({t for t in shown if t in (SMALL_LABEL, HIDDEN_LABEL)})
+            sheet.append(tabular.xlsx_row(sheet, [label, *values, " ".join(marks) or None]))
+            line = sheet[sheet.max_row]
+            for cell, text, value in zip(line[1:], shown, values, strict=False):
+                if value is not None:
+                    cell.number_format = "#,##0" if isinstance(value, int) else "#,##0.00"
+                elif text in (SMALL_LABEL, HIDDEN_LABEL):
+                    cell.fill = hidden_fill
+            widths = [max(w, _width(v)) for w, v in zip(widths, [label, *values, ""], strict=False)]
         for cell in sheet[sheet.max_row]:
             cell.font = bold
-        sheet.column_dimensions["A"].width = 36
+        sheet.freeze_panes = "B2"
+        for index, width in enumerate(widths, start=1):
+            letter = sheet.cell(row=1, column=index).column_letter
+            sheet.column_dimensions[letter].width = min(max(width + 2, 10), _MAX_WIDTH)
+        sheet.append([])
+        sheet.append([legend])
+        _chart(sheet, BarChart, Reference, titles[name], len(table["rows"]), len(heading))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _chart(sheet: Any, bar_chart: Any, reference: Any, title: str, rows: int, width: int) -> None:
+    """A native bar chart of the table's first column (its rows, not the total),
+    beside the table; hidden figures are gaps."""
+    if rows == 0:
+        return
+    chart = bar_chart()
+    chart.type = "bar" if rows > 12 else "col"  # many rows (provinces) read better across
+    chart.title = title
+    chart.legend = None
+    chart.height = max(7.5, min(0.45 * rows, 40)) if rows > 12 else 7.5
+    chart.width = 16
+    chart.add_data(reference(sheet, min_col=2, min_row=1, max_row=rows + 1), titles_from_data=True)
+    chart.set_categories(reference(sheet, min_col=1, min_row=2, max_row=rows + 1))
+    anchor = sheet.cell(row=2, column=width + 2).coordinate
+    sheet.add_chart(chart, anchor)
 
 
 def build(
