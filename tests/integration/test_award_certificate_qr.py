@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from dcatalog.accounts.permissions import Scope
 from dcatalog.actors import Actor
 from dcatalog.agencies.service import get_agency
 from dcatalog.benefits.models import Award
-from dcatalog.calendars.buddhist_era import today_in_thailand
+from dcatalog.calendars.buddhist_era import format_date, today_in_thailand
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.models import IssuedCredential
 from dcatalog.deeds import service as deeds
@@ -102,3 +104,25 @@ def test_an_award_certificate_issued_unshared_can_be_shared_from_my_milestones(
     )
     assert stopped.status_code == 303
     assert client.get(qr_target(credential)).status_code == 410
+
+
+def test_the_award_certificate_names_the_partner_who_thanks_and_the_day_it_was_reached(
+    client: TestClient, session: Session
+) -> None:
+    load_demo(session)
+    award = seven_donations(session, with_check_digit("310060077793"))
+    sign_in_citizen(client, session, with_check_digit("310060077793"), born_on=date(1990, 1, 1))
+    post_form(client, f"/me/awards/{award.id}/credential", {}, page="/me/awards")
+    session.refresh(award)
+    assert award.credential_id is not None
+    pdf = client.get(f"/me/credentials/{award.credential_id}/certificate.pdf")
+    assert pdf.status_code == 200
+    Path("/tmp/award-certificate.pdf").write_bytes(pdf.content)  # noqa: S108 (for a person to look at)
+    document = pdfium.PdfDocument(pdf.content)
+    text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    text = " ".join(text.split())
+    partner = award.benefit.agency
+    assert f"ด้วยความขอบคุณจาก {partner.name_th}" in text, text
+    assert partner.name_en in text, text  # the partner's English name, for the English line
+    reached = format_date(award.reached_on, "th", "long")
+    assert f"ถึงเกณฑ์เมื่อ {reached}" in text, text

@@ -16,6 +16,7 @@ from dcatalog.credentials.models import IssuedCredential
 from dcatalog.credentials.open_badges import (
     AchievementDefinition,
     Bilingual,
+    IssuerProfile,
 )
 from dcatalog.credentials.status_list import StatusListPointer
 from dcatalog.db import transactional
@@ -80,6 +81,14 @@ def _document(
             f"Awarded automatically when verified good deeds meet {benefit.agency.name_en}'s "
             "criteria. If revoked deeds leave the criteria unmet, the award and this "
             "credential are revoked.",
+        ),
+        # The partner who thanks for it (its Thai and English names: a certificate
+        # is bilingual), as the Achievement's creator.
+        creator=IssuerProfile(
+            f"urn:dcatalog:agency:{benefit.agency.code}",
+            f"{benefit.agency.name_th} ({benefit.agency.name_en})"
+            if benefit.agency.name_en and benefit.agency.name_en != benefit.agency.name_th
+            else benefit.agency.name_th,
         ),
     )
     document = credentials.badge(

@@ -36,6 +36,9 @@ class Attests(BaseModel):
     valid_from: str | None
     activity_start: str | None
     activity_end: str | None
+    creator: str | None = Field(
+        None, description="Who set the achievement and thanks for it (a partner), if named."
+    )
 
 
 class CheckOut(BaseModel):

@@ -35,6 +35,7 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
     ``short_url``."""
     attestation = attestation_of(document)
     issued_day: date = issued_at.astimezone(BANGKOK).date()
+    reached = _reached_on(attestation.activity_end if attestation else None)
 
     def html_for(fonts: dict[str, str]) -> str:
         return templates.env.get_template("credentials/certificate.html").render(
@@ -45,6 +46,8 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
             qr=qr_svg(short_url),
             issued_th=format_date(issued_day, "th", "long"),
             issued_en=format_date(issued_day, "en", "long"),
+            reached_th=format_date(reached, "th", "long") if reached else None,
+            reached_en=format_date(reached, "en", "long") if reached else None,
         )
 
     credential_json = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -55,3 +58,13 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
         relationship="Source",
     )
     return html_to_pdf(html_for, [attachment])
+
+
+def _reached_on(activity_end: str | None) -> date | None:
+    """The day (in Thailand) the credential's activity ended: for an award, the day
+    the milestone was reached."""
+    try:
+        moment = datetime.fromisoformat(str(activity_end).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(BANGKOK).date() if moment.tzinfo else moment.date()

@@ -90,13 +90,14 @@ class AchievementDefinition:
     name: Bilingual
     description: Bilingual
     criteria: Bilingual  # how it is earned; Open Badges requires criteria
+    creator: IssuerProfile | None = None  # who set it (and thanks for it), when not the issuer
 
     def to_json(self) -> dict[str, Any]:
         if not (
             self.achievement_type in ACHIEVEMENT_TYPES or self.achievement_type.startswith("ext:")
         ):
             raise CredentialError(f"unknown Open Badges achievement type {self.achievement_type!r}")
-        return {
+        achievement: dict[str, Any] = {
             "id": _uri(self.id, "achievement id"),
             "type": ["Achievement"],
             "achievementType": self.achievement_type,
@@ -114,6 +115,9 @@ class AchievementDefinition:
                 }
             ],
         }
+        if self.creator is not None:
+            achievement["creator"] = self.creator.to_json()
+        return achievement
 
 
 @dataclass(frozen=True)

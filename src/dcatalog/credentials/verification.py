@@ -120,6 +120,7 @@ class Attestation:
     valid_from: str | None
     activity_start: str | None
     activity_end: str | None
+    creator_name: str | None = None  # the achievement's creator: the partner who thanks
 
     @property
     def issued_at(self) -> datetime | None:
@@ -142,6 +143,7 @@ class Attestation:
             "valid_from": self.valid_from,
             "activity_start": self.activity_start,
             "activity_end": self.activity_end,
+            "creator": self.creator_name,
         }
 
 
@@ -474,6 +476,7 @@ def attestation_of(document: Mapping[str, Any]) -> Attestation | None:
         valid_from=_text(document.get("validFrom")) or None,
         activity_start=_text(subject.get("activityStartDate")) or None,
         activity_end=_text(subject.get("activityEndDate")) or None,
+        creator_name=_creator_name(achievement),
     )
 
 
@@ -577,3 +580,8 @@ def _issuer_id_of(document: Mapping[str, Any]) -> str | None:
     if isinstance(issuer, Mapping):
         issuer = issuer.get("id")
     return issuer if isinstance(issuer, str) else None
+
+
+def _creator_name(achievement: Mapping[str, Any]) -> str | None:
+    creator = achievement.get("creator")
+    return (_text(creator.get("name")) or None) if isinstance(creator, Mapping) else None
