@@ -51,6 +51,18 @@ def seven_donations(session: Session, national_id: str) -> Award:
     return session.scalars(select(Award).where(Award.citizen_key == KEYER.key(national_id))).one()
 
 
+def issued_unshared(client: TestClient, session: Session, national_id: str) -> Award:
+    """The demo, seven donations by ``national_id``, who signs in and asks for the
+    award's certificate without sharing it."""
+    load_demo(session)
+    award = seven_donations(session, national_id)
+    sign_in_citizen(client, session, national_id, born_on=date(1990, 1, 1))
+    post_form(client, f"/me/awards/{award.id}/credential", {}, page="/me/awards")
+    session.refresh(award)
+    assert award.credential_id is not None
+    return award
+
+
 def qr_target(credential: IssuedCredential) -> str:
     """The path the certificate's QR code carries (credentials.short_url, without the host)."""
     return f"/c/{credential.short_id}"
@@ -80,11 +92,7 @@ def test_sharing_on_issue_makes_the_certificates_qr_open_its_check_page(
 def test_an_award_certificate_issued_unshared_can_be_shared_from_my_milestones(
     client: TestClient, session: Session
 ) -> None:
-    load_demo(session)
-    award = seven_donations(session, with_check_digit("310060066682"))
-    sign_in_citizen(client, session, with_check_digit("310060066682"), born_on=date(1990, 1, 1))
-    post_form(client, f"/me/awards/{award.id}/credential", {}, page="/me/awards")
-    session.refresh(award)
+    award = issued_unshared(client, session, with_check_digit("310060066682"))
     assert award.credential_id is not None
     credential = credentials.get_credential(session, award.credential_id)
     assert credential is not None
@@ -109,12 +117,7 @@ def test_an_award_certificate_issued_unshared_can_be_shared_from_my_milestones(
 def test_the_award_certificate_names_the_partner_who_thanks_and_the_day_it_was_reached(
     client: TestClient, session: Session
 ) -> None:
-    load_demo(session)
-    award = seven_donations(session, with_check_digit("310060077793"))
-    sign_in_citizen(client, session, with_check_digit("310060077793"), born_on=date(1990, 1, 1))
-    post_form(client, f"/me/awards/{award.id}/credential", {}, page="/me/awards")
-    session.refresh(award)
-    assert award.credential_id is not None
+    award = issued_unshared(client, session, with_check_digit("310060077793"))
     pdf = client.get(f"/me/credentials/{award.credential_id}/certificate.pdf")
     assert pdf.status_code == 200
     Path("/tmp/award-certificate.pdf").write_bytes(pdf.content)  # noqa: S108 (for a person to look at)

@@ -129,7 +129,6 @@ def to_xlsx(report: Report) -> bytes:
     a hidden figure as an empty shaded cell whose row's note reads "<10" or "x"
     (explained under the table), never text in a numeric column."""
     from openpyxl import Workbook  # here, not at start: only the XLSX needs it
-    from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
 
     set_language(report.lang)
@@ -192,25 +191,27 @@ def to_xlsx(report: Report) -> bytes:
             sheet.column_dimensions[letter].width = min(max(width + 2, 10), _MAX_WIDTH)
         sheet.append([])
         sheet.append([legend])
-        _chart(sheet, BarChart, Reference, titles[name], len(table["rows"]), len(heading))
+        _chart(sheet, titles[name], len(table["rows"]), len(heading))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _chart(sheet: Any, bar_chart: Any, reference: Any, title: str, rows: int, width: int) -> None:
+def _chart(sheet: Any, title: str, rows: int, width: int) -> None:
     """A native bar chart of the table's first column (its rows, not the total),
     beside the table; hidden figures are gaps."""
+    from openpyxl.chart import BarChart, Reference
+
     if rows == 0:
         return
-    chart = bar_chart()
+    chart = BarChart()
     chart.type = "bar" if rows > 12 else "col"  # many rows (provinces) read better across
     chart.title = title
     chart.legend = None
     chart.height = max(7.5, min(0.45 * rows, 40)) if rows > 12 else 7.5
     chart.width = 16
-    chart.add_data(reference(sheet, min_col=2, min_row=1, max_row=rows + 1), titles_from_data=True)
-    chart.set_categories(reference(sheet, min_col=1, min_row=2, max_row=rows + 1))
+    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=rows + 1), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=rows + 1))
     anchor = sheet.cell(row=2, column=width + 2).coordinate
     sheet.add_chart(chart, anchor)
 
