@@ -35,7 +35,8 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
     ``short_url``."""
     attestation = attestation_of(document)
     issued_day: date = issued_at.astimezone(BANGKOK).date()
-    reached = _reached_on(attestation.activity_end if attestation else None)
+    ended = attestation.activity_ended_at if attestation else None
+    reached = ended.astimezone(BANGKOK).date() if ended else None  # an award's: the day reached
 
     def html_for(fonts: dict[str, str]) -> str:
         return templates.env.get_template("credentials/certificate.html").render(
@@ -58,13 +59,3 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
         relationship="Source",
     )
     return html_to_pdf(html_for, [attachment])
-
-
-def _reached_on(activity_end: str | None) -> date | None:
-    """The day (in Thailand) the credential's activity ended: for an award, the day
-    the milestone was reached."""
-    try:
-        moment = datetime.fromisoformat(str(activity_end).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(BANGKOK).date() if moment.tzinfo else moment.date()

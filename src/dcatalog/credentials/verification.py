@@ -125,11 +125,12 @@ class Attestation:
     @property
     def issued_at(self) -> datetime | None:
         """``valid_from`` as a time, when it is one (for pages to show locally)."""
-        try:
-            moment = datetime.fromisoformat(str(self.valid_from).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return moment if moment.tzinfo is not None else None
+        return _moment(self.valid_from)
+
+    @property
+    def activity_ended_at(self) -> datetime | None:
+        """``activity_end`` as a time: for an award, when the milestone was reached."""
+        return _moment(self.activity_end)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -585,3 +586,12 @@ def _issuer_id_of(document: Mapping[str, Any]) -> str | None:
 def _creator_name(achievement: Mapping[str, Any]) -> str | None:
     creator = achievement.get("creator")
     return (_text(creator.get("name")) or None) if isinstance(creator, Mapping) else None
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An XML Schema dateTime of a credential as a time, when it is one with a zone."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
