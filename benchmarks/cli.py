@@ -503,3 +503,67 @@ def dashboard_command(
                 console.print(f"kept {url}")
             else:
                 _drop(url)
+
+
+@app.command("disclosure")
+def disclosure_command(
+    deeds: Annotated[
+        int, typer.Option(help="Deeds of a synthetic nation on PostgreSQL too (0: the demo only).")
+    ] = 0,
+    citizens: Annotated[int, typer.Option(help="Citizens of the synthetic nation.")] = 100_000,
+) -> None:
+    """The former suppression against cell-key perturbation on the same cells: what
+    each hides, how far shown figures move, and the differencing attack (see
+    docs/benchmarks.md)."""
+    from benchmarks import disclosure
+
+    def report(name: str, outcomes: list[disclosure.Outcome]) -> None:
+        shown = [o for o in outcomes if o.cells > o.small]  # years with anything to show
+        table = Table("fiscal year", *(str(o.fiscal_year) for o in shown), title=name)
+        rows = [o.row() for o in shown]
+        for measure in list(rows[0])[1:] if rows else []:
+            table.add_row(measure, *(f"{row[measure]:,}" for row in rows))
+        console.print(table)
+        for outcome in shown:
+            if outcome.notable:
+                console.print(
+                    f"{outcome.fiscal_year}: hidden as x by the former method, shown now: "
+                    + "; ".join(outcome.notable)
+                )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = _new_database("sqlite", Path(tmp))
+        engine = create_db_engine(url)
+        upgrade_engine(engine)
+        database = Database(engine)
+        with database.write_session() as session:
+            load_demo(session, with_accounts=True, keyer=KEYER)
+            session.commit()
+        with database.write_session() as session:
+            report("The demo (SQLite)", disclosure.run(session, console.print))
+        engine.dispose()
+        if deeds:
+            from benchmarks import dashboard
+            from dcatalog.stats import rollups
+
+            url = _new_database("postgresql", Path(tmp))
+            try:
+                engine = create_db_engine(url)
+                upgrade_engine(engine)
+                database = Database(engine)
+                with database.write_session() as session:
+                    load_demo(session)
+                    session.commit()
+                dashboard.load(database, KEYER, deeds=deeds, people=citizens, say=console.print)
+                with database.write_session() as session:
+                    rollups.rebuild(session)
+                    session.commit()
+                with database.write_session() as session:
+                    name = (
+                        f"A synthetic nation: {deeds:,} deeds of {citizens:,} people (PostgreSQL)"
+                    )
+                    report(name, disclosure.run(session, console.print))
+                engine.dispose()
+            finally:
+                _drop(url)
+    console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")

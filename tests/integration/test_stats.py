@@ -1,7 +1,7 @@
 """The programme dashboard: the rollup kept by recording, verifying and revoking;
-the snapshot's figures against a count from scratch; small cells hidden in every
-view and in the CSV; who may see it; the refresh; the map's provinces. On both
-databases."""
+the snapshot's figures against a count from scratch and its cell-key
+perturbation; small cells hidden in every view and in the CSV, and nothing
+else; who may see it; the refresh; the map's provinces. On both databases."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dcatalog.accounts.permissions import Role
@@ -33,7 +33,7 @@ from dcatalog.db import Database, bulk_insert, create_db_engine, new_id, utcnow
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.demo.service import load_demo
 from dcatalog.geo.provinces import PROVINCES
-from dcatalog.stats import periods, rollups, service, snapshot, thailand_map
+from dcatalog.stats import periods, perturbation, rollups, service, snapshot, thailand_map
 from dcatalog.stats.models import CellStatus, StatsCell, StatsRefresh, StatsRollup
 from dcatalog.stats.service import Filters
 from dcatalog.stats.suppression import THRESHOLD
@@ -244,24 +244,34 @@ def expected_cells(session: Session) -> tuple[dict[tuple[str, ...], set[str]], d
     return people, deeds
 
 
-def assert_no_small_cell_shows(session: Session) -> None:
-    cells = {
+def near(value: int | Decimal | None, truth: int, slack: int = perturbation.MAX_DEVIATION) -> bool:
+    """A published figure within its perturbation of the truth."""
+    return value is not None and abs(value - truth) <= slack
+
+
+def published(session: Session) -> dict[tuple[str, ...], StatsCell]:
+    return {
         (c.period, c.virtue_code, c.deed_type_code, c.agency, c.province): c
         for c in session.scalars(select(StatsCell))
     }
-    for cell in cells.values():
-        if 0 < cell.citizens < THRESHOLD:
-            assert cell.status is not CellStatus.SHOWN, cell
-        if 0 < cell.claimants < THRESHOLD:
-            assert cell.claims_status is not CellStatus.SHOWN, cell
-    for total, parts in snapshot.groups(k for k, c in cells.items() if c.citizens):
-        hidden = [p for p in parts if cells[p].status is not CellStatus.SHOWN]
-        if cells[total].status is CellStatus.SHOWN:
-            assert not hidden or (
-                len(hidden) >= 2 and any(cells[p].citizens >= THRESHOLD for p in hidden)
-            ), (total, hidden)
-        else:  # else the total would be the sum of its shown parts
-            assert hidden, (total, parts)
+
+
+def record_key(session: Session, citizen_key: str) -> int:
+    """A citizen's record key as this database computes it."""
+    seed = perturbation.seed(session)
+    sql = perturbation.record_key_sql(session, ":citizen", seed)
+    return int(session.execute(text(f"SELECT {sql}"), {"citizen": citizen_key}).scalar_one())
+
+
+def assert_no_small_cell_shows(session: Session) -> None:
+    """Every cell of 1–9 people is small; every other count is 0 or 10 or more and
+    within two of the truth is checked where the truth is known."""
+    for cell in published(session).values():
+        if cell.status is CellStatus.SHOWN:
+            assert cell.citizens == 0 or cell.citizens >= THRESHOLD, cell
+        if cell.claims_status is CellStatus.SHOWN:
+            assert cell.claimants == 0 or cell.claimants >= THRESHOLD, cell
+        assert CellStatus.COMPLEMENTARY not in (cell.status, cell.claims_status)
 
 
 stories = st.lists(
@@ -303,13 +313,21 @@ def test_snapshot_counts_every_cell_like_a_count_from_scratch(
     refresh(database)
     session.expire_all()
     people, deeds = expected_cells(session)
-    stored = {
-        (c.period, c.virtue_code, c.deed_type_code, c.agency, c.province): c
-        for c in session.scalars(select(StatsCell))
-        if c.citizens
-    }
-    assert {k: c.citizens for k, c in stored.items()} == {k: len(v) for k, v in people.items()}
-    assert {k: c.deeds for k, c in stored.items()} == dict(deeds)
+    stored = {k: c for k, c in published(session).items() if c.citizens}
+    assert set(stored) == set(people)
+    keys = {c: record_key(session, c) for c in set().union(*people.values())}
+    for cell, who in people.items():
+        n, found = len(who), stored[cell]
+        # The cell key is the sum of its people's record keys: the same people, the same key.
+        assert found.cell_key == sum(keys[c] for c in who) % perturbation.KEY_SPACE, cell
+        # Amounts move in small cells too (never shown, but quantities add up from them).
+        assert found.deeds == perturbation.amount(deeds[cell], n, found.cell_key), cell
+        if n < THRESHOLD:  # small: marked, its count kept as it is (never shown)
+            assert (found.status, found.citizens) == (CellStatus.SMALL, n)
+            continue
+        assert found.status is CellStatus.SHOWN
+        assert found.citizens == perturbation.count(n, found.cell_key), cell
+        assert abs(found.citizens - n) <= perturbation.MAX_DEVIATION
     assert_no_small_cell_shows(session)
 
 
@@ -342,7 +360,8 @@ def test_a_refresh_redoes_only_the_fiscal_years_that_changed(
     assert summary.refreshed == [YEAR]
     national = session.get(StatsCell, (f"fy:{YEAR}", "", "", "", ""))
     assert national is not None
-    assert (national.deeds, national.citizens) == (13, 13)
+    assert abs(national.citizens - 13) <= perturbation.MAX_DEVIATION
+    assert national.citizens == perturbation.count(13, national.cell_key)
 
 
 # --- suppression, end to end ---------------------------------------------------------------
@@ -362,27 +381,53 @@ def small_cells(session: Session, database: Database, demo: None) -> None:
     refresh(database)
 
 
-def test_small_cells_and_their_complements_are_hidden(session: Session, small_cells: None) -> None:
+def test_small_cells_are_hidden_and_nothing_else(session: Session, small_cells: None) -> None:
+    """Only the cells of fewer than 10 people are hidden: Korat's 12 donors stay
+    beside Chiang Mai's 3, where the former method hid them as "x"."""
     period = f"fy:{YEAR}"
     by_province = service.figures(session, Filters(period), "province")
     rows = {r.value: r for r in by_province.rows}
     assert rows["TH-50"].shown_as == "<10"
     assert rows["TH-50"].citizens is None
     assert rows["TH-50"].deeds is None
-    # The only small part of the total: the next smallest is hidden with it.
-    assert rows["TH-30"].shown_as == "x"
-    assert rows["TH-30"].deeds is None
-    assert rows["TH-10"].citizens == 30
-    assert not rows["TH-10"].hidden
-    assert by_province.total.citizens == 45
-    # Bangkok's health deeds (4 people) are small; Bangkok's volunteering is then
-    # hidden too, or Bangkok's total minus it would give them away (a difference
-    # between two filters).
+    assert not rows["TH-30"].hidden
+    assert near(rows["TH-30"].citizens, 12)
+    assert near(rows["TH-10"].citizens, 30)
+    assert near(by_province.total.citizens, 45)
+    # Bangkok's health deeds (4 people) are small; Bangkok's volunteering is shown.
     health = service.figures(session, Filters(period, virtue="health"), "province")
     assert {r.value: r.shown_as for r in health.rows} == {"TH-10": "<10"}
     volunteering = service.figures(session, Filters(period, virtue="volunteering"), "province")
-    assert {r.value: r.shown_as for r in volunteering.rows}["TH-10"] == "x"
+    assert {r.value: r.shown_as for r in volunteering.rows} == {
+        "TH-10": "",
+        "TH-30": "",
+        "TH-50": "<10",
+    }
     assert_no_small_cell_shows(session)
+
+
+def test_the_same_people_give_the_same_figure_and_one_more_a_new_draw(
+    session: Session, database: Database, small_cells: None
+) -> None:
+    """Asked again, or after a refresh that changed nothing in a cell, a figure is the
+    same (averaging learns nothing); one person more draws its change afresh."""
+    bangkok = (f"fy:{YEAR}", "", "", "", "TH-10")
+    korat = (f"fy:{YEAR}", "", "", "", "TH-30")
+
+    def figures() -> dict[tuple[str, ...], tuple[int, int, int]]:
+        session.expire_all()
+        return {k: (c.citizens, c.deeds, c.cell_key) for k, c in published(session).items()}
+
+    before = figures()
+    refresh(database)
+    assert figures() == before
+    insert_deeds(session, [deed_row(session, "bkk-new", 0, "TH-10", TODAY - timedelta(days=1))])
+    refresh(database)
+    after = figures()
+    newcomer = record_key(session, "bkk-new")
+    assert after[bangkok][2] == (before[bangkok][2] + newcomer) % perturbation.KEY_SPACE
+    assert after[bangkok][0] == perturbation.count(31, after[bangkok][2])
+    assert after[korat] == before[korat]  # not these people: the same figures
 
 
 def test_no_small_figure_in_any_csv(app: FastAPI, session: Session, small_cells: None) -> None:
@@ -408,7 +453,7 @@ def test_no_small_figure_in_any_csv(app: FastAPI, session: Session, small_cells:
                 if value == "" and table == "month":  # a month still to come: no figure
                     assert row["code"] > f"m:{TODAY:%Y-%m}", row
                     assert row["deeds"] == row["credits"] == ""
-                elif value in ("<10", "x"):
+                elif value == "<10":
                     hidden += 1
                     assert row["deeds"] == value
                     assert row["credits"] == value
@@ -427,7 +472,9 @@ def test_the_page_shows_figures_and_hides_small_ones(
     text = page.text
     assert "&lt;10" in text  # Chiang Mai, in the table and on the map
     assert 'data-province="TH-50" class="province hidden"' in text
-    assert ">45<" in text  # the national total of citizens
+    total = service.figures(session, Filters(f"fy:{YEAR}"), "province").total.citizens
+    assert f">{total}<" in text  # the national total of citizens, as published
+    assert ">x<" not in text
     assert "CC BY 4.0" in text
     assert "svg-maps" in text
     partial = client.get(
@@ -443,8 +490,8 @@ def test_the_page_shows_figures_and_hides_small_ones(
 
 def test_national_counters(session: Session, small_cells: None) -> None:
     counters = service.national_counters(session, YEAR)
-    assert counters.citizens == 45
-    assert counters.deeds == 49  # live, from the rollup
+    assert near(counters.citizens, 45)  # the snapshot's
+    assert counters.deeds == 49  # live, from the rollup: exact
     assert counters.donations == 45
     assert counters.as_of is not None
     assert service.national_counters(session, YEAR - 5).deeds is None  # nothing counted
@@ -516,7 +563,7 @@ def test_the_refresh_button(app: FastAPI, session: Session, demo: None) -> None:
     assert refreshed.started_by.startswith("staff:")
     after = client.get(done.headers["location"])
     assert "ตัวเลข ณ" in after.text  # "Figures as of"
-    assert ">12<" in after.text
+    assert f">{national_citizens(session)}<" in after.text  # 12 people, as published
     # The confirmation says what was refreshed, in Thai (the fiscal year by its name).
     assert f"ปรับปรุงตัวเลขของปีงบประมาณ {YEAR} แล้ว" in after.text
     poll = client.get("/admin/dashboard/freshness?since=")
@@ -532,6 +579,15 @@ def test_the_refresh_button(app: FastAPI, session: Session, demo: None) -> None:
         follow_redirects=True,
     )
     assert "ไม่มีอะไรเปลี่ยนแปลงตั้งแต่การปรับปรุงครั้งก่อน" in again.text
+
+
+def national_citizens(session: Session) -> int:
+    """This fiscal year's people as the snapshot publishes them (12 ± 2)."""
+    session.expire_all()
+    cell = session.get(StatsCell, (f"fy:{YEAR}", "", "", "", ""))
+    assert cell is not None
+    assert near(cell.citizens, 12)
+    return cell.citizens
 
 
 def form_fields(html: str, action: str) -> dict[str, str]:
@@ -553,7 +609,7 @@ def test_the_refresh_form_as_the_page_gives_it(app: FastAPI, session: Session, d
     done = client.post("/admin/dashboard/refresh", data=fields)
     assert done.status_code == 200, done.text
     assert "ตัวเลข ณ" in done.text  # "Figures as of"
-    assert ">12<" in done.text
+    assert f">{national_citizens(session)}<" in done.text  # 12 people, as published
 
 
 # --- the CLI ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Server-rendered charts: the geometry of bar charts and the classes of the
 choropleth map, computed here and drawn as SVG by the templates. A hidden figure
-draws no bar and no colour: it shows its label ("<10" or "x") instead."""
+draws no bar and no colour: it shows its label ("<10") instead."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
 - ``stats_cell``: the snapshot every dashboard view reads: each combination of a
   period (fiscal year, fiscal quarter, month) and of the filters (virtue, deed
   type, agency, province, each possibly "all", stored as ``''``) with its
-  figures, its distinct citizens and its suppression status, computed together
+  figures as published (perturbed by its cell key, or marked small), computed together
   by ``stats refresh`` from one consistent read of the deeds.
 - ``stats_refresh``: each refresh, its time (the figures' freshness) and what it did.
 """
@@ -46,7 +46,10 @@ class StatsRollup(Base):
 class CellStatus(StrEnum):
     SHOWN = "shown"
     SMALL = "small"  # fewer than 10 citizens: shown as "<10"
-    COMPLEMENTARY = "complementary"  # hidden so that a small cell cannot be worked out
+    # Hidden so that a small cell could not be worked out: the method before cell-key
+    # perturbation (migration 0024). No refresh writes it any more; a cell refreshed
+    # before the upgrade may still hold it until the next refresh.
+    COMPLEMENTARY = "complementary"
 
 
 def _claims_status() -> Enum:
@@ -84,6 +87,9 @@ class StatsCell(Base):
     claims: Mapped[int] = mapped_column(BigInteger, default=0)
     claimants: Mapped[int] = mapped_column(BigInteger, default=0)
     claims_status: Mapped[CellStatus] = mapped_column(_claims_status(), default=CellStatus.SHOWN)
+    # The cell keys the figures were perturbed with (stats.perturbation): never shown.
+    cell_key: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    claims_key: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class RefreshStatus(StrEnum):

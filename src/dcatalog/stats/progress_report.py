@@ -3,8 +3,8 @@ for one period (a Thai fiscal year, one of its quarters or a month) as a PDF in
 Thai with charts and tables, and an XLSX with the same figures.
 
 The figures are the dashboard's own (``stats.service.dashboard`` through
-``stats.dashboard_view.dashboard_context``), with the suppression already applied: a
-cell the dashboard hides ("<10" or "x") is hidden in the report too, so the
+``stats.dashboard_view.dashboard_context``), as published (perturbed; a small
+cell the dashboard hides, "<10", is hidden in the report too), so the
 report can never say more than the page. Periods are written as people in the
 office write them: ``2570`` (fiscal year 2570, October 2569 – September 2570),
 ``2570-Q1`` (its first quarter, October–December) or ``2569-11`` (November
@@ -126,7 +126,7 @@ def to_xlsx(report: Report) -> bytes:
     """An "about" sheet, then one sheet per table with the PDF's figures: numbers as
     numbers in Thai number formats, dates in the Buddhist Era, the heading row and
     the labels frozen, widths that fit, a native bar chart of the first column, and
-    a hidden figure as an empty shaded cell whose row's note reads "<10" or "x"
+    a hidden figure as an empty shaded cell whose row's note reads "<10"
     (explained under the table), never text in a numeric column."""
     from openpyxl import Workbook  # here, not at start: only the XLSX needs it
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -140,7 +140,8 @@ def to_xlsx(report: Report) -> bytes:
     hidden_fill = PatternFill("solid", fgColor=_HIDDEN_FILL)
     as_of = report.context["data"].freshness.as_of
     legend = _(
-        "Cells counting fewer than 10 people show <10; x hides a cell that would reveal one."
+        "Cells counting fewer than 10 people show <10. Every other figure is adjusted slightly so "
+        "that nobody can be singled out: a total may differ from the sum of its rows by a few."
     )
     for row in (
         [_("Progress report of the good deeds programme")],

@@ -1,8 +1,8 @@
 """The figures of the programme office's dashboard, and for anyone who reports them
 (the progress report, the public page's national counters).
 
-Every figure comes from the snapshot (``stats_cell``) with its suppression
-already decided: a hidden figure is ``None`` here and never reaches a page, a
+Every figure comes from the snapshot (``stats_cell``) as published, perturbed or
+marked small (``stats.perturbation``): a small figure is ``None`` here and never reaches a page, a
 CSV file or a chart. ``figures`` answers one table (a total and its rows by one
 dimension) for a period and filters; ``dashboard`` all the tables of the page;
 ``national_counters`` a fiscal year's national totals, live from the rollup.
@@ -79,7 +79,7 @@ class Filters:
 @dataclass(frozen=True)
 class Figure:
     """One cell as it may be shown. Hidden figures are None; ``shown_as`` says
-    what to show instead ("<10" or "x", or "—" for a month still to come)."""
+    what to show instead ("<10", or "—" for a month still to come)."""
 
     value: str  # the row's code (a month's key for the trend); "" for the total
     status: CellStatus = CellStatus.SHOWN

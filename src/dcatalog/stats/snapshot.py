@@ -39,9 +39,9 @@ from dcatalog.calendars.buddhist_era import BANGKOK
 from dcatalog.catalog.models import DeedType, DeedTypeVersion
 from dcatalog.db import Database, bulk_insert, utcnow
 from dcatalog.logs import get_logger
-from dcatalog.stats import periods, rollups
+from dcatalog.stats import periods, perturbation, rollups
 from dcatalog.stats.models import CellStatus, RefreshStatus, StatsCell, StatsRefresh, StatsRollup
-from dcatalog.stats.suppression import suppress
+from dcatalog.stats.suppression import THRESHOLD
 
 log = get_logger(__name__)
 
@@ -172,8 +172,8 @@ def _as_date(value: Any) -> date:
 
 
 def citizens(
-    session: Session, period: periods.Period, agencies: dict[uuid.UUID, str]
-) -> Counter[CellKey]:
+    session: Session, period: periods.Period, agencies: dict[uuid.UUID, str], seed: int
+) -> tuple[Counter[CellKey], Counter[CellKey]]:
     """Distinct citizens of every cell of a fiscal year, mostly in SQL, the same
     statements on both databases (GROUPING SETS, PostgreSQL's only, aside).
 
@@ -185,12 +185,16 @@ def citizens(
        union of its combinations' 16 cells each (each dimension as itself or as
        "all"), and its citizens count once in each: Python adds them up. Few
        signatures stand for many citizens, so little leaves the database.
+       Their record keys are added up alongside: the cell keys
+       (``dcatalog.stats.perturbation``).
     3. Citizens with four or more combinations in a period (rare) are counted per
        cell with a distinct count over just their rows.
 
     On PostgreSQL a citizen is a 64-bit hash of the key (narrow rows). Two citizens
     sharing one is about a 3-in-a-million chance at 10 million citizens, and could
-    only make a count one smaller, never show a small cell."""
+    only make a count one smaller, never show a small cell.
+
+    Returns the distinct citizens and the sum of their record keys, per cell."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     params: dict[str, Any] = {
         "start": period.start if postgresql else period.start.isoformat(),
@@ -226,6 +230,7 @@ def citizens(
         bases[int(b)] = (v, t, agency, r)
         names.update({(0, vi): v, (1, ti): t, (2, ai): agency, (3, ri): r})
     who = "hashtextextended(d.citizen_key, 0)" if postgresql else "d.citizen_key"
+    record_key = perturbation.record_key_sql(session, "d.citizen_key", seed)
     month = (
         "(extract(year from d.occurred_on)::int * 12 + extract(month from d.occurred_on)::int)"
         if postgresql
@@ -234,7 +239,7 @@ def citizens(
     )
     create(
         "stats_presence",
-        f"SELECT DISTINCT {who} AS c, {month} - :first AS m, b.b AS b "  # noqa: S608 (ours)
+        f"SELECT DISTINCT {who} AS c, {month} - :first AS m, b.b AS b, {record_key} AS k "  # noqa: S608
         "FROM deed d JOIN stats_base b ON b.v = d.virtue_code "
         "AND b.t = d.deed_type_code AND b.a = d.agency_id AND b.r = d.province "
         "WHERE d.status = 'verified' AND d.occurred_on >= :start AND d.occurred_on < :end",
@@ -242,6 +247,7 @@ def citizens(
     )
     keys = [periods.keys_of_month(m) for m in period.months]
     counts: Counter[CellKey] = Counter()
+    cell_keys: Counter[CellKey] = Counter()
     for level, expression in enumerate(("m", "m / 3", "0")):
 
         def key(p: int, level: int = level) -> str:
@@ -251,21 +257,21 @@ def citizens(
         rows = "stats_presence"  # months: one row per citizen, month and combination
         if level:
             rows = "stats_level"
-            create(rows, f"SELECT DISTINCT {expression} AS m, c, b FROM stats_presence")  # noqa: S608
+            create(rows, f"SELECT DISTINCT {expression} AS m, c, b, k FROM stats_presence")  # noqa: S608
         # Each citizen's combinations in a period, as a signature that names up to
         # three of them exactly: (how many, smallest, largest, sum).
         create(
             "stats_sig",
-            "SELECT m AS p, c, count(*) AS n, min(b) AS lo, max(b) AS hi, sum(b) AS total "  # noqa: S608
-            f"FROM {rows} GROUP BY m, c",
+            "SELECT m AS p, c, count(*) AS n, min(b) AS lo, max(b) AS hi, sum(b) AS total, "  # noqa: S608
+            f"min(k) AS k FROM {rows} GROUP BY m, c",
         )
         signatures = run(
             text(
-                "SELECT p, n, lo, hi, total, count(*) FROM stats_sig WHERE n <= 3 "
+                "SELECT p, n, lo, hi, total, count(*), sum(k) FROM stats_sig WHERE n <= 3 "
                 "GROUP BY p, n, lo, hi, total"
             )
         )
-        for p, n, lo, hi, total, people in signatures:
+        for p, n, lo, hi, total, people, key_sum in signatures:
             combos = {int(lo), int(hi)}
             if n == 3:
                 combos.add(int(total) - int(lo) - int(hi))
@@ -275,18 +281,20 @@ def citizens(
             name = key(p)
             for cell in cells:
                 counts[(name, *cell)] += int(people)
+                cell_keys[(name, *cell)] += int(key_sum)
         # Citizens with four or more combinations in a period (few): counted per cell.
         create(
             "stats_multi_rows",
-            f"SELECT l.m AS p, l.c, b.vi, b.ti, b.ai, b.ri FROM {rows} l "  # noqa: S608 (ours)
+            f"SELECT l.m AS p, l.c, l.k, b.vi, b.ti, b.ai, b.ri FROM {rows} l "  # noqa: S608 (ours)
             "JOIN stats_sig x ON x.p = l.m AND x.c = l.c AND x.n > 3 "
             "JOIN stats_base b ON b.b = l.b",
         )
-        for mask, p, values, n in _multi_counts(session, postgresql):
+        for mask, p, values, n, key_sum in _multi_counts(session, postgresql):
             found = tuple(names[(i, int(values[i]))] if mask >> i & 1 else "" for i in range(4))
             counts[(key(p), found[0], found[1], found[2], found[3])] += n
+            cell_keys[(key(p), found[0], found[1], found[2], found[3])] += key_sum
     _drop_temporary(session)
-    return counts
+    return counts, cell_keys
 
 
 _TEMPORARY = ("stats_multi_rows", "stats_sig", "stats_level", "stats_presence", "stats_base")
@@ -295,8 +303,8 @@ _DIMS = ("vi", "ti", "ai", "ri")
 
 def _multi_counts(
     session: Session, postgresql: bool
-) -> Iterator[tuple[int, int, tuple[Any, ...], int]]:
-    """(mask, period, dimension values, citizens) of the citizens with several
+) -> Iterator[tuple[int, int, tuple[Any, ...], int, int]]:
+    """(mask, period, dimension values, citizens, their record keys' sum) of the citizens with several
     combinations in a period: a distinct count per projection. PostgreSQL does the
     16 in one pass (GROUPING SETS); SQLite one after the other."""
     if postgresql:
@@ -305,28 +313,29 @@ def _multi_counts(
             for m in _MASKS
         )
         query = (
-            "SELECT mask, p, vi, ti, ai, ri, count(*) FROM ("  # noqa: S608 (ours)
-            f"SELECT p, vi, ti, ai, ri, (15 - (GROUPING(vi) + 2 * GROUPING(ti) "
+            "SELECT mask, p, vi, ti, ai, ri, count(*), sum(k) FROM ("  # noqa: S608 (ours)
+            f"SELECT p, vi, ti, ai, ri, min(k) AS k, (15 - (GROUPING(vi) + 2 * GROUPING(ti) "
             "+ 4 * GROUPING(ai) + 8 * GROUPING(ri))) AS mask "
             f"FROM stats_multi_rows GROUP BY GROUPING SETS ({sets})"
             ") y GROUP BY mask, p, vi, ti, ai, ri"
         )
-        for mask, p, vi, ti, ai, ri, n in session.execute(text(query)):
-            yield int(mask), int(p), (vi, ti, ai, ri), int(n)
+        for mask, p, vi, ti, ai, ri, n, keys in session.execute(text(query)):
+            yield int(mask), int(p), (vi, ti, ai, ri), int(n), int(keys)
         return
     for mask in _MASKS:
         chosen = [d for i, d in enumerate(_DIMS) if mask >> i & 1]
         listed = ", ".join(["p", *chosen])
         query = (
-            f"SELECT {listed}, count(*) FROM (SELECT DISTINCT c, {listed} "  # noqa: S608 (ours)
+            f"SELECT {listed}, count(*), sum(k) FROM (SELECT DISTINCT c, k, {listed} "  # noqa: S608 (ours)
             f"FROM stats_multi_rows) y GROUP BY {listed}"
         )
         for row in session.execute(text(query)):
-            values = iter(row[1:-1])
+            values = iter(row[1:-2])
             yield (
                 mask,
                 int(row[0]),
                 tuple(next(values) if mask >> i & 1 else None for i in range(4)),
+                int(row[-2]),
                 int(row[-1]),
             )
 
@@ -337,10 +346,12 @@ def _drop_temporary(session: Session, names: Iterable[str] = _TEMPORARY) -> None
 
 
 def claims(
-    session: Session, period: periods.Period, agencies: dict[uuid.UUID, str]
-) -> tuple[Counter[CellKey], Counter[CellKey]]:
-    """Claims of benefits and distinct claimants per period and agency (the
-    benefit's), by the month in Thailand when they were claimed."""
+    session: Session, period: periods.Period, agencies: dict[uuid.UUID, str], seed: int
+) -> tuple[Counter[CellKey], Counter[CellKey], Counter[CellKey]]:
+    """Claims of benefits, distinct claimants and the sum of their record keys per
+    period and agency (the benefit's), by the month in Thailand when they were
+    claimed. (These record keys are computed here, not in SQL: a claim cell's key
+    need only agree with itself from one refresh to the next.)"""
     start = datetime.combine(period.start, datetime.min.time(), BANGKOK)
     end = datetime.combine(period.end, datetime.min.time(), BANGKOK)
     query = (
@@ -352,21 +363,30 @@ def claims(
     )
     made: Counter[CellKey] = Counter()
     people: Counter[CellKey] = Counter()
+    keys: Counter[CellKey] = Counter()
     current: str | None = None
     seen: set[CellKey] = set()
+    record_key = 0
+
+    def count_in(cells: set[CellKey]) -> None:
+        people.update(cells)
+        for cell in cells:
+            keys[cell] += record_key
+
     for citizen, claimed_at, agency_id in session.execute(query):
         if citizen != current:
-            people.update(seen)
+            count_in(seen)
             seen = set()
             current = citizen
+            record_key = perturbation.record_key(citizen, seed)
         local = claimed_at.astimezone(BANGKOK).date().replace(day=1)
         agency = agencies.get(agency_id, str(agency_id))
         for key in periods.keys_of_month(local):
             for cell in ((key, "", "", agency, ""), (key, "", "", "", "")):
                 made[cell] += 1
                 seen.add(cell)
-    people.update(seen)
-    return made, people
+    count_in(seen)
+    return made, people, keys
 
 
 # --- suppression groups ----------------------------------------------------------------
@@ -456,31 +476,32 @@ def compute(
     kinds: dict[str, Kind],
     parts: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every cell of one fiscal year, with its suppression statuses, as rows."""
+    """Every cell of one fiscal year as rows, its figures as published: a cell of
+    fewer than 10 people marked small (never shown), every other figure perturbed
+    by its cell key (``dcatalog.stats.perturbation``). The true figures are not kept."""
     timings = parts if parts is not None else {}
     period = periods.fiscal_year_period(year)
+    seed = perturbation.seed(session)
     started = time.perf_counter()
     amounts = additive(session, period, agencies, kinds)
     timings["additive"] = timings.get("additive", 0) + time.perf_counter() - started
     started = time.perf_counter()
-    people = citizens(session, period, agencies)
+    people, keys = citizens(session, period, agencies, seed)
     timings["citizens"] = timings.get("citizens", 0) + time.perf_counter() - started
     started = time.perf_counter()
-    made, claimants = claims(session, period, agencies)
+    made, claimants, claim_keys = claims(session, period, agencies, seed)
     timings["claims"] = timings.get("claims", 0) + time.perf_counter() - started
     started = time.perf_counter()
-    deed_cells = {k: n for k, n in people.items() if n > 0}
-    for key in amounts:
-        deed_cells.setdefault(key, 0)  # every deed revoked: no one, nothing to show
-    status = suppress(deed_cells, groups(deed_cells))
-    claim_cells = {k: n for k, n in claimants.items() if n > 0}
-    claims_status = suppress(claim_cells, groups(claim_cells))
     rows = []
     zero = [0, Decimal(0), Decimal(0), 0, 0]
-    for key in sorted(set(deed_cells) | set(claim_cells)):
+    for key in sorted({k for k, n in people.items() if n} | {k for k, n in made.items() if n}):
+        n, cell_key = people.get(key, 0), keys.get(key, 0) % perturbation.KEY_SPACE
+        m, claims_key = claimants.get(key, 0), claim_keys.get(key, 0) % perturbation.KEY_SPACE
         deeds, quantity, hours, donations, credits = amounts.get(key, zero)
-        if not people.get(key) and not made.get(key):
-            continue
+
+        def moved(value: Any, people: int = n, cell_key: int = cell_key) -> Any:
+            return perturbation.amount(value, people, cell_key)
+
         rows.append(
             {
                 "period": key[0],
@@ -489,20 +510,26 @@ def compute(
                 "agency": key[3],
                 "province": key[4],
                 "fiscal_year": year,
-                "deeds": deeds,
-                "quantity": quantity,
-                "hours": hours,
-                "donations": donations,
-                "credits": credits,
-                "citizens": people.get(key, 0),
-                "status": status.get(key, CellStatus.SHOWN),
-                "claims": made.get(key, 0),
-                "claimants": claimants.get(key, 0),
-                "claims_status": claims_status.get(key, CellStatus.SHOWN),
+                "deeds": moved(deeds),
+                "quantity": moved(quantity),
+                "hours": moved(hours),
+                "donations": moved(donations),
+                "credits": moved(credits),
+                "citizens": perturbation.count(n, cell_key),
+                "status": _status(n),
+                "cell_key": cell_key,
+                "claims": perturbation.amount(made.get(key, 0), m, claims_key),
+                "claimants": perturbation.count(m, claims_key),
+                "claims_status": _status(m),
+                "claims_key": claims_key,
             }
         )
-    timings["suppression"] = timings.get("suppression", 0) + time.perf_counter() - started
+    timings["perturbation"] = timings.get("perturbation", 0) + time.perf_counter() - started
     return rows
+
+
+def _status(people: int) -> CellStatus:
+    return CellStatus.SMALL if 0 < people < THRESHOLD else CellStatus.SHOWN
 
 
 def refresh_session(

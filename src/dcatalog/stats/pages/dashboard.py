@@ -88,7 +88,7 @@ def dashboard_csv(
     province: Annotated[str, Query(max_length=5)] = "",
 ) -> Response:
     """One table as CSV (UTF-8 with a BOM, so that Excel reads the Thai), hidden
-    figures as in the page: "<10" or "x"."""
+    figures as in the page: "<10"."""
     lang = current_language()
     filters = filters_from(session, period, virtue, deed_type, agency, province)
     found = service.figures(session, filters, table)
@@ -102,7 +102,7 @@ def dashboard_csv(
 
     def plain(figure: Figure, own_unit: str = "") -> list[str]:
         """A partner's program reads numbers: a month still to come is an empty
-        cell (not 0, not "—"); hidden figures stay "<10" or "x"."""
+        cell (not 0, not "—"); hidden figures stay "<10"."""
         values = []
         for col in cols:
             if figure.future or (col.unit and own_unit and col.unit != own_unit):

@@ -1,4 +1,4 @@
-"""Small-cell suppression, property-tested on random small tables (rows × columns
+"""The former small-cell suppression (the disclosure benchmark's reference), property-tested on random small tables (rows × columns
 with row, column and grand totals, each inner cell a group of different people)
 and on random hierarchies (totals of parts of parts, like a year, its quarters
 and months). No figure under 10 people is shown; in every group what can be
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from benchmarks.former_suppression import THRESHOLD, label, suppress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dcatalog.stats.models import CellStatus
-from dcatalog.stats.suppression import THRESHOLD, label, suppress
 
 Cell = tuple[
     str, int, int
