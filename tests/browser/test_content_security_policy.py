@@ -20,7 +20,7 @@ from dcatalog.demo.data import DEMO_PASSWORD, DEMO_STUDENT_BORN, DEMO_STUDENT_ID
 from dcatalog.identity.national_id import with_check_digit
 from tests.browser.test_catalog_story import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend("sqlite")]  # the policy is the app's
 
 # Records every violation the page sees, whatever its kind (script, style, frame…).
 WATCH = """

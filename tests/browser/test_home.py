@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend("sqlite")]  # words and layout
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
