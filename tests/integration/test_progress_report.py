@@ -147,9 +147,55 @@ def test_the_report_says_what_the_dashboard_says(national: Database) -> None:
         ]
         assert deeds_figures
         # Never a number, and never text in a numeric column: the cell is empty and
-        # the row's note says why ("<10" or "x", explained under the table).
+        # the row's note says why ("<10", explained under the table).
         assert all(v is None for v in deeds_figures), (name, row.label, values)
-        assert values[-1] in ("<10", "x"), (name, row.label, values)
+        assert values[-1] == "<10", (name, row.label, values)
+
+
+def test_the_report_opens_with_a_cover_a_summary_against_the_year_before_and_a_map(
+    national: Database,
+) -> None:
+    """Page 1 is a cover (the office, the title, the period, the contents); page 2 the
+    executive summary: each headline figure beside the year before's, with its change;
+    the map is drawn inside the PDF (its provinces coloured, the legend beside it)."""
+    period = f"fy:{YEAR}"
+    with national.session() as session:
+        report, pdf, _xlsx = progress_report.build(session, period, "th")
+        now = service.figures(session, service.Filters(period), "month").total
+        before = service.figures(session, service.Filters(f"fy:{YEAR - 1}"), "month").total
+    document = pdfium.PdfDocument(pdf)
+    pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    # (Text read back from the PDF garbles some Thai vowels, "า" and "ำ", in places:
+    # lines are found by words without them.)
+    cover = pages[0]
+    assert "ป.ย.ป. · ศูนย์คุณธรรม" in cover
+    assert "ส่งเสริม" in cover
+    assert f"ปีงบประมาณ {YEAR}" in cover
+    assert "ผู้บริหาร" in cover  # the contents
+    assert "วิธีนับตัวเลขเหล่านี้" in cover
+    summary = pages[1]
+    assert "สรุป" in summary.splitlines()[0]  # the summary's heading opens page 2
+    assert f"ปีงบประมาณ {YEAR - 1}" in summary  # the column of the year before
+    rows = {c.title: c for c in report.context["summary"]["comparisons"]}
+    deeds = rows["ความดีที่ได้รับการรับรอง"]
+    assert deeds.now == f"{now.deeds:,}"
+    assert deeds.before == ("<10" if before.hidden else f"{before.deeds or 0:,}")
+    if not before.hidden and before.deeds:
+        change = (now.deeds - before.deeds) * 100 / before.deeds  # type: ignore[operator]
+        assert deeds.change == f"{'+' if change > 0 else '−'}{abs(change):,.1f}%"
+    else:  # nothing to compare with: a dash, never a division by zero
+        assert deeds.change == ""
+    sentences = report.context["summary"]["sentences"]
+    assert sentences[0].startswith(f"ความดีที่ได้รับการรับรอง {now.deeds:,} ครั้ง")
+    assert f"{now.deeds:,} ครั้ง" in summary
+    assert sentences[-1].startswith("มีผู้ร่วมทำความดีใน")
+    # The map: every province a coloured path of the PDF's own SVG, Bangkok's as the page's.
+    svg = str(report.context["map_svg"])
+    assert svg.count("<path") >= 77
+    bangkok = next(p for p in report.context["map"]["provinces"] if p["code"] == "TH-10")
+    assert f'id="bkk" fill="{bangkok["fill"]}"' in svg
+    assert any("จังหวัด" in page and "ไม่มีข้อมูล" in page for page in pages)  # map, legend
+    assert "วิธีนับตัวเลข" in pages[-1]  # the method note closes the report
 
 
 def test_the_xlsx_is_what_a_civil_servant_expects(national: Database) -> None:

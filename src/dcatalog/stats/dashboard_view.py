@@ -78,7 +78,7 @@ def value_of(figure: Figure, col: Column) -> Any:
     return figure.quantity(col.unit) if col.unit else getattr(figure, col.key)
 
 
-def _cells(figure: Figure, cols: list[Column], own_unit: str = "") -> dict[str, str]:
+def cells_of(figure: Figure, cols: list[Column], own_unit: str = "") -> dict[str, str]:
     """What each column shows; a deed type's row shows no quantity in another unit."""
     cells = {}
     for col in cols:
@@ -112,7 +112,7 @@ def rows_of(table: Table, names: Labels, lang: str) -> list[Row]:
             Row(
                 figure.value,
                 label_of(table.group_by, figure.value, names, lang),
-                _cells(figure, cols, own),
+                cells_of(figure, cols, own),
                 figure.hidden,
             )
         )
@@ -228,7 +228,7 @@ def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> d
         tables[name] = {
             "columns": columns(table),
             "rows": rows_of(table, names, lang),
-            "total": _cells(table.total, columns(table)),
+            "total": cells_of(table.total, columns(table)),
             "csv": f"/admin/dashboard.csv?table={name}&{query(data.filters)}",
         }
     month = data.tables["month"]
@@ -262,7 +262,7 @@ def dashboard_context(session: Session, data: service.Dashboard, lang: str) -> d
         "trend": trend,
         "virtue_bars": virtue_bars,
         "map": _map(data.tables["province"], lang),
-        "totals": _cells(data.total, columns(data.tables["month"])),
+        "totals": cells_of(data.total, columns(data.tables["month"])),
         "total_columns": columns(data.tables["month"]),
         "period_label": period_label,
         "period_options": [(key, periods.label(key, lang)) for key in data.periods],

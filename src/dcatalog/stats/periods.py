@@ -94,6 +94,28 @@ def fiscal_year_period(year: int) -> Period:
     return period
 
 
+def previous(key: str) -> str:
+    """The period of the same kind just before: the fiscal year before, the quarter
+    before (Q4 of the year before Q1), the month before."""
+    period = parse(key)
+    if period is None:
+        return key
+    if period.kind == "fy":
+        return f"fy:{period.fiscal_year - 1}"
+    if period.kind == "q":
+        quarter = int(key.rsplit("-", 1)[1])
+        return (
+            f"q:{period.fiscal_year}-{quarter - 1}"
+            if quarter > 1
+            else f"q:{period.fiscal_year - 1}-4"
+        )
+    return month_key(_month_before(period.start))
+
+
+def _month_before(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
 def inside(period: Period) -> list[str]:
     """The keys of the periods inside one, for its trend: months of a year or a
     quarter (a month has itself)."""

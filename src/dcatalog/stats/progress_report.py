@@ -22,14 +22,16 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from dcatalog import tabular
 from dcatalog.calendars.buddhist_era import format_datetime
 from dcatalog.db import utcnow
 from dcatalog.problems import FieldError, ValidationProblem
-from dcatalog.stats import periods, service
+from dcatalog.stats import periods, service, thailand_map
 from dcatalog.stats.dashboard_view import dashboard_context
+from dcatalog.stats.report_summary import summary
 from dcatalog.stats.suppression import HIDDEN_LABEL, SMALL_LABEL
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.i18n import set_language
@@ -38,6 +40,7 @@ from dcatalog.web.templating import templates
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:[Qq]([1-4])|(\d{1,2})))?$")
 TABLES = ("month", "virtue", "deed_type", "agency", "province")
+_HIDDEN_MAP_FILL = "#e9cf8b"
 Progress = Callable[[str, int, int], None]  # (step, done, of)
 
 
@@ -82,6 +85,14 @@ def gather(session: Session, period: str, lang: str = "th") -> Report:
     set_language(lang)
     data = service.dashboard(session, service.Filters(period))
     context = dashboard_context(session, data, lang)
+    context["summary"] = summary(session, data, context, lang)
+    # The map as the page colours it; a hidden province is amber here (the PDF
+    # draws no hatching), as its legend says.
+    fills = {
+        p["id"]: _HIDDEN_MAP_FILL if p["hidden"] else p["fill"] for p in context["map"]["provinces"]
+    }
+    context["map_svg"] = Markup(thailand_map.inline_svg(fills))  # noqa: S704 (our own file)
+    context["hidden_map_fill"] = _HIDDEN_MAP_FILL
     return Report(period, lang, context, utcnow())
 
 

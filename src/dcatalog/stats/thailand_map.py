@@ -104,5 +104,24 @@ ISO_CODE: dict[str, str] = {
 @cache
 def map_ids() -> dict[str, str]:
     """The ids and names (``aria-label``) of the paths in the vendored SVG file."""
-    svg = (files("dcatalog.web") / "static" / MAP_FILE).read_text(encoding="utf-8")
-    return dict(re.findall(r'id="([^"]+)"\s+aria-label="([^"]+)"', svg))
+    return dict(re.findall(r'id="([^"]+)"\s+aria-label="([^"]+)"', _svg_text()))
+
+
+@cache
+def _svg_text() -> str:
+    return (files("dcatalog.web") / "static" / MAP_FILE).read_text(encoding="utf-8")
+
+
+def inline_svg(fills: dict[str, str], *, water: str = "#cfe3f0", border: str = "#ffffff") -> str:
+    """The whole map as one ``<svg>`` element with each province's colour written on
+    its path, for a document that cannot load the file by reference (the PDF
+    renderer reads only its fonts). ``fills``: map id → colour; a province left
+    out is drawn grey (no data)."""
+
+    def painted(match: re.Match[str]) -> str:
+        map_id = match[1]
+        colour = water if map_id in WATER else fills.get(map_id, "#d6d2c8")
+        return f'id="{map_id}" fill="{colour}" stroke="{border}" stroke-width="0.6"'
+
+    svg = re.sub(r'id="([^"]+)"', painted, _svg_text())
+    return svg.replace("<svg", '<svg class="map" role="img"', 1)
