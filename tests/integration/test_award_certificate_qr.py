@@ -129,3 +129,39 @@ def test_the_award_certificate_names_the_partner_who_thanks_and_the_day_it_was_r
     assert partner.name_en in text, text  # the partner's English name, for the English line
     reached = format_date(award.reached_on, "th", "long")
     assert f"ถึงเกณฑ์เมื่อ {reached}" in text, text
+
+
+def test_the_holder_may_have_her_name_printed_and_only_a_sensible_one(
+    client: TestClient, session: Session
+) -> None:
+    """The certificate's page offers a name field; the name typed is printed as the
+    holder's, with the note that the signed credential names nobody; without one the
+    certificate names nobody; a name too long is refused on the page, in Thai."""
+    award = issued_unshared(client, session, with_check_digit("310060088804"))
+    url = f"/me/credentials/{award.credential_id}/certificate.pdf"
+    page = client.get("/me/credentials").text
+    assert f'action="{url}"' in page
+    assert 'name="name" maxlength="100"' in page
+
+    def text_of(pdf: bytes) -> str:
+        document = pdfium.PdfDocument(pdf)
+        found = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+        return " ".join(found.split())
+
+    named = client.get(url, params={"name": "  สมศรี   ใจดี "})
+    assert named.status_code == 200
+    Path("/tmp/named-certificate.pdf").write_bytes(named.content)  # noqa: S108 (for a person to look at)
+    assert named.headers["content-type"] == "application/pdf"
+    text = text_of(named.content)
+    assert "สมศรี ใจดี" in text  # as typed, spaces tidied
+    assert "presented to" in text
+    assert "the signed credential names nobody" in text
+    plain = text_of(client.get(url).content)
+    assert "presented to" not in plain
+    assert "สมศรี" not in plain
+    refused = client.get(url, params={"name": "ก" * 101})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "กรอกชื่อที่จะพิมพ์ หรือเว้นว่างไว้" in refused.text
+    nul = client.get(url, params={"name": "Som\x00sri"})
+    assert nul.status_code == 422  # the request guard: no control character gets in

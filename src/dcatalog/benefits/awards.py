@@ -44,6 +44,7 @@ from dcatalog.credentials import service as credentials
 from dcatalog.db import new_id, transactional, utcnow
 from dcatalog.deeds.counted import CountedChange, field
 from dcatalog.deeds.models import Deed
+from dcatalog.identity.names import given_name
 from dcatalog.identity.sessions import CitizenPrincipal
 from dcatalog.problems import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
 from dcatalog.review import ReviewStatus
@@ -432,9 +433,6 @@ def mark_handed_over(session: Session, actor: Actor, award_id: uuid.UUID) -> Awa
     return award
 
 
-PUBLIC_NAME_MAX = 100
-
-
 @transactional
 def set_public_name(
     session: Session, citizen: CitizenPrincipal, award_id: uuid.UUID, name: str | None
@@ -445,12 +443,9 @@ def set_public_name(
     if name is None:
         award.public_name, award.public_since = None, None
         return award
-    name = " ".join(name.split())
-    if not name or len(name) > PUBLIC_NAME_MAX:
-        raise ValidationProblem(
-            "Give the name to show on the public page.",
-            errors=[FieldError(f"1 to {PUBLIC_NAME_MAX} characters", pointer="#/public_name")],
-        )
+    name = given_name(
+        name, pointer="#/public_name", message="Give the name to show on the public page."
+    )
     if award.status is not AwardStatus.AWARDED:
         raise Conflict("A withdrawn award cannot be shown.")
     if award.public_name is None:

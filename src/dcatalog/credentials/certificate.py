@@ -30,9 +30,12 @@ def qr_svg(url: str) -> str:
     return data_uri
 
 
-def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime) -> bytes:
+def render_pdf(
+    document: dict[str, Any], short_url: str, *, issued_at: datetime, holder: str | None = None
+) -> bytes:
     """The certificate of a signed credential ``document`` whose public address is
-    ``short_url``."""
+    ``short_url``; ``holder``, the name its holder asked to have printed (said on
+    the certificate to be hers, not the signed credential's)."""
     attestation = attestation_of(document)
     issued_day: date = issued_at.astimezone(BANGKOK).date()
     ended = attestation.activity_ended_at if attestation else None
@@ -44,6 +47,7 @@ def render_pdf(document: dict[str, Any], short_url: str, *, issued_at: datetime)
             attestation=attestation,
             document=document,
             short_url=short_url,
+            holder=holder,
             qr=qr_svg(short_url),
             issued_th=format_date(issued_day, "th", "long"),
             issued_en=format_date(issued_day, "en", "long"),

@@ -20,6 +20,7 @@ from dcatalog.citizens import service as citizens
 from dcatalog.credentials import keystore, status_lists
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.certificate import qr_svg, render_pdf
+from dcatalog.identity.names import NAME_MAX, given_name
 from dcatalog.credentials.issuer import check_stored_or_submitted, issuer_for
 from dcatalog.credentials.keystore import Issuer
 from dcatalog.credentials.limits import Limits
@@ -33,7 +34,7 @@ from dcatalog.problems import Problem
 from dcatalog.web import throttle
 from dcatalog.web.csrf import csrf_protect
 from dcatalog.web.deps import DatabaseDep, SessionDep, SettingsDep
-from dcatalog.web.i18n import current_language
+from dcatalog.web.i18n import N_, current_language
 from dcatalog.web.i18n import gettext as _
 from dcatalog.web.labels import period_label
 from dcatalog.web.templating import render
@@ -100,6 +101,7 @@ def _my_credentials(
         "options": _options(session, citizen),
         "problem": problem,
         "done": request.query_params.get("done"),
+        "name_max": NAME_MAX,
     }
     return render(request, "credentials/mine.html", context, status_code=status_code)
 
@@ -148,15 +150,32 @@ def share_credential(
     return RedirectResponse(f"/me/credentials?done={done}#c-{credential_id}", status_code=303)
 
 
-@router.get("/me/credentials/{credential_id}/certificate.pdf")
+@router.get("/me/credentials/{credential_id}/certificate.pdf", response_model=None)
 def certificate_pdf(
-    request: Request, credential_id: uuid.UUID, citizen: CurrentCitizen, session: SessionDep
+    request: Request,
+    credential_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    session: SessionDep,
+    name: str | None = None,
 ) -> Response:
+    """The certificate; ``name``, if the holder typed one, is printed on it as hers
+    (it is not part of the signed credential, which names nobody)."""
     credential = credentials.own_credential(session, citizen, credential_id)
+    holder = None
+    if name is not None and name.strip():
+        try:
+            holder = given_name(
+                name, pointer="#/name", message=N_("Type the name to print, or leave it empty.")
+            )
+        except Problem as problem:
+            return _my_credentials(
+                request, citizen, session, problem=problem, status_code=problem.status
+            )
     pdf = render_pdf(
         credentials.signed_document(credential),
         credentials.short_url(issuer_for(request), credential),
         issued_at=credential.issued_at,
+        holder=holder,
     )
     name = f"certificate-{credential.short_id}.pdf"
     return Response(
