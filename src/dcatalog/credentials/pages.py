@@ -20,7 +20,6 @@ from dcatalog.citizens import service as citizens
 from dcatalog.credentials import keystore, status_lists
 from dcatalog.credentials import service as credentials
 from dcatalog.credentials.certificate import qr_svg, render_pdf
-from dcatalog.identity.names import NAME_MAX, given_name
 from dcatalog.credentials.issuer import check_stored_or_submitted, issuer_for
 from dcatalog.credentials.keystore import Issuer
 from dcatalog.credentials.limits import Limits
@@ -29,6 +28,7 @@ from dcatalog.credentials.verification import (
     Outcome,
     too_deeply_nested,
 )
+from dcatalog.identity.names import NAME_MAX, given_name
 from dcatalog.logs import get_logger
 from dcatalog.problems import Problem
 from dcatalog.web import throttle
