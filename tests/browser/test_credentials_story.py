@@ -96,14 +96,16 @@ def test_a_certificate_checked_by_a_stranger(
     link = page.locator("a.share-link").first.inner_text()
     assert re.fullmatch(re.escape(server) + r"/c/[2-9a-z]{12}", link)
 
-    # 2. She downloads the PDF: Thai, with the link of its QR code.
+    # 2. She types the name to print, then downloads the PDF: Thai, with the link of its QR code.
+    page.get_by_label("ชื่อของคุณที่จะพิมพ์บนใบรับรอง (ไม่บังคับ)").first.fill("สมหญิง ดีใจ")
     with page.expect_download() as download:
-        page.get_by_role("link", name="ดาวน์โหลดใบรับรอง (PDF)").first.click()
+        page.get_by_role("button", name="ดาวน์โหลดใบรับรอง (PDF)").first.click()
     saved = tmp_path / "certificate.pdf"
     download.value.save_as(saved)
     pdf = pdfium.PdfDocument(io.BytesIO(saved.read_bytes()))
     text = pdf[0].get_textpage().get_text_range().replace("\r", "").replace("\n", "")
     assert "ใบรับรองผลความดี" in text
+    assert "สมหญิง ดีใจ" in text  # the name she typed, printed as hers
     assert link in text
     pdf[0].render(scale=1).to_pil().save(SCREENSHOTS / f"credentials-pdf-{backend}.png")
     assert pdf.count_attachments() == 1

@@ -200,7 +200,11 @@ def test_the_office_prepares_the_prime_ministers_report(
         pages.append(document[n].get_textpage().get_text_range())
     text = "\n".join(pages)
     assert len(document) >= 2
-    assert "รายงานความก้าวหน้าโครงการส่งเสริมความดี" in pages[0]
+    # (The cover's title is checked by words the PDF's text gives back: WeasyPrint
+    # maps a Thai sara am's glyph to every sara aa of the same font, so "ำ" and "า"
+    # come back garbled in copied text, though they print right: see docs/dashboard.md.)
+    assert "ส่งเสริม" in pages[0]
+    assert "ป.ย.ป. · ศูนย์คุณธรรม" in pages[0]
     assert f"ปีงบประมาณ {YEAR}" in pages[0]
     for unit in ("ชั่วโมง", "ครั้ง", "วัน"):
         assert f"ปริมาณ ({unit})" in text
