@@ -14,7 +14,7 @@ from dcatalog.deeds.models import Deed, Tally
 from dcatalog.identity.models import Citizen, CitizenSession, InstanceMeta
 from dcatalog.jobs.models import FileChunk, Job, JobClock, StoredFile
 from dcatalog.proposals.models import Proposal, ProposalComment, ProposalSupport
-from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup
+from dcatalog.stats.models import ProgrammeTarget, StatsCell, StatsRefresh, StatsRollup
 
 __all__ = [
     "AccessLog",
@@ -41,6 +41,7 @@ __all__ = [
     "IssuerKey",
     "Job",
     "JobClock",
+    "ProgrammeTarget",
     "Proposal",
     "ProposalComment",
     "ProposalSupport",

@@ -32,6 +32,7 @@ class Scope(StrEnum):
     AGENCIES_MANAGE = "agencies:manage"  # programme office only
     AUDIT_READ = "audit:read"
     CITIZENS_MANAGE = "citizens:manage"  # programme office only: guardians' consent, erasure
+    TARGETS_SET = "targets:set"  # programme office only: the yearly targets of the report
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -42,6 +43,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.AUDIT_READ,
             Scope.STAFF_MANAGE,
             Scope.CITIZENS_MANAGE,
+            Scope.TARGETS_SET,
         }
     ),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ}),

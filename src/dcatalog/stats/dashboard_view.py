@@ -62,14 +62,18 @@ def unit_column(unit: str) -> Column:
 def columns(table: Table) -> list[Column]:
     """Counts, which add up across deed types, and a quantity per unit, which
     adds up only within its unit (``service.quantities``)."""
+    return columns_of(table.units, table.claims_apply)
+
+
+def columns_of(units: tuple[str, ...], claims_apply: bool) -> list[Column]:
     found = [
         Column("deeds", _("Verified deeds")),
-        *(unit_column(u) for u in table.units),
+        *(unit_column(u) for u in units),
         Column("donations", _("Donations")),
         Column("citizens", _("Citizens taking part")),
         Column("credits", _("Credits")),
     ]
-    if table.claims_apply:
+    if claims_apply:
         found += [Column("claims", _("Benefits claimed")), Column("claimants", _("Claimants"))]
     return found
 

@@ -9,6 +9,7 @@
   figures as published (perturbed by its cell key, or marked small), computed together
   by ``stats refresh`` from one consistent read of the deeds.
 - ``stats_refresh``: each refresh, its time (the figures' freshness) and what it did.
+- ``programme_target``: the office's yearly targets, one per headline figure.
 """
 
 from __future__ import annotations
@@ -117,3 +118,17 @@ class StatsRefresh(Base):
     cells: Mapped[int] = mapped_column(Integer, default=0)
     milliseconds: Mapped[int] = mapped_column(Integer, default=0)
     failure: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProgrammeTarget(Base):
+    """A yearly target the programme office set for one headline figure
+    (``indicator``: ``deeds``, ``unit:hour``, ``donations``, ``citizens``,
+    ``credits``, ``claims``), which the progress report measures the year against."""
+
+    __tablename__ = "programme_target"
+
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True)  # BE
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    set_by: Mapped[str] = mapped_column(String(300))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

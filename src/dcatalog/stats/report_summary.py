@@ -1,8 +1,9 @@
 """The progress report's executive summary: each headline figure of the period
 beside the same figure of the period before (the fiscal year, quarter or month
-before), its change, and a few sentences a reader of the Prime Minister's
-office can quote — all from the dashboard's published figures, so the summary
-never says more than the page."""
+before), its change, a few sentences a reader of the Prime Minister's office
+can quote, and the fiscal year's progress towards the office's targets — all
+from the dashboard's published figures, so the summary never says more than the
+page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dcatalog.geo.provinces import PROVINCES
-from dcatalog.stats import periods, service
+from dcatalog.stats import periods, service, targets
 from dcatalog.stats.dashboard_view import Column, cells_of, columns, value_of
 from dcatalog.stats.service import Dashboard, Figure, Filters
 from dcatalog.web.i18n import gettext as _
@@ -105,8 +106,12 @@ def summary(
             _("People took part in %(n)s of the %(all)s provinces.")
             % {"n": len(provinces), "all": len(PROVINCES)}
         )
+    year = periods.parse(key)
+    assert year is not None  # (checked by the dashboard already)
     return {
         "before_label": periods.label(before_key, lang),
         "comparisons": compared,
         "sentences": sentences,
+        "targets": targets.progress(session, year.fiscal_year),
+        "targets_label": periods.label(f"fy:{year.fiscal_year}", lang),
     }
