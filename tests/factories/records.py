@@ -19,7 +19,8 @@ from dcatalog.catalog.schemas import NewDeedType
 from dcatalog.deeds import service as deeds
 from dcatalog.deeds.models import Deed, DeedStatus, Tally
 from dcatalog.stats import jobs as stats_jobs
-from dcatalog.stats.models import StatsCell, StatsRefresh, StatsRollup
+from dcatalog.stats import targets as stats_targets
+from dcatalog.stats.models import ProgrammeTarget, StatsCell, StatsRefresh, StatsRollup
 from tests.factories.common import (
     database_of,
     immediate_jobs,
@@ -154,3 +155,11 @@ def make_stats_cell(session: Session, **deed: Any) -> StatsCell:
     ).first()
     assert found is not None
     return found
+
+
+def make_programme_target(
+    session: Session, *, year: int = 2570, indicator: str = "deeds", value: int = 1000
+) -> ProgrammeTarget:
+    """A yearly target, set as the programme office's page sets it (``stats.targets``)."""
+    stats_targets.set_targets(session, SYSTEM, year, {indicator: Decimal(value)})
+    return session.get_one(ProgrammeTarget, (year, indicator))
