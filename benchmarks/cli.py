@@ -531,29 +531,27 @@ def disclosure_command(
                     + "; ".join(outcome.notable)
                 )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = _new_database("sqlite", Path(tmp))
-        engine = create_db_engine(url)
-        upgrade_engine(engine)
-        database = Database(engine)
+    def demo_database(url: str, *, people: bool) -> Database:
+        """A migrated database with the demo (and its people, with ``people``)."""
+        database = Database(create_db_engine(url))
+        upgrade_engine(database.engine)
         with database.write_session() as session:
-            load_demo(session, with_accounts=True, keyer=KEYER)
+            load_demo(session, with_accounts=people, keyer=KEYER if people else None)
             session.commit()
+        return database
+
+    with tempfile.TemporaryDirectory() as tmp:
+        database = demo_database(_new_database("sqlite", Path(tmp)), people=True)
         with database.write_session() as session:
             report("The demo (SQLite)", disclosure.run(session, console.print))
-        engine.dispose()
+        database.dispose()
         if deeds:
             from benchmarks import dashboard
             from dcatalog.stats import rollups
 
             url = _new_database("postgresql", Path(tmp))
             try:
-                engine = create_db_engine(url)
-                upgrade_engine(engine)
-                database = Database(engine)
-                with database.write_session() as session:
-                    load_demo(session)
-                    session.commit()
+                database = demo_database(url, people=False)
                 dashboard.load(database, KEYER, deeds=deeds, people=citizens, say=console.print)
                 with database.write_session() as session:
                     rollups.rebuild(session)
@@ -563,7 +561,7 @@ def disclosure_command(
                         f"A synthetic nation: {deeds:,} deeds of {citizens:,} people (PostgreSQL)"
                     )
                     report(name, disclosure.run(session, console.print))
-                engine.dispose()
+                database.dispose()
             finally:
                 _drop(url)
     console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
