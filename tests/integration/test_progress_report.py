@@ -208,6 +208,13 @@ def test_the_xlsx_is_what_a_civil_servant_expects(national: Database) -> None:
     assert f"{YEAR}" in about_text  # the period and the dates in the Buddhist Era
     assert str(today_in_thailand().year + 543) in about_text
     assert "T" not in str(about["B3"].value)  # not an ISO UTC timestamp
+    # The executive summary, as in the PDF: each headline figure, as a number.
+    rows = {line[0]: line for line in about.iter_rows(values_only=True) if line[0]}
+    assert "สรุปสำหรับผู้บริหาร" in rows
+    deeds = next(
+        c for c in report.context["summary"]["comparisons"] if c.title == "ความดีที่ได้รับการรับรอง"
+    )
+    assert rows["ความดีที่ได้รับการรับรอง"][1] == int(deeds.now.replace(",", ""))
     for name, sheet in zip(progress_report.TABLES, book.worksheets[1:], strict=True):
         table = report.context["tables"][name]
         assert sheet.freeze_panes == "B2", name  # the heading row and the labels stay

@@ -163,8 +163,11 @@ def to_xlsx(report: Report) -> bytes:
     ):
         about.append(tabular.xlsx_row(about, row))
     about["A1"].font = Font(bold=True, size=14)
-    about.column_dimensions["A"].width = 24
+    _summary_rows(about, report.context["summary"], report.context["period_label"], bold)
+    about.column_dimensions["A"].width = 30
     about.column_dimensions["B"].width = 40
+    for letter in "CD":
+        about.column_dimensions[letter].width = 18
     titles = {
         "month": _("By month"),
         "virtue": _("By virtue"),
@@ -207,6 +210,41 @@ def to_xlsx(report: Report) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _summary_rows(sheet: Any, summary: dict[str, Any], period_label: str, bold: Any) -> None:
+    """The PDF's executive summary under the "about" rows: its sentences, each headline
+    figure beside the period before's (numbers as numbers), and the targets."""
+
+    def numbers(texts: list[str]) -> None:
+        sheet.append(tabular.xlsx_row(sheet, [texts[0], *(_value(t) for t in texts[1:])]))
+        for cell in sheet[sheet.max_row][1:]:
+            if isinstance(cell.value, int | float):
+                cell.number_format = "#,##0" if isinstance(cell.value, int) else "#,##0.00"
+
+    sheet.append([])
+    sheet.append([_("Summary for the executive")])
+    sheet[sheet.max_row][0].font = bold
+    for line in summary["sentences"]:
+        sheet.append(tabular.xlsx_row(sheet, [line]))
+    sheet.append([])
+    sheet.append([_("Figure"), period_label, summary["before_label"], _("Change")])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for c in summary["comparisons"]:
+        numbers([c.title, c.now, c.before])
+        sheet.cell(row=sheet.max_row, column=4, value=c.change or "—")
+    if summary["targets"]:
+        sheet.append([])
+        heading = _("Towards the targets of %(year)s") % {"year": summary["targets_label"]}
+        sheet.append([heading, _("Target"), _("So far"), _("Reached")])
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        for t in summary["targets"]:
+            so_far = "<10" if t.so_far is None else f"{t.so_far:,}"
+            numbers([t.title, f"{t.target:,}", so_far])
+            if t.share is not None:
+                sheet.cell(row=sheet.max_row, column=4, value=t.share / 100).number_format = "0%"
 
 
 def _chart(sheet: Any, title: str, rows: int, width: int) -> None:
