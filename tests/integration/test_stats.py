@@ -260,7 +260,8 @@ def record_key(session: Session, citizen_key: str) -> int:
     """A citizen's record key as this database computes it."""
     seed = perturbation.seed(session)
     sql = perturbation.record_key_sql(session, ":citizen", seed)
-    return int(session.execute(text(f"SELECT {sql}"), {"citizen": citizen_key}).scalar_one())
+    values = {"citizen": citizen_key, perturbation.SEED_PARAMETER: seed}
+    return int(session.execute(text(f"SELECT {sql}"), values).scalar_one())
 
 
 def assert_no_small_cell_shows(session: Session) -> None:

@@ -90,15 +90,20 @@ N = TypeVar("N", int, Decimal)
 
 def amount(value: N, people: int, cell_key: int) -> N:
     """An additive figure of a cell of ``people`` distinct people as published:
-    moved by a draw of at most ``MAX_DEVIATION`` times its amount per person, in
-    whole units (hours stay as precise as they were: 12.5 h may read 13.5 h).
+    moved by a draw of at most ``MAX_DEVIATION`` times its amount per person, and
+    by at least one unit per step of the draw, in whole units (hours stay as
+    precise as they were: 12.5 h may read 13.5 h).
     Never negative. A small cell's amounts move too: they are never shown as
     such, but a quantity per unit is added up from the cells of each deed type,
     small ones included."""
     if people < 1 or not value:
         return value
     change = _draw(AMOUNT_TABLE, _uniforms(cell_key)[1])
-    step = int((Decimal(value) * change / people).quantize(Decimal(1), ROUND_HALF_UP))
+    # At least one unit per step of the draw: an amount few of a cell's many people
+    # add to (4 donations among 200 people) would otherwise round to no change, and
+    # be published exact.
+    size = (abs(Decimal(value) * change) / people).quantize(Decimal(1), ROUND_HALF_UP)
+    step = (1 if change > 0 else -1) * max(abs(change), int(size)) if change else 0
     if isinstance(value, Decimal):
         return max(value + step, Decimal(0))
     return max(value + step, 0)
@@ -128,11 +133,17 @@ def record_key(citizen_key: str, seed: int) -> int:
     return int.from_bytes(digest, "big")
 
 
+SEED_PARAMETER = "record_seed"  # the statement's bound parameter: never in its text or logs
+
+
 def record_key_sql(session: Session, column: str, seed: int) -> str:
-    """SQL for the record key of the citizen key in ``column``. On SQLite this
-    registers the function on the session's connection first."""
+    """SQL for the record key of the citizen key in ``column``. On PostgreSQL it
+    reads the seed from the bound parameter ``:record_seed`` (pass ``seed`` as
+    it), so the seed never appears in a statement's text, a slow-query log or
+    ``pg_stat_activity``; on SQLite this registers the function, with the seed
+    inside, on the session's connection first."""
     if session.get_bind().dialect.name == "postgresql":
-        return f"(hashtextextended({column}, {int(seed)}) & {KEY_SPACE - 1})"
+        return f"(hashtextextended({column}, CAST(:{SEED_PARAMETER} AS bigint)) & {KEY_SPACE - 1})"
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
     raw.create_function(SQLITE_FUNCTION, 1, lambda key: record_key(key, seed), deterministic=True)

@@ -200,6 +200,7 @@ def citizens(
         "start": period.start if postgresql else period.start.isoformat(),
         "end": period.end if postgresql else period.end.isoformat(),
         "first": period.start.year * 12 + period.start.month,
+        perturbation.SEED_PARAMETER: seed,
     }
     run = session.execute
 
