@@ -24,6 +24,7 @@ from dcatalog.web.i18n import gettext as _
 class Comparison:
     """One headline figure now and in the period before."""
 
+    key: str  # the dashboard column's key ("deeds", "unit:hour", …)
     title: str
     now: str  # as shown ("1,234", "<10", "")
     before: str
@@ -54,6 +55,7 @@ def comparisons(now: Figure, before: Figure, cols: list[Column]) -> list[Compari
         change, direction = _change(a, b)
         found.append(
             Comparison(
+                col.key,
                 col.title,
                 shown_now[col.key] or "0",
                 shown_before[col.key] or "0",
@@ -80,7 +82,7 @@ def summary(
     cols = columns(data.tables["month"])
     compared = comparisons(data.total, before, cols)
     sentences = []
-    deeds = next((c for c in compared if c.title == _("Verified deeds")), None)
+    deeds = next((c for c in compared if c.key == "deeds"), None)
     if deeds is not None and deeds.now not in ("", "0"):
         if deeds.change:
             sentences.append(

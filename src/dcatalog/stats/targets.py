@@ -24,6 +24,8 @@ from dcatalog.web.i18n import N_
 INDICATORS = ("deeds", "unit:hour", "donations", "citizens", "credits", "claims")
 LARGEST = Decimal(10) ** 12
 YEARS = range(2560, 2700)  # fiscal years (BE) a target may be set for
+# The form's field of each indicator (a field name without the colon).
+FIELDS = {**{indicator: indicator for indicator in INDICATORS}, "unit:hour": "hours"}
 
 
 def targets_for(session: Session, year: int) -> dict[str, Decimal]:

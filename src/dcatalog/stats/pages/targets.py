@@ -50,6 +50,7 @@ def _page(
             for y in range(this_year - 1, this_year + 3)
         ],
         "indicators": targets.indicators(),
+        "fields": targets.FIELDS,
         "values": values,
         "errors": errors,
         "problem": problem,
@@ -85,14 +86,15 @@ def set_targets(
     credits: Annotated[str, Form(max_length=24)] = "",
     claims: Annotated[str, Form(max_length=24)] = "",
 ) -> Response:
-    typed = {
+    fields = {
         "deeds": deeds,
-        "unit:hour": hours,
+        "hours": hours,
         "donations": donations,
         "citizens": citizens,
         "credits": credits,
         "claims": claims,
     }
+    typed = {indicator: fields[name] for indicator, name in targets.FIELDS.items()}
     chosen = int(year) if year.isdigit() else 0
     try:
         values = targets.parse(typed)
